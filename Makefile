@@ -1,0 +1,41 @@
+# Two commands on a fresh machine:  `make run`  and  `make test`.
+# Both create ./.venv and install everything they need from the package registries.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+EXTRAS_RUN := local,piper
+EXTRAS_TEST := local,piper,cloud,dev
+
+.PHONY: run test install install-dev lint typecheck clean
+
+run: $(VENV)/.run-installed
+	$(BIN)/mockline simulate
+	$(BIN)/mockline up
+
+test: $(VENV)/.test-installed
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+install: $(VENV)/.run-installed
+install-dev: $(VENV)/.test-installed
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.run-installed: pyproject.toml $(VENV)/bin/python
+	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS_RUN)]"
+	touch $@
+
+$(VENV)/.test-installed: pyproject.toml $(VENV)/bin/python
+	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS_TEST)]"
+	touch $@ $(VENV)/.run-installed
+
+lint: $(VENV)/.test-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(VENV)/.test-installed
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) var artifacts

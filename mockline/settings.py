@@ -1,0 +1,42 @@
+"""Web-process settings (``MOCKLINE_`` prefix). Other concerns keep their own Settings classes."""
+
+from __future__ import annotations
+
+import functools
+import secrets
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class AppSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MOCKLINE_", extra="ignore")
+
+    environment: str = "development"  # development | production
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Public base URL used in candidate links and Twilio callbacks (e.g. https://interviews.example.com).
+    public_url: str = ""
+    # Signs cookies and tokens. Generated per process in development; required in production.
+    secret_key: str = ""
+    data_dir: str = "var"
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _secrets(self) -> AppSettings:
+        if not self.secret_key:
+            if self.environment != "development":
+                raise ValueError("MOCKLINE_SECRET_KEY must be set outside development")
+            self.secret_key = secrets.token_urlsafe(32)
+        elif self.environment != "development" and self.secret_key in {"changeme", "secret", "dev"}:
+            raise ValueError("MOCKLINE_SECRET_KEY is a placeholder; set a real secret")
+        return self
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+
+@functools.lru_cache(maxsize=1)
+def get_app_settings() -> AppSettings:
+    return AppSettings()

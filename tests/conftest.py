@@ -1,0 +1,94 @@
+"""Shared fixtures.
+
+``db`` runs a test on both SQLite and real PostgreSQL (127.0.0.1:5432, database ``test``; each test session
+makes and drops its own database so parallel runs never collide). ``sqlite_db`` is for tests that need any
+database but are not about storage.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from storage import Base, Database, reset_database, upgrade_to_head
+
+PG_ADMIN_URL = os.environ.get("MOCKLINE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+ARTIFACTS = Path(os.environ.get("MOCKLINE_ARTIFACTS", "artifacts"))
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    name = f"mockline_t_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with admin.connect() as c:
+            c.execute(
+                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"), {"n": name}
+            )
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+_migrated: dict[str, Database] = {}
+
+
+def _fresh(url: str) -> Database:
+    db = _migrated.get(url)
+    if db is None:
+        db = Database(url=url)
+        upgrade_to_head(db)
+        _migrated[url] = db
+    else:
+        with db.engine.begin() as c:
+            for table in reversed(Base.metadata.sorted_tables):
+                c.execute(table.delete())
+    reset_database(db)
+    return db
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.getbasetemp() / 'mockline-test.db'}"
+    else:
+        url = request.getfixturevalue("pg_url")
+    database = _fresh(url)
+    yield database
+    reset_database(None)
+
+
+@pytest.fixture
+def sqlite_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+    database = _fresh(f"sqlite:///{tmp_path_factory.getbasetemp() / 'mockline-test.db'}")
+    yield database
+    reset_database(None)
+
+
+@pytest.fixture(autouse=True)
+def _fail_on_leaked_tasks(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Async tests must not leave background tasks running (every task is owned and cancelled)."""
+    yield
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    leaked = [t for t in asyncio.all_tasks(loop) if not t.done() and t is not asyncio.current_task()]
+    if leaked:
+        pytest.fail(f"leaked asyncio tasks: {leaked!r}")
