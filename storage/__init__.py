@@ -26,8 +26,34 @@ from ._models import (
     utcnow,
 )
 from ._migrate import upgrade_to_head
+from ._invitations import (
+    InvitationBusy,
+    InvitationError,
+    InvitationExpired,
+    InvitationNotFound,
+    InvitationUsed,
+    NewInvitation,
+    create_invitation,
+    current_interview,
+    hash_token,
+    resolve_pin,
+    resolve_token,
+    rotate_token,
+)
 
 __all__ = [
+    "InvitationBusy",
+    "InvitationError",
+    "InvitationExpired",
+    "InvitationNotFound",
+    "InvitationUsed",
+    "NewInvitation",
+    "create_invitation",
+    "current_interview",
+    "hash_token",
+    "resolve_pin",
+    "resolve_token",
+    "rotate_token",
     "Base",
     "CompetencyScore",
     "Database",

@@ -1,0 +1,178 @@
+"""Invitations: unguessable, expiring candidate links and phone PINs.
+
+The link token (32 random bytes, URL-safe) is returned once at creation; only its SHA-256 is stored, so a
+database leak does not leak working links. PINs are 6 digits, unique among live invitations.
+
+Errors::
+
+    InvitationError          (a candidate-facing refusal; ``code`` is stable, ``message`` is safe to show)
+    ├── InvitationNotFound   unknown token or PIN
+    ├── InvitationExpired    past ``expires_at``
+    ├── InvitationUsed       the interview already finished (or the invitation was revoked)
+    └── InvitationBusy       another live session is using it right now
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ._models import Interview, InterviewStatus, Invitation, utcnow
+
+
+class InvitationError(Exception):
+    code = "invitation_error"
+    http_status = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvitationNotFound(InvitationError):
+    code = "not_found"
+    http_status = 404
+
+
+class InvitationExpired(InvitationError):
+    code = "expired"
+    http_status = 410
+
+
+class InvitationUsed(InvitationError):
+    code = "used"
+    http_status = 410
+
+
+class InvitationBusy(InvitationError):
+    code = "busy"
+    http_status = 409
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+@dataclass(frozen=True)
+class NewInvitation:
+    invitation: Invitation
+    token: str  # shown once; build the link from it
+
+
+def _new_pin(s: Session) -> str:
+    for _ in range(50):
+        pin = f"{secrets.randbelow(10**6):06d}"
+        taken = s.scalar(
+            select(Invitation.id).where(
+                Invitation.pin == pin, Invitation.expires_at > utcnow(), Invitation.revoked.is_(False)
+            )
+        )
+        if not taken:
+            return pin
+    raise RuntimeError("could not allocate a free PIN")
+
+
+def create_invitation(
+    s: Session,
+    *,
+    plan_id: str,
+    org_id: str | None,
+    candidate_name: str = "",
+    candidate_email: str | None = None,
+    candidate_phone: str | None = None,
+    mode: str = "recruiter",
+    valid_for: timedelta = timedelta(days=7),
+    created_by: str | None = None,
+) -> NewInvitation:
+    token = new_token()
+    inv = Invitation(
+        plan_id=plan_id,
+        org_id=org_id,
+        token_hash=hash_token(token),
+        pin=_new_pin(s),
+        candidate_name=candidate_name,
+        candidate_email=candidate_email,
+        candidate_phone=candidate_phone,
+        mode=mode,
+        expires_at=utcnow() + valid_for,
+        created_by=created_by,
+    )
+    s.add(inv)
+    s.flush()
+    return NewInvitation(invitation=inv, token=token)
+
+
+def rotate_token(s: Session, invitation: Invitation) -> str:
+    """Issue a new link for an invitation; the old link stops working."""
+    token = new_token()
+    invitation.token_hash = hash_token(token)
+    s.flush()
+    return token
+
+
+def _aware(dt: datetime) -> datetime:
+    # SQLite returns naive datetimes; they were written in UTC.
+    from datetime import UTC
+
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def _check_usable(s: Session, inv: Invitation | None, *, now: datetime | None = None) -> Invitation:
+    if inv is None:
+        raise InvitationNotFound("This interview link is not valid.")
+    now = now or utcnow()
+    if inv.revoked:
+        raise InvitationUsed("This interview link has been withdrawn.")
+    if _aware(inv.expires_at) <= now:
+        raise InvitationExpired("This interview link has expired. Please ask for a new one.")
+    done = s.scalar(
+        select(Interview.id).where(
+            Interview.invitation_id == inv.id,
+            Interview.status.notin_([InterviewStatus.INVITED.value, InterviewStatus.IN_PROGRESS.value]),
+        )
+    )
+    if done:
+        raise InvitationUsed("This interview has already been completed.")
+    return inv
+
+
+def resolve_token(s: Session, token: str, *, now: datetime | None = None) -> Invitation:
+    """The live invitation behind a link token, or an :class:`InvitationError`."""
+    if not token or len(token) > 128:
+        raise InvitationNotFound("This interview link is not valid.")
+    inv = s.scalar(select(Invitation).where(Invitation.token_hash == hash_token(token)))
+    return _check_usable(s, inv, now=now)
+
+
+def resolve_pin(s: Session, pin: str, *, now: datetime | None = None) -> Invitation:
+    """The live invitation behind a keypad PIN, or an :class:`InvitationError`."""
+    pin = "".join(ch for ch in pin if ch.isdigit())
+    if len(pin) != 6:
+        raise InvitationNotFound("That PIN is not valid.")
+    inv = s.scalar(
+        select(Invitation)
+        .where(Invitation.pin == pin, Invitation.revoked.is_(False))
+        .order_by(Invitation.created_at.desc())
+    )
+    return _check_usable(s, inv, now=now)
+
+
+def current_interview(s: Session, inv: Invitation) -> Interview | None:
+    """The invitation's interview that is still open (invited or in progress), if any — for resuming."""
+    return s.scalar(
+        select(Interview)
+        .where(
+            Interview.invitation_id == inv.id,
+            Interview.status.in_([InterviewStatus.INVITED.value, InterviewStatus.IN_PROGRESS.value]),
+        )
+        .order_by(Interview.created_at.desc())
+    )
