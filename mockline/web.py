@@ -38,4 +38,8 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
             return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
         return JSONResponse({"status": "ok", "database": "ok"})
 
+    from telephony import router as telephony_router
+
+    app.include_router(telephony_router)
+
     return app

@@ -1,0 +1,144 @@
+"""Agent audio to the caller: a ``PacedAudioOutput`` that speaks Media Streams.
+
+The base class splits and paces TTS audio into 20 ms frames at 8 kHz; here each frame becomes a μ-law
+``media`` message. After a segment's last frame we send a ``mark`` and wait for Twilio to echo it, so
+"playback finished" means the caller has heard it. Barge-in (``clear_buffer``) sends ``clear`` and releases
+the mark wait at once.
+
+Outgoing messages go through one :class:`Outbox` so media, marks and clears leave in order from a single
+writer task.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+from collections.abc import Awaitable, Callable
+
+import numpy as np
+from livekit import rtc
+
+try:
+    from agent import PacedAudioOutput
+except ImportError:  # until agent/__init__.py re-exports it
+    from agent._io import PacedAudioOutput
+
+from .codec import SAMPLE_RATE, pcm16_to_ulaw
+from .serializer import clear_message, mark_message, media_message
+
+__all__ = ["Outbox", "TwilioAudioOutput"]
+
+logger = logging.getLogger("mockline.telephony")
+
+
+class Outbox:
+    """An ordered queue of outgoing text messages drained by one owned writer task."""
+
+    def __init__(self, *, send: Callable[[str], Awaitable[None]]) -> None:
+        self._send = send
+        self._queue: asyncio.Queue[str | None] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self.failed = asyncio.Event()  # the socket refused a send: the call is gone
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="twilio-outbox")
+
+    def put(self, message: str) -> None:
+        self._queue.put_nowait(message)
+
+    def drop_pending_media(self) -> int:
+        """Forget media not yet written (barge-in). Marks and clears stay."""
+        kept, dropped = [], 0
+        while not self._queue.empty():
+            item = self._queue.get_nowait()
+            if item is not None and item.startswith('{"event":"media"'):
+                dropped += 1
+            else:
+                kept.append(item)
+        for item in kept:
+            self._queue.put_nowait(item)
+        return dropped
+
+    async def _run(self) -> None:
+        while True:
+            message = await self._queue.get()
+            if message is None:
+                return
+            try:
+                await self._send(message)
+            except Exception:
+                # The websocket is closed or broken; the bridge notices and ends the call.
+                self.failed.set()
+                return
+
+    async def aclose(self, *, drain: bool) -> None:
+        if self._task is None:
+            return
+        if drain and not self.failed.is_set():
+            self._queue.put_nowait(None)
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(self._task), timeout=2.0)
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._task = None
+
+
+class TwilioAudioOutput(PacedAudioOutput):
+    """Session audio → μ-law ``media`` messages, with mark-gated playout and ``clear`` on barge-in."""
+
+    def __init__(self, *, outbox: Outbox, stream_sid: str, mark_timeout_s: float = 15.0) -> None:
+        super().__init__(label="twilio", sample_rate=SAMPLE_RATE)
+        self._outbox = outbox
+        self._stream_sid = stream_sid
+        self._mark_timeout_s = mark_timeout_s
+        self._names = (f"seg-{n}" for n in itertools.count(1))
+        self._pending: dict[str, asyncio.Future[bool]] = {}
+        self.marks_sent = 0
+        self.marks_echoed = 0
+        self.clears_sent = 0
+
+    async def send_frame(self, frame: rtc.AudioFrame) -> None:
+        samples = np.frombuffer(frame.data, dtype=np.int16)
+        self._outbox.put(media_message(self._stream_sid, pcm16_to_ulaw(samples)))
+
+    def on_clear(self) -> None:
+        self._outbox.drop_pending_media()
+        self._outbox.put(clear_message(self._stream_sid))
+        self.clears_sent += 1
+        self._release_all(heard=False)
+
+    async def wait_remote_playout(self) -> None:
+        name = next(self._names)
+        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._pending[name] = future
+        self._outbox.put(mark_message(self._stream_sid, name))
+        self.marks_sent += 1
+        try:
+            await asyncio.wait_for(future, timeout=self._mark_timeout_s)
+        except TimeoutError:
+            logger.warning("Twilio did not echo a playback mark in time", extra={"mark": name})
+        finally:
+            self._pending.pop(name, None)
+
+    def on_mark(self, name: str) -> None:
+        """Twilio echoed one of our marks: everything queued before it has played."""
+        future = self._pending.pop(name, None)
+        if future is None:
+            return  # a mark from before a clear, or not ours: harmless
+        self.marks_echoed += 1
+        if not future.done():
+            future.set_result(True)
+
+    def _release_all(self, *, heard: bool) -> None:
+        for future in self._pending.values():
+            if not future.done():
+                future.set_result(heard)
+        self._pending.clear()
+
+    async def aclose(self) -> None:
+        self._release_all(heard=False)
+        await super().aclose()

@@ -1,0 +1,37 @@
+"""The telephony router the web app mounts: webhooks, the stream websocket, the phone-screen API."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from functools import partial
+
+from fastapi import APIRouter, FastAPI
+
+from . import _api, _stream, _webhooks
+from ._settings import check_settings
+from ._state import run_scheduler, stop_scheduler, telephony_state
+from .outbound import place_due_calls
+
+__all__ = ["router"]
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    state = telephony_state(app)
+    check_settings(state.settings, environment=state.environment)
+    s = state.settings
+    if s.scheduler_interval_s > 0 and s.account_sid and s.auth_token and s.from_number:
+        place_due = partial(place_due_calls, settings=s, app_settings=app.state.settings)
+        state.scheduler = asyncio.create_task(run_scheduler(state, place_due), name="phone-scheduler")
+    try:
+        yield
+    finally:
+        await stop_scheduler(state)
+
+
+router = APIRouter(lifespan=_lifespan)
+router.include_router(_webhooks.router)
+router.include_router(_stream.router)
+router.include_router(_api.router)
