@@ -2,3 +2,40 @@
 
 ``agent`` is the core: it imports ``storage`` (the shared domain layer) and no other mockline package.
 """
+
+from ._interviewer import Brain, InterviewerAgent
+from ._io import OutputStats, PacedAudioOutput, PushAudioInput
+from ._metrics import LatencySummary, TurnLatency, summarise
+from ._persist import InterviewClosed, InterviewNotFound, PersistError, finish_interview
+from ._runtime import (
+    AgentRuntime,
+    AgentRuntimeError,
+    BrainFactory,
+    InterviewHandle,
+    InterviewListener,
+    ProvidersUnavailable,
+)
+from .settings import AgentSettings, get_agent_settings
+
+__all__ = [
+    "AgentRuntime",
+    "AgentRuntimeError",
+    "AgentSettings",
+    "Brain",
+    "BrainFactory",
+    "InterviewClosed",
+    "InterviewHandle",
+    "InterviewListener",
+    "InterviewNotFound",
+    "InterviewerAgent",
+    "LatencySummary",
+    "OutputStats",
+    "PacedAudioOutput",
+    "PersistError",
+    "ProvidersUnavailable",
+    "PushAudioInput",
+    "TurnLatency",
+    "finish_interview",
+    "get_agent_settings",
+    "summarise",
+]
