@@ -1,1 +1,29 @@
+"""The recruiters' dashboard: server-rendered pages for plans, invitations, interviews, scores and practice.
 
+```python
+from dashboard import install_dashboard
+install_dashboard(app)          # in mockline.web.create_app
+```
+"""
+
+from ._errors import AccountError, CsrfRejected, DashboardError, LoginRequired, NotFound
+from ._passwords import check_password_strength, hash_password, verify_password
+from ._router import install_dashboard, router
+from ._settings import DashboardSettings, get_dashboard_settings
+from ._users import create_user
+
+__all__ = [
+    "AccountError",
+    "CsrfRejected",
+    "DashboardError",
+    "DashboardSettings",
+    "LoginRequired",
+    "NotFound",
+    "check_password_strength",
+    "create_user",
+    "get_dashboard_settings",
+    "hash_password",
+    "install_dashboard",
+    "router",
+    "verify_password",
+]

@@ -15,7 +15,7 @@ app = typer.Typer(
 )
 
 # One module per command (group); each exposes register(app).
-COMMANDS = ("db", "up")
+COMMANDS = ("db", "up", "admin")
 
 
 def _load() -> None:

@@ -28,6 +28,10 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
     app = FastAPI(title="mockline", lifespan=lifespan)
     app.state.settings = settings
 
+    from dashboard import install_dashboard
+
+    install_dashboard(app)
+
     @app.get("/healthz")
     def healthz() -> JSONResponse:
         try:

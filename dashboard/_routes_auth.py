@@ -1,0 +1,168 @@
+"""Login and logout."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import func, select
+
+from storage import User, get_database
+
+from ._passwords import verify_password
+from ._ratelimit import FailureCounter
+from ._sessions import SESSION_COOKIE, end_session, load_viewer, start_session
+from ._settings import DashboardSettings, get_dashboard_settings
+from ._web import (
+    AnonForm,
+    SignedForm,
+    anon_csrf_token,
+    anon_form,
+    render,
+    secure_cookies,
+    set_anon_csrf_cookie,
+)
+from ._web import signed_form as _signed_form
+
+__all__ = ["LoginGuard", "router"]
+
+logger = logging.getLogger("mockline.dashboard")
+router = APIRouter()
+
+
+@dataclass
+class LoginGuard:
+    """Failed-login counters for one web process."""
+
+    by_email: FailureCounter
+    by_ip: FailureCounter
+
+    @classmethod
+    def from_settings(cls, settings: DashboardSettings) -> LoginGuard:
+        window = settings.login_window_seconds
+        return cls(
+            by_email=FailureCounter(limit=settings.login_max_failures_per_email, window_s=window),
+            by_ip=FailureCounter(limit=settings.login_max_failures_per_ip, window_s=window),
+        )
+
+
+def _guard(request: Request) -> LoginGuard:
+    guard = getattr(request.app.state, "login_guard", None)
+    if guard is None:
+        guard = request.app.state.login_guard = LoginGuard.from_settings(get_dashboard_settings())
+    return guard
+
+
+def _safe_next(target: str) -> str:
+    # Only same-site paths: "/x" yes; "//evil.example", "/\\evil", "https://…" no.
+    if target.startswith("/") and not target.startswith(("//", "/\\")) and "\n" not in target:
+        return target
+    return "/dashboard"
+
+
+def _login_page(
+    request: Request,
+    *,
+    email: str = "",
+    next_path: str = "/dashboard",
+    error: str = "",
+    status_code: int = 200,
+    token: str | None = None,
+) -> Response:
+    token = token or anon_csrf_token(request)
+    response = render(
+        request,
+        "login.html",
+        {"title": "Log in", "anon_csrf": token, "email": email, "next_path": next_path, "error": error},
+        status_code=status_code,
+    )
+    set_anon_csrf_cookie(request, response, token)
+    return response
+
+
+@router.get("/login", name="login")
+def login_page(request: Request, next: str = "/dashboard") -> Response:
+    with get_database().session() as s:
+        if load_viewer(s, request.cookies.get(SESSION_COOKIE)) is not None:
+            return RedirectResponse(_safe_next(next), status_code=303)
+    return _login_page(request, next_path=_safe_next(next))
+
+
+@router.post("/login")
+def login(request: Request, form: AnonForm = Depends(anon_form)) -> Response:
+    email = form.get("email").lower()
+    password = form.data.get("password", "")
+    password = password if isinstance(password, str) else ""
+    next_path = _safe_next(form.get("next") or "/dashboard")
+    guard = _guard(request)
+    ip = request.client.host if request.client else "unknown"
+    email_key = f"email:{email}"
+    ip_key = f"ip:{ip}"
+    wait = max(guard.by_email.retry_after(email_key), guard.by_ip.retry_after(ip_key))
+    if wait:
+        minutes = max(1, round(wait / 60))
+        logger.warning("login rate limited", extra={"client_ip": ip})
+        response = _login_page(
+            request,
+            email=email,
+            next_path=next_path,
+            token=form.csrf_token,
+            error=f"Too many failed attempts. Try again in about {minutes} min.",
+            status_code=429,
+        )
+        response.headers["Retry-After"] = str(wait)
+        return response
+    if not email or not password:
+        return _login_page(
+            request,
+            email=email,
+            next_path=next_path,
+            token=form.csrf_token,
+            error="Enter your e-mail address and password.",
+            status_code=422,
+        )
+    lifetime = timedelta(hours=get_dashboard_settings().session_hours)
+    with get_database().session() as s:
+        user = s.scalar(select(User).where(func.lower(User.email) == email))
+        if not verify_password(user.password_hash if user else None, password) or user is None:
+            guard.by_email.add_failure(email_key)
+            guard.by_ip.add_failure(ip_key)
+            logger.info("login refused")
+            return _login_page(
+                request,
+                email=email,
+                next_path=next_path,
+                token=form.csrf_token,
+                error="That e-mail address and password do not match.",
+                status_code=401,
+            )
+        token = start_session(s, user, lifetime=lifetime)
+        user_id = user.id
+    guard.by_email.reset(email_key)
+    logger.info("login", extra={"user_id": user_id})
+    response = RedirectResponse(next_path, status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=int(lifetime.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=secure_cookies(request),
+        path="/",
+    )
+    return response
+
+
+@router.post("/logout", name="logout")
+def logout(request: Request, form: SignedForm = Depends(_signed_form)) -> Response:
+    with get_database().session() as s:
+        end_session(s, request.cookies.get(SESSION_COOKIE))
+    logger.info("logout", extra={"user_id": form.viewer.user_id})
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(
+        SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=secure_cookies(request)
+    )
+    return response

@@ -1,0 +1,223 @@
+"""The interview list (with CSV export), one interview's page, its recording, and score overrides."""
+
+from __future__ import annotations
+
+import logging
+import math
+from pathlib import Path
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import FileResponse, RedirectResponse, Response, StreamingResponse
+from sqlalchemy import desc, select
+
+from storage import Recording, ScoreOverride, get_database
+
+from ._charts import Bar, LatencyStages, Segment, competency_bars, latency_bars, talk_timeline
+from ._csv import csv_lines
+from ._errors import NotFound
+from ._interview import InterviewView, get_org_interview, load_interview_view
+from ._listing import SORTS, STATUSES, interview_rows, org_roles, parse_filter
+from ._sessions import Viewer
+from ._settings import get_dashboard_settings
+from ._speech import speech_metrics
+from ._web import SignedForm, current_viewer, render, signed_form
+
+__all__ = ["recording_path", "router"]
+
+logger = logging.getLogger("mockline.dashboard")
+router = APIRouter()
+
+_REASON_MAX = 2000
+
+
+@router.get("/dashboard", name="interviews")
+def interview_list(request: Request, viewer: Viewer = Depends(current_viewer)) -> Response:
+    f = parse_filter(request.query_params)
+    page_size = get_dashboard_settings().page_size
+    with get_database().session() as s:
+        rows = interview_rows(
+            s, org_id=viewer.org_id, f=f, limit=page_size + 1, offset=(f.page - 1) * page_size
+        )
+        roles = org_roles(s, viewer.org_id)
+    has_next = len(rows) > page_size
+    args = f.query_args()
+    return render(
+        request,
+        "interviews.html",
+        {
+            "title": "Interviews",
+            "viewer": viewer,
+            "csrf_token": viewer.csrf_token,
+            "rows": rows[:page_size],
+            "f": f,
+            "errors": f.errors,
+            "roles": roles,
+            "statuses": STATUSES,
+            "sorts": SORTS,
+            "csv_query": urlencode(args),
+            "prev_query": urlencode({**args, "page": f.page - 1}) if f.page > 1 else None,
+            "next_query": urlencode({**args, "page": f.page + 1}) if has_next else None,
+        },
+        status_code=422 if f.errors else 200,
+    )
+
+
+@router.get("/dashboard/interviews.csv", name="interviews_csv")
+def interview_csv(request: Request, viewer: Viewer = Depends(current_viewer)) -> Response:
+    f = parse_filter(request.query_params)
+    if f.errors:
+        return Response(
+            "; ".join(f"{k}: {v}" for k, v in f.errors.items()) + "\n",
+            status_code=422,
+            media_type="text/plain",
+        )
+    with get_database().session() as s:
+        rows = interview_rows(s, org_id=viewer.org_id, f=f)
+    logger.info("interview list exported", extra={"user_id": viewer.user_id, "rows": len(rows)})
+    return StreamingResponse(
+        csv_lines(rows),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="interviews.csv"', "Cache-Control": "no-store"},
+    )
+
+
+def _page_context(view: InterviewView) -> dict[str, object]:
+    bars = [Bar(label=c.label, original=c.original, effective=c.effective) for c in view.competencies]
+    segments = [Segment(speaker=t.speaker, start=t.start, end=t.end) for t in view.turns]
+    latency = [
+        LatencyStages(
+            label=str(m.seq),
+            eou=m.eou_delay_ms,
+            stt=m.stt_ms,
+            llm=m.llm_ttft_ms,
+            tts=m.tts_ttfb_ms,
+            total=m.v2v_ms,
+        )
+        for m in view.metrics
+    ]
+    v2v = sorted(m.v2v_ms for m in view.metrics if m.v2v_ms is not None)
+    return {
+        "view": view,
+        "iv": view.interview,
+        "report_body": (view.report.report if view.report else {}) or {},
+        "chart_bars": competency_bars(bars) if bars else None,
+        "chart_timeline": talk_timeline(segments, duration=view.duration_s) if segments else None,
+        "chart_latency": latency_bars(latency) if latency else None,
+        "v2v_median": v2v[len(v2v) // 2] if v2v else None,
+        "v2v_p90": v2v[min(len(v2v) - 1, math.ceil(0.9 * len(v2v)) - 1)] if v2v else None,
+        "speech": speech_metrics(view.report.speech_metrics if view.report else None),
+    }
+
+
+def _interview_page(
+    request: Request,
+    viewer: Viewer,
+    interview_id: str,
+    *,
+    errors: dict[str, str] | None = None,
+    form: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    with get_database().session() as s:
+        iv = get_org_interview(s, org_id=viewer.org_id, interview_id=interview_id)
+        view = load_interview_view(s, interview=iv)
+    context = _page_context(view)
+    context.update(
+        title=f"Interview — {iv.candidate_name or 'candidate'}",
+        viewer=viewer,
+        csrf_token=viewer.csrf_token,
+        errors=errors or {},
+        form=form or {},
+    )
+    return render(request, "interview.html", context, status_code=status_code)
+
+
+@router.get("/dashboard/interviews/{interview_id}", name="interview")
+def interview_page(request: Request, interview_id: str, viewer: Viewer = Depends(current_viewer)) -> Response:
+    return _interview_page(request, viewer, interview_id)
+
+
+def recording_path(rec: Recording, data_dir: str) -> Path:
+    """Where a recording lives: absolute paths as stored, relative ones under the data directory."""
+    p = Path(rec.path)
+    return p if p.is_absolute() else Path(data_dir) / p
+
+
+@router.get("/dashboard/interviews/{interview_id}/recording", name="recording")
+def recording(request: Request, interview_id: str, viewer: Viewer = Depends(current_viewer)) -> Response:
+    """The WAV, with HTTP Range support so the player can seek."""
+    with get_database().session() as s:
+        iv = get_org_interview(s, org_id=viewer.org_id, interview_id=interview_id)
+        rec = s.scalar(select(Recording).where(Recording.interview_id == iv.id).order_by(desc(Recording.id)))
+        if rec is None:
+            raise NotFound("This interview has no recording.")
+        settings = request.app.state.settings
+        path = recording_path(rec, getattr(settings, "data_dir", "var"))
+        mime = rec.mime or "audio/wav"
+    if not path.is_file():
+        logger.warning("recording file missing", extra={"interview_id": interview_id})
+        raise NotFound("The recording file is missing on the server.")
+    return FileResponse(
+        path,
+        media_type=mime,
+        headers={"Cache-Control": "private, no-store"},
+        content_disposition_type="inline",
+    )
+
+
+def _parse_override(form: SignedForm, view: InterviewView) -> tuple[dict[str, str], float, str, str]:
+    errors: dict[str, str] = {}
+    target = form.get("target")
+    line = view.targets().get(target)
+    if line is None:
+        errors["target"] = "Choose a score to override."
+    raw = form.get("new_score")
+    new_score = math.nan
+    try:
+        new_score = float(raw)
+    except ValueError:
+        errors["new_score"] = "Enter the new score as a number from 1 to 5."
+    else:
+        if not 1.0 <= new_score <= 5.0:
+            errors["new_score"] = "The new score must be between 1 and 5."
+    reason = form.get("reason")
+    if len(reason) < 3:
+        errors["reason"] = "Say why you are changing the score (a few words at least)."
+    elif len(reason) > _REASON_MAX:
+        errors["reason"] = f"Keep the reason under {_REASON_MAX} characters."
+    return errors, new_score, reason, target
+
+
+@router.post("/dashboard/interviews/{interview_id}/overrides", name="override")
+def override_score(request: Request, interview_id: str, form: SignedForm = Depends(signed_form)) -> Response:
+    viewer = form.viewer
+    with get_database().session() as s:
+        iv = get_org_interview(s, org_id=viewer.org_id, interview_id=interview_id)
+        view = load_interview_view(s, interview=iv)
+        if view.report is None:
+            raise NotFound("This interview has no scores to override yet.")
+        errors, new_score, reason, target = _parse_override(form, view)
+        if not errors:
+            line = view.targets()[target]
+            s.add(
+                ScoreOverride(
+                    report_id=view.report.id,
+                    target=target,
+                    original_score=line.original,
+                    new_score=round(new_score, 2),
+                    reason=reason,
+                    user_id=viewer.user_id,
+                )
+            )
+    if errors:
+        return _interview_page(
+            request,
+            viewer,
+            interview_id,
+            errors=errors,
+            form={"target": target, "new_score": form.get("new_score"), "reason": reason},
+            status_code=422,
+        )
+    logger.info("score overridden", extra={"interview_id": interview_id, "user_id": viewer.user_id})
+    return RedirectResponse(f"/dashboard/interviews/{interview_id}#scores", status_code=303)

@@ -1,0 +1,289 @@
+"""Interview plans and candidate invitations (link shown once with a copy button, phone PIN, expiry)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import UTC, timedelta
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import desc, func, select
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from storage import (
+    Interview,
+    InterviewPlan,
+    Invitation,
+    create_invitation,
+    get_database,
+    rotate_token,
+    utcnow,
+)
+
+from ._errors import NotFound
+from ._plans import (
+    DIFFICULTIES,
+    INTERVIEW_TYPES,
+    SENIORITIES,
+    PlanForm,
+    PlanFormError,
+    build_spec,
+    pdf_to_text,
+    role_choices,
+    round_choices,
+)
+from ._sessions import Viewer
+from ._settings import get_dashboard_settings
+from ._web import SignedForm, current_viewer, render, signed_form
+
+__all__ = ["router"]
+
+logger = logging.getLogger("mockline.dashboard")
+router = APIRouter()
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_PHONE = re.compile(r"^\+?[0-9 ()-]{6,20}$")
+
+
+def _plan_form_page(
+    request: Request, viewer: Viewer, form: PlanForm, errors: dict[str, str], status_code: int = 200
+) -> Response:
+    return render(
+        request,
+        "plan_new.html",
+        {
+            "title": "New interview plan",
+            "viewer": viewer,
+            "csrf_token": viewer.csrf_token,
+            "form": form,
+            "errors": errors,
+            "roles": role_choices(),
+            "rounds": round_choices(),
+            "seniorities": SENIORITIES,
+            "types": INTERVIEW_TYPES,
+            "difficulties": DIFFICULTIES,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/dashboard/plans", name="plans")
+def plan_list(request: Request, viewer: Viewer = Depends(current_viewer)) -> Response:
+    with get_database().session() as s:
+        counts = (
+            select(Invitation.plan_id, func.count(Invitation.id).label("n"))
+            .where(Invitation.org_id == viewer.org_id)
+            .group_by(Invitation.plan_id)
+            .subquery()
+        )
+        rows = s.execute(
+            select(InterviewPlan, func.coalesce(counts.c.n, 0))
+            .outerjoin(counts, counts.c.plan_id == InterviewPlan.id)
+            .where(InterviewPlan.org_id == viewer.org_id)
+            .order_by(desc(InterviewPlan.created_at))
+        ).all()
+    return render(
+        request,
+        "plans.html",
+        {"title": "Interview plans", "viewer": viewer, "csrf_token": viewer.csrf_token, "plans": rows},
+    )
+
+
+@router.get("/dashboard/plans/new", name="plan_new")
+def plan_new(request: Request, viewer: Viewer = Depends(current_viewer)) -> Response:
+    return _plan_form_page(request, viewer, PlanForm(), {})
+
+
+@router.post("/dashboard/plans", name="plan_create")
+async def plan_create(request: Request, form: SignedForm = Depends(signed_form)) -> Response:
+    viewer = form.viewer
+    pf = PlanForm(
+        title=form.get("title"),
+        role=form.get("role"),
+        seniority=form.get("seniority"),
+        interview_type=form.get("interview_type"),
+        rounds=[r for r in form.data.getlist("rounds") if isinstance(r, str)],
+        question_count=form.get("question_count"),
+        time_limit_minutes=form.get("time_limit_minutes"),
+        difficulty=form.get("difficulty"),
+        job_description=form.get("job_description"),
+        resume_text=form.get("resume_text"),
+    )
+    upload = form.data.get("resume_pdf")
+    pdf: bytes | None = None
+    if isinstance(upload, UploadFile) and upload.filename:
+        pdf = await upload.read(get_dashboard_settings().upload_max_bytes + 1)
+    # Building the plan reads the question bank and the database: off the event loop.
+    return await run_in_threadpool(_create_plan, request, viewer, pf, pdf)
+
+
+def _create_plan(request: Request, viewer: Viewer, pf: PlanForm, pdf: bytes | None) -> Response:
+    limit = get_dashboard_settings().upload_max_bytes
+    try:
+        if pdf is not None:
+            if len(pdf) > limit:
+                raise PlanFormError({"resume_pdf": f"The PDF is larger than {limit // (1024 * 1024)} MB."})
+            if not pdf.startswith(b"%PDF"):
+                raise PlanFormError({"resume_pdf": "That file is not a PDF."})
+            pf.resume_text = (pf.resume_text + "\n\n" + pdf_to_text(pdf)).strip()
+        args = pf.checked()
+        spec = build_spec(args)
+    except PlanFormError as e:
+        return _plan_form_page(request, viewer, pf, e.errors, status_code=422)
+    with get_database().session() as s:
+        plan = InterviewPlan(
+            org_id=viewer.org_id,
+            title=pf.title or f"{spec['role']} ({spec['seniority']}, {spec['interview_type']})",
+            role=spec["role"],
+            seniority=spec["seniority"],
+            interview_type=spec["interview_type"],
+            language=spec.get("language", "en"),
+            difficulty=spec["difficulty"],
+            question_count=spec["question_count"],
+            time_limit_minutes=spec["time_limit_minutes"],
+            rounds=spec["rounds"],
+            job_description=args["job_description"],
+            resume_text=pf.resume_text or None,
+            spec=spec,
+            created_by=viewer.user_id,
+        )
+        s.add(plan)
+        s.flush()
+        plan_id = plan.id
+    logger.info("interview plan created", extra={"plan_id": plan_id, "user_id": viewer.user_id})
+    return RedirectResponse(f"/dashboard/plans/{plan_id}", status_code=303)
+
+
+def _org_plan(s, viewer: Viewer, plan_id: str) -> InterviewPlan:  # type: ignore[no-untyped-def]
+    plan = s.get(InterviewPlan, plan_id) if len(plan_id) <= 64 else None
+    if plan is None or plan.org_id != viewer.org_id:
+        raise NotFound("No such interview plan.")
+    return plan
+
+
+def _invitation_state(inv: Invitation, interview_status: str | None) -> str:
+    if inv.revoked:
+        return "withdrawn"
+    if interview_status and interview_status not in ("invited", "in_progress"):
+        return "completed"
+    expires = inv.expires_at if inv.expires_at.tzinfo else inv.expires_at.replace(tzinfo=UTC)
+    if expires <= utcnow():
+        return "expired"
+    return "in progress" if interview_status == "in_progress" else "open"
+
+
+def _plan_page(
+    request: Request,
+    viewer: Viewer,
+    plan_id: str,
+    *,
+    new_link: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    form: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    with get_database().session() as s:
+        plan = _org_plan(s, viewer, plan_id)
+        latest = (
+            select(Interview.status)
+            .where(Interview.invitation_id == Invitation.id)
+            .order_by(desc(Interview.created_at))
+            .limit(1)
+            .scalar_subquery()
+        )
+        invitations = [
+            (inv, _invitation_state(inv, status))
+            for inv, status in s.execute(
+                select(Invitation, latest)
+                .where(Invitation.plan_id == plan.id)
+                .order_by(desc(Invitation.created_at))
+            )
+        ]
+    return render(
+        request,
+        "plan.html",
+        {
+            "title": plan.title,
+            "viewer": viewer,
+            "csrf_token": viewer.csrf_token,
+            "plan": plan,
+            "questions": (plan.spec or {}).get("questions", []),
+            "invitations": invitations,
+            "new_link": new_link,
+            "errors": errors or {},
+            "form": form or {"valid_days": str(get_dashboard_settings().invitation_days)},
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/dashboard/plans/{plan_id}", name="plan")
+def plan_page(request: Request, plan_id: str, viewer: Viewer = Depends(current_viewer)) -> Response:
+    return _plan_page(request, viewer, plan_id)
+
+
+def _link(request: Request, token: str) -> str:
+    return f"{request.app.state.settings.base_url}/i/{token}"
+
+
+@router.post("/dashboard/plans/{plan_id}/invitations", name="invite")
+def invite(request: Request, plan_id: str, form: SignedForm = Depends(signed_form)) -> Response:
+    viewer = form.viewer
+    values = {k: form.get(k) for k in ("candidate_name", "candidate_email", "candidate_phone", "valid_days")}
+    errors: dict[str, str] = {}
+    if len(values["candidate_name"]) > 200:
+        errors["candidate_name"] = "Keep the name under 200 characters."
+    if values["candidate_email"] and not _EMAIL.match(values["candidate_email"]):
+        errors["candidate_email"] = "That does not look like an e-mail address."
+    if values["candidate_phone"] and not _PHONE.match(values["candidate_phone"]):
+        errors["candidate_phone"] = "Enter the phone number with digits only, e.g. +44 20 7946 0000."
+    try:
+        days = int(values["valid_days"] or get_dashboard_settings().invitation_days)
+        if not 1 <= days <= 90:
+            raise ValueError
+    except ValueError:
+        errors["valid_days"] = "The link must be valid for 1 to 90 days."
+        days = 0
+    if errors:
+        return _plan_page(request, viewer, plan_id, errors=errors, form=values, status_code=422)
+    with get_database().session() as s:
+        plan = _org_plan(s, viewer, plan_id)
+        new = create_invitation(
+            s,
+            plan_id=plan.id,
+            org_id=viewer.org_id,
+            candidate_name=values["candidate_name"],
+            candidate_email=values["candidate_email"] or None,
+            candidate_phone=values["candidate_phone"] or None,
+            valid_for=timedelta(days=days),
+            created_by=viewer.user_id,
+        )
+        shown = {
+            "link": _link(request, new.token),
+            "pin": new.invitation.pin or "",
+            "candidate": values["candidate_name"],
+            "invitation_id": new.invitation.id,
+        }
+    logger.info("invitation created", extra={"plan_id": plan_id, "user_id": viewer.user_id})
+    return _plan_page(request, viewer, plan_id, new_link=shown)
+
+
+@router.post("/dashboard/invitations/{invitation_id}/link", name="new_link")
+def new_link(request: Request, invitation_id: str, form: SignedForm = Depends(signed_form)) -> Response:
+    viewer = form.viewer
+    with get_database().session() as s:
+        inv = s.get(Invitation, invitation_id) if len(invitation_id) <= 64 else None
+        if inv is None or inv.org_id != viewer.org_id:
+            raise NotFound("No such invitation.")
+        token = rotate_token(s, inv)
+        shown = {
+            "link": _link(request, token),
+            "pin": inv.pin or "",
+            "candidate": inv.candidate_name,
+            "invitation_id": inv.id,
+        }
+        plan_id = inv.plan_id
+    logger.info("invitation link replaced", extra={"invitation_id": invitation_id, "user_id": viewer.user_id})
+    return _plan_page(request, viewer, plan_id, new_link=shown)
