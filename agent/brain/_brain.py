@@ -1,0 +1,138 @@
+"""``Brain``: the conductor plus the ``llm.LLM`` that phrases its actions, as the runtime uses them.
+
+```python
+brain = build_brain(plan=plan, settings=get_brain_settings(), state=interview.state or None)
+
+# inside Agent.llm_node(self, chat_ctx, tools, model_settings):
+chat_ctx2, action = brain.prepare_turn(chat_ctx)      # pure: safe under preemptive generation
+async for chunk in Agent.default.llm_node(self, chat_ctx2, tools, model_settings): yield chunk
+# (the session must use brain.llm as its LLM)
+
+brain.commit(action)            # when that reply was actually played; then persist brain.conductor.snapshot()
+if action.ends_interview: ...   # hang up after the closing plays
+
+if (check := brain.conductor.on_silence(seconds)) is not None:   # runtime-originated actions
+    chat_ctx2, action = brain.prepare_turn(chat_ctx, action=check)
+await brain.aclose()
+```
+
+With ``MOCKLINE_BRAIN=llm`` ``brain.llm`` is ``FallbackAdapter([OpenAIBrain, OfflineBrain])``: a failed
+or slow LLM turn is spoken by the offline brain (the same action, so the interview stays on track);
+the adapter probes the LLM in the background and uses it again once it answers. After a mid-stream
+failure the words already streamed stay, followed by the offline rendering.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from livekit.agents import llm
+
+from agent.plans import PlanSpec
+
+from ._action import Action
+from ._conductor import Conductor
+from ._errors import BrainConfigError
+from ._offline import OfflineBrain
+from ._openai import OpenAIBrain
+from ._prompt import attach_directive, render_system_prompt
+from ._settings import BrainSettings, get_brain_settings
+
+__all__ = ["Brain", "build_brain"]
+
+log = logging.getLogger("mockline.brain")
+
+
+class _OwnedFallbackAdapter(llm.FallbackAdapter):
+    """FallbackAdapter whose background recovery probes are cancelled on ``aclose`` (it leaves them)."""
+
+    async def aclose(self) -> None:
+        tasks = [
+            s.recovering_task for s in self._status if s.recovering_task and not s.recovering_task.done()
+        ]
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await super().aclose()
+        for instance in self._llm_instances:
+            await instance.aclose()
+
+
+class Brain:
+    def __init__(self, *, plan: PlanSpec, conductor: Conductor, llm: llm.LLM, name: str) -> None:
+        self.plan = plan
+        self.conductor = conductor
+        self.llm = llm
+        self.name = name
+
+    def prepare_turn(
+        self, chat_ctx: llm.ChatContext, *, action: Action | None = None
+    ) -> tuple[llm.ChatContext, Action]:
+        """Decide the reply to the candidate's words since our last reply (or the opening, before the
+        interview started) and return a copy of ``chat_ctx`` carrying it, with the action to commit."""
+        if action is None:
+            if self.conductor.snapshot()["phase"] == "new":
+                action = self.conductor.opening()
+            else:
+                action = self.conductor.decide(_pending_user_text(chat_ctx))
+        prompt = render_system_prompt(self.plan, action)
+        return attach_directive(chat_ctx, action=action, system_prompt=prompt), action
+
+    def commit(self, action: Action) -> None:
+        self.conductor.commit(action)
+        log.debug("brain committed an action", extra={"kind": action.kind, "question_id": action.question_id})
+
+    async def aclose(self) -> None:
+        await self.llm.aclose()
+
+
+def _pending_user_text(chat_ctx: llm.ChatContext) -> str:
+    """Everything the candidate said after our last reply."""
+    parts: list[str] = []
+    for item in reversed(chat_ctx.items):
+        if not isinstance(item, llm.ChatMessage):
+            continue
+        if item.role == "assistant":
+            break
+        if item.role == "user" and item.text_content:
+            parts.append(item.text_content)
+    return " ".join(reversed(parts))
+
+
+def build_brain(
+    *,
+    plan: PlanSpec,
+    settings: BrainSettings | None = None,
+    state: dict[str, Any] | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> Brain:
+    """The brain for one interview. Raises ``BrainConfigError`` when ``MOCKLINE_BRAIN=llm`` has no
+    ``OPENAI_API_KEY`` or ``OPENAI_BASE_URL``, and ``ConductorStateError`` for a bad ``state``."""
+    settings = settings or get_brain_settings()
+    conductor = Conductor(plan, state=state, clock=clock)
+    if settings.brain == "offline":
+        return Brain(plan=plan, conductor=conductor, llm=OfflineBrain(), name="offline")
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
+    if not key and not settings.openai_base_url:
+        raise BrainConfigError(
+            "MOCKLINE_BRAIN=llm needs OPENAI_API_KEY (for OpenAI) or OPENAI_BASE_URL (for a local "
+            "OpenAI-compatible server such as vLLM or Ollama); or set MOCKLINE_BRAIN=offline"
+        )
+    primary = OpenAIBrain(
+        model=settings.llm_model,
+        base_url=settings.openai_base_url,
+        api_key=key or None,
+        first_token_timeout=settings.llm_timeout,
+        temperature=settings.llm_temperature,
+    )
+    adapter = _OwnedFallbackAdapter(
+        [primary, OfflineBrain()],
+        attempt_timeout=settings.llm_timeout,
+        max_retry_per_llm=0,
+        retry_on_chunk_sent=True,  # a stream that broke mid-reply is finished by the offline brain
+    )
+    return Brain(plan=plan, conductor=conductor, llm=adapter, name=f"llm:{settings.llm_model}")

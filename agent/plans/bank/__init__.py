@@ -1,0 +1,1 @@
+"""Built-in question bank (YAML package data): one file per role plus ``generic.yaml``."""
