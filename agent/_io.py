@@ -337,11 +337,11 @@ class PacedAudioOutput(io.AudioOutput):
                 seg.started = True
                 self.stats.first_frame_times.append(time.time())
                 self.on_playback_started(created_at=time.time())
+            seg.played_s += real_s  # handed to the transport: the candidate hears it
+            self.stats.frames_sent += 1
             try:
                 await self.send_frame(frame)
             except Exception:
                 logger.exception("send_frame failed", extra={"label": self.label})
-            seg.played_s += real_s
-            self.stats.frames_sent += 1
             last_sent = now
             deadline += self._frame_s
