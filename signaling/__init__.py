@@ -1,1 +1,33 @@
+"""Browser interviews over WebRTC: the candidate's join link ``/i/{token}`` and ``POST /rtc/offer``.
 
+An aiortc peer per browser connection; the interview (``agent`` runtime) outlives a dropped connection for
+a grace period so the candidate can reopen the link and carry on. Mount with
+``app.include_router(create_router())``.
+"""
+
+from ._errors import BadRequest, PayloadTooLarge, ServerBusy, SignalingError
+from ._events import EventChannel, ProtocolError, encode, parse_client_message
+from ._registry import SessionRegistry
+from ._routes import create_router
+from ._session import BrowserInterview
+from ._settings import IceServer, SignalingSettings, get_signaling_settings
+from ._tracks import AgentAudioTrack, InboundConverter
+
+__all__ = [
+    "AgentAudioTrack",
+    "BadRequest",
+    "BrowserInterview",
+    "EventChannel",
+    "IceServer",
+    "InboundConverter",
+    "PayloadTooLarge",
+    "ProtocolError",
+    "ServerBusy",
+    "SessionRegistry",
+    "SignalingError",
+    "SignalingSettings",
+    "create_router",
+    "encode",
+    "get_signaling_settings",
+    "parse_client_message",
+]

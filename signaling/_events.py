@@ -1,0 +1,151 @@
+"""The "events" data channel: JSON messages between the join page and the server.
+
+Server → browser::
+
+    {"type": "caption", "speaker": "agent"|"candidate", "text": str, "final": bool}
+    {"type": "state", "agent": "listening"|"thinking"|"speaking"|..., "user": "speaking"|"listening"|...}
+    {"type": "muted", "muted": bool}                                     (acknowledges "mute")
+    {"type": "history", "turns": [{"speaker": str, "text": str}, ...]}   (on connect; non-empty on resume)
+    {"type": "ended", "reason": "completed"|"hangup"|"timeout"|"error", "mode": str, "report_url": str|null}
+
+Browser → server::
+
+    {"type": "mute", "muted": bool}
+    {"type": "end"}
+
+Parsing is pure (no sockets) so tests drive it directly. Anything else is a :class:`ProtocolError`; the
+channel counts and logs it (without its content) and carries on.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import deque
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+__all__ = [
+    "ClientMessage",
+    "EndMessage",
+    "EventChannel",
+    "MuteMessage",
+    "ProtocolError",
+    "encode",
+    "parse_client_message",
+]
+
+logger = logging.getLogger("mockline.signaling")
+
+MAX_CLIENT_MESSAGE_BYTES = 4096
+
+
+class ProtocolError(ValueError):
+    """A data-channel message that is not one of ours."""
+
+
+@dataclass(frozen=True, slots=True)
+class MuteMessage:
+    muted: bool
+
+
+@dataclass(frozen=True, slots=True)
+class EndMessage:
+    pass
+
+
+ClientMessage = MuteMessage | EndMessage
+
+
+def parse_client_message(raw: str | bytes, *, max_bytes: int = MAX_CLIENT_MESSAGE_BYTES) -> ClientMessage:
+    if len(raw) > max_bytes:
+        raise ProtocolError("message too large")
+    try:
+        msg = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise ProtocolError("not JSON") from e
+    if not isinstance(msg, dict):
+        raise ProtocolError("not a JSON object")
+    kind = msg.get("type")
+    if kind == "mute":
+        muted = msg.get("muted")
+        if not isinstance(muted, bool):
+            raise ProtocolError("mute needs a boolean 'muted'")
+        return MuteMessage(muted=muted)
+    if kind == "end":
+        return EndMessage()
+    raise ProtocolError("unknown message type")
+
+
+def encode(kind: str, **fields: Any) -> str:
+    return json.dumps({"type": kind, **fields}, separators=(",", ":"))
+
+
+class _Channel(Protocol):
+    @property
+    def readyState(self) -> str: ...  # aiortc spells it like the browser
+
+    def send(self, data: str) -> None: ...
+
+
+class EventChannel:
+    """Sends events to the browser's current data channel; implements the agent's ``InterviewListener``.
+
+    Messages sent while no channel is open are kept (a bounded backlog) and flushed on :meth:`attach`,
+    so a caption spoken during a reconnect is not lost.
+    """
+
+    def __init__(self, *, backlog: int = 200) -> None:
+        self._channel: _Channel | None = None
+        self._backlog: deque[str] = deque(maxlen=backlog)
+        self.agent_state: str | None = None
+        self.user_state: str | None = None
+        self.ended_reason: str | None = None
+        self.malformed = 0
+        # Added to the "ended" event (e.g. the practice-mode report link).
+        self.ended_fields: dict[str, Any] = {}
+
+    # -- transport side -------------------------------------------------------------------------------
+    def attach(self, channel: _Channel) -> None:
+        self._channel = channel
+        self.flush()
+
+    def detach(self, channel: _Channel | None = None) -> None:
+        if channel is None or channel is self._channel:
+            self._channel = None
+
+    def reset_backlog(self) -> None:
+        """Forget unsent events (a resumed browser gets the stored history instead)."""
+        self._backlog.clear()
+
+    def flush(self) -> None:
+        ch = self._channel
+        while self._backlog and ch is not None and ch.readyState == "open":
+            ch.send(self._backlog.popleft())
+
+    def send(self, kind: str, **fields: Any) -> None:
+        self._backlog.append(encode(kind, **fields))
+        self.flush()
+
+    def parse(self, raw: str | bytes) -> ClientMessage | None:
+        """The browser's message, or None (counted and logged) when it is malformed."""
+        try:
+            return parse_client_message(raw)
+        except ProtocolError as e:
+            self.malformed += 1
+            logger.warning("ignored a malformed data-channel message: %s", e, extra={"count": self.malformed})
+            return None
+
+    # -- InterviewListener ------------------------------------------------------------------------------
+    def on_caption(self, *, speaker: str, text: str, final: bool) -> None:
+        self.send("caption", speaker=speaker, text=text, final=final)
+
+    def on_state(self, *, agent: str | None = None, user: str | None = None) -> None:
+        self.agent_state = agent or self.agent_state
+        self.user_state = user or self.user_state
+        self.send("state", agent=self.agent_state, user=self.user_state)
+
+    def on_ended(self, *, reason: str) -> None:
+        if self.ended_reason is None:
+            self.ended_reason = reason
+            self.send("ended", reason=reason, **self.ended_fields)

@@ -1,0 +1,160 @@
+"""HTTP routes: the join page ``/i/{token}``, its static files, and ``POST /rtc/offer``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, Literal
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel, Field, ValidationError
+
+from storage import InvitationError, get_database, resolve_token
+
+from ._errors import BadRequest, PayloadTooLarge, SignalingError
+from ._ice import set_host_addresses
+from ._registry import SessionRegistry
+from ._settings import SignalingSettings, get_signaling_settings
+
+__all__ = ["create_router"]
+
+logger = logging.getLogger("mockline.signaling")
+
+_HERE = Path(__file__).parent
+_STATIC = {"join.js": "text/javascript", "join.css": "text/css"}
+_templates = Jinja2Templates(directory=str(_HERE / "templates"))
+# The token is in the page's URL: never send it to another site, never cache the page.
+_PAGE_HEADERS = {
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+    "Permissions-Policy": "microphone=(self), camera=(self)",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+class OfferIn(BaseModel):
+    token: str = Field(min_length=1, max_length=128)
+    sdp: str = Field(min_length=1)
+    type: Literal["offer"]
+    # The session id this browser had before its connection dropped: lets it replace its own stale peer.
+    resume: str | None = Field(default=None, max_length=64)
+
+
+def _error(e: SignalingError | InvitationError) -> JSONResponse:
+    return JSONResponse({"error": e.code, "message": e.message}, status_code=e.http_status)
+
+
+async def _read_capped(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"The request is larger than {limit // 1024} KB.")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise PayloadTooLarge(f"The request is larger than {limit // 1024} KB.")
+    return bytes(body)
+
+
+def _parse_offer(body: bytes) -> OfferIn:
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise BadRequest("The request body is not valid JSON.") from e
+    try:
+        return OfferIn.model_validate(data)
+    except ValidationError as e:
+        fields = sorted({".".join(str(p) for p in err["loc"]) or "body" for err in e.errors()})
+        raise BadRequest(f"Missing or invalid fields: {', '.join(fields)}.") from e
+
+
+def create_router(settings: SignalingSettings | None = None) -> APIRouter:
+    """The browser-interview routes; the router's lifespan owns the sessions of this process."""
+    settings = settings or get_signaling_settings()
+    set_host_addresses(settings.rtc_host_addresses)
+    runtime_lock = asyncio.Lock()
+
+    async def runtime_of(app: FastAPI) -> Any:
+        # Loaded on the first interview so the web process starts fast (docs/agent-runtime.md).
+        async with runtime_lock:
+            if getattr(app.state, "runtime", None) is None:
+                from agent import AgentRuntime, AgentSettings
+
+                logger.info("loading the agent runtime")
+                app.state.runtime = await asyncio.to_thread(AgentRuntime.load, AgentSettings())
+        return app.state.runtime
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.signaling = SessionRegistry(
+            settings=settings, runtime=lambda: runtime_of(app), database=get_database
+        )
+        try:
+            yield
+        finally:
+            await app.state.signaling.aclose()
+
+    router = APIRouter(lifespan=lifespan)
+
+    @router.get("/i/{token}", response_class=HTMLResponse)
+    async def join_page(request: Request, token: str) -> Response:
+        def lookup() -> dict[str, Any]:
+            with get_database().session() as s:
+                inv = resolve_token(s, token)
+                return {
+                    "candidate_name": inv.candidate_name,
+                    "title": inv.plan.title or inv.plan.role,
+                    "mode": inv.mode,
+                    "time_limit_minutes": inv.plan.time_limit_minutes,
+                }
+
+        try:
+            ctx: dict[str, Any] = {"error": None, **await asyncio.to_thread(lookup)}
+            status = 200
+        except InvitationError as e:
+            ctx, status = {"error": e.message, "error_code": e.code}, e.http_status
+        ctx["config"] = {
+            "offerUrl": str(request.url_for("rtc_offer").path),
+            "iceServers": [s.model_dump(exclude_none=True) for s in settings.ice_servers],
+            "mode": ctx.get("mode"),
+        }
+        return _templates.TemplateResponse(
+            request, "join.html", ctx, status_code=status, headers=_PAGE_HEADERS
+        )
+
+    @router.get("/rtc/static/{name}", name="rtc_static")
+    async def static(name: str) -> Response:
+        if name not in _STATIC:
+            return JSONResponse({"error": "not_found", "message": "No such file."}, status_code=404)
+        return FileResponse(_HERE / "static" / name, media_type=_STATIC[name])
+
+    @router.post("/rtc/offer", name="rtc_offer")
+    async def rtc_offer(request: Request) -> JSONResponse:
+        registry: SessionRegistry = request.app.state.signaling
+        try:
+            offer = _parse_offer(await _read_capped(request, settings.max_message_bytes))
+            answer = await registry.offer(
+                token=offer.token, sdp=offer.sdp, type_=offer.type, resume=offer.resume
+            )
+        except (SignalingError, InvitationError) as e:
+            return _error(e)
+        except Exception:
+            logger.exception("answering an offer failed")
+            return JSONResponse(
+                {"error": "internal", "message": "Something went wrong on our side. Please try again."},
+                status_code=500,
+            )
+        return JSONResponse(answer, headers={"Cache-Control": "no-store"})
+
+    @router.get("/rtc/status")
+    async def rtc_status(request: Request) -> JSONResponse:
+        registry: SessionRegistry = request.app.state.signaling
+        return JSONResponse({"sessions": len(registry.sessions), "max_sessions": settings.max_sessions})
+
+    return router

@@ -1,0 +1,179 @@
+"""Audio between aiortc and the agent: the outbound track the browser hears, and the inbound pump.
+
+Outbound: :class:`AgentAudioTrack` is an aiortc ``MediaStreamTrack`` whose ``recv()`` returns one 20 ms
+mono frame per call, paced against a monotonic clock anchored at the first frame (pts counts samples, so
+there is no drift), silence when the agent is idle. The agent's output pushes PCM with :meth:`put`, which
+waits while the buffer is full, so the track's clock is the one that paces playback.
+
+Inbound: :class:`InboundConverter` turns the browser's decoded Opus (48 kHz, usually stereo) into mono PCM
+at the agent's rate with one libswresample pass (cheaper than a numpy downmix followed by the session's own
+resampler; see the report of issue 3), and :func:`pump_inbound` feeds it to a callback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fractions
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+
+import av
+import numpy as np
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from livekit import rtc
+
+__all__ = ["AgentAudioTrack", "InboundConverter", "pump_inbound"]
+
+logger = logging.getLogger("mockline.signaling")
+
+FRAME_MS = 20
+
+
+class AgentAudioTrack(MediaStreamTrack):
+    """Agent speech for one peer connection: 20 ms frames, real-time paced, silence when idle."""
+
+    kind = "audio"
+
+    def __init__(
+        self, *, sample_rate: int = 48000, max_buffer_ms: int = 200, prebuffer_frames: int = 2
+    ) -> None:
+        super().__init__()
+        self.sample_rate = sample_rate
+        self.samples_per_frame = sample_rate * FRAME_MS // 1000
+        self._frame_bytes = self.samples_per_frame * 2
+        self._max_frames = max(1, max_buffer_ms // FRAME_MS)
+        self._prebuffer = max(1, prebuffer_frames)
+        self._queue: deque[bytes] = deque()
+        self._partial = b""
+        self._space = asyncio.Event()
+        self._space.set()
+        self._drained = asyncio.Event()
+        self._drained.set()
+        self._playing = False
+        self._waited = 0
+        self._start: float | None = None
+        self._pts = 0
+        self._silence = bytes(self._frame_bytes)
+        self._time_base = fractions.Fraction(1, sample_rate)
+        # Counters a test or a metrics endpoint can read.
+        self.frames_sent = 0
+        self.voiced_frames_sent = 0
+
+    @property
+    def buffered_ms(self) -> int:
+        return len(self._queue) * FRAME_MS
+
+    async def put(self, pcm: bytes) -> None:
+        """Queue mono int16 PCM at ``sample_rate`` (any length); waits while the buffer is full."""
+        data = self._partial + pcm
+        whole = len(data) - len(data) % self._frame_bytes
+        self._partial = data[whole:]
+        for off in range(0, whole, self._frame_bytes):
+            while len(self._queue) >= self._max_frames and self.readyState == "live":
+                self._space.clear()
+                await self._space.wait()
+            if self.readyState != "live":
+                return
+            self._queue.append(data[off : off + self._frame_bytes])
+            self._drained.clear()
+
+    async def wait_drained(self) -> None:
+        """Returns once everything queued so far has been handed to the encoder (or dropped)."""
+        await self._drained.wait()
+
+    def end_segment(self) -> None:
+        """Pad and queue a trailing partial frame (the end of an utterance)."""
+        if self._partial:
+            self._queue.append(self._partial.ljust(self._frame_bytes, b"\0"))
+            self._partial = b""
+            self._drained.clear()
+
+    def clear(self) -> None:
+        """Drop everything not yet played (the candidate interrupted)."""
+        self._queue.clear()
+        self._partial = b""
+        self._playing = False
+        self._space.set()
+        self._drained.set()
+
+    def stop(self) -> None:
+        super().stop()
+        self._space.set()
+        self._drained.set()
+
+    def _next_payload(self) -> bytes:
+        # A small prebuffer at the start of each talk spurt absorbs the phase between the producer's
+        # 20 ms clock and ours, so a spurt plays without gaps.
+        if not self._playing and self._queue:
+            self._waited += 1
+            if len(self._queue) >= self._prebuffer or self._waited >= self._prebuffer:
+                self._playing = True
+        if not self._playing:
+            return self._silence
+        payload = self._queue.popleft()
+        self._space.set()
+        self.voiced_frames_sent += 1
+        if not self._queue:
+            self._playing = False
+            self._waited = 0
+            self._drained.set()
+        return payload
+
+    async def recv(self) -> av.AudioFrame:
+        if self.readyState != "live":
+            raise MediaStreamError
+        now = time.monotonic()
+        if self._start is None:
+            self._start = now
+        else:
+            self._pts += self.samples_per_frame
+            wait = self._start + self._pts / self.sample_rate - now
+            if wait > 0:
+                await asyncio.sleep(wait)
+        payload = self._next_payload()
+        frame = av.AudioFrame(format="s16", layout="mono", samples=self.samples_per_frame)
+        frame.planes[0].update(payload)
+        frame.sample_rate = self.sample_rate
+        frame.pts = self._pts
+        frame.time_base = self._time_base
+        self.frames_sent += 1
+        return frame
+
+
+class InboundConverter:
+    """Browser audio (any layout/rate, s16 or float) → mono int16 ``rtc.AudioFrame`` at ``sample_rate``."""
+
+    def __init__(self, *, sample_rate: int = 16000) -> None:
+        self.sample_rate = sample_rate
+        self._resampler = av.AudioResampler(format="s16", layout="mono", rate=sample_rate)
+
+    def convert(self, frame: av.AudioFrame) -> list[rtc.AudioFrame]:
+        out = []
+        for f in self._resampler.resample(frame):
+            pcm = f.to_ndarray().astype(np.int16, copy=False)
+            out.append(
+                rtc.AudioFrame(
+                    data=pcm.tobytes(),
+                    sample_rate=self.sample_rate,
+                    num_channels=1,
+                    samples_per_channel=f.samples,
+                )
+            )
+        return out
+
+
+async def pump_inbound(
+    track: MediaStreamTrack,
+    converter: InboundConverter,
+    push: Callable[[rtc.AudioFrame], None],
+) -> None:
+    """Read the browser's track until it ends, pushing converted frames; returns when the track ends."""
+    while True:
+        try:
+            frame = await track.recv()
+        except MediaStreamError:
+            return
+        for out in converter.convert(frame):  # type: ignore[arg-type]
+            push(out)

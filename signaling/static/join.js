@@ -1,0 +1,282 @@
+// mockline join page: consent → mic check → WebRTC call with live captions → finished.
+// No framework; the server is the source of truth for the interview (see signaling/_events.py).
+"use strict";
+(function () {
+  const config = JSON.parse(document.getElementById("join-config").textContent);
+  const token = decodeURIComponent(location.pathname.split("/").filter(Boolean).pop());
+  const $ = (id) => document.getElementById(id);
+
+  // Observable state, also read by the browser end-to-end test.
+  const probe = (window.mocklineJoin = {
+    step: "consent", connectionStates: [], captions: [], events: 0,
+    micLevelMax: 0, remoteLevelMax: 0, ended: null, error: null, sessionId: null, reconnects: 0,
+  });
+
+  let micStream = null, camStream = null, audioCtx = null, pc = null, channel = null;
+  let muted = false, ended = false, reconnecting = false, attempts = 0;
+  const MAX_RECONNECTS = 5;
+
+  function show(step) {
+    for (const s of document.querySelectorAll(".step")) s.hidden = s.id !== "step-" + step;
+    probe.step = step;
+    const heading = document.querySelector("#step-" + step + " h1, #step-" + step + " h2");
+    if (heading) { heading.tabIndex = -1; heading.focus({ preventScroll: true }); }
+  }
+
+  function setStatus(text) { $("status").textContent = text; }
+
+  // -- consent ---------------------------------------------------------------------------------------
+  $("consent").addEventListener("change", (e) => { $("consent-continue").disabled = !e.target.checked; });
+  $("consent-continue").addEventListener("click", () => { show("mic"); startMic(); });
+
+  // -- microphone check --------------------------------------------------------------------------------
+  function level(analyser, buf) {
+    analyser.getFloatTimeDomainData(buf);
+    let sum = 0;
+    for (let i = 0; i < buf.length; i++) sum += buf[i] * buf[i];
+    return Math.sqrt(sum / buf.length);
+  }
+
+  function meter(stream, el, onLevel) {
+    audioCtx = audioCtx || new AudioContext();
+    const analyser = audioCtx.createAnalyser();
+    analyser.fftSize = 1024;
+    audioCtx.createMediaStreamSource(stream).connect(analyser);
+    const buf = new Float32Array(analyser.fftSize);
+    const fill = el && el.querySelector(".meter-fill");
+    const timer = setInterval(() => {
+      const rms = level(analyser, buf);
+      const pct = Math.min(100, Math.round(Math.sqrt(rms) * 160));
+      if (fill) fill.style.width = pct + "%";
+      if (el && el.getAttribute("role") === "meter") el.setAttribute("aria-valuenow", String(pct));
+      onLevel(rms);
+    }, 50);
+    return () => clearInterval(timer);
+  }
+
+  const MIC_ERRORS = {
+    NotAllowedError: "Microphone access was blocked. Allow the microphone for this site (the icon in the " +
+      "address bar), then press “Try the microphone again”.",
+    NotFoundError: "We could not find a microphone. Plug one in or pick another device, then try again.",
+    NotReadableError: "Your microphone is being used by another app. Close it, then try again.",
+  };
+
+  async function startMic() {
+    $("mic-error").hidden = true;
+    $("mic-retry").hidden = true;
+    try {
+      micStream = await navigator.mediaDevices.getUserMedia({
+        audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true },
+      });
+    } catch (err) {
+      const msg = MIC_ERRORS[err && err.name] || "We could not start your microphone (" + (err && err.name) + ").";
+      $("mic-error").textContent = msg;
+      $("mic-error").hidden = false;
+      $("mic-retry").hidden = false;
+      probe.error = "mic:" + (err && err.name);
+      return;
+    }
+    meter(micStream, $("mic-meter"), (rms) => { probe.micLevelMax = Math.max(probe.micLevelMax, rms); });
+    $("start").disabled = false;
+  }
+  $("mic-retry").addEventListener("click", startMic);
+
+  $("camera-toggle").addEventListener("change", async (e) => {
+    const previews = [$("preview"), $("preview-call")];
+    if (e.target.checked) {
+      try {
+        camStream = await navigator.mediaDevices.getUserMedia({ video: true });
+      } catch (err) {
+        e.target.checked = false;
+        $("mic-error").textContent = "The camera preview is not available (" + err.name + "). You can continue without it.";
+        $("mic-error").hidden = false;
+        return;
+      }
+      for (const v of previews) { v.srcObject = camStream; v.hidden = false; }
+    } else {
+      if (camStream) camStream.getTracks().forEach((t) => t.stop());
+      camStream = null;
+      for (const v of previews) { v.srcObject = null; v.hidden = true; }
+    }
+  });
+
+  // -- the call ------------------------------------------------------------------------------------------
+  $("start").addEventListener("click", () => {
+    if (audioCtx && audioCtx.state === "suspended") audioCtx.resume();
+    show("call");
+    meter(micStream, $("you-meter"), () => {});
+    connect();
+  });
+
+  function waitForGathering(peer) {
+    if (peer.iceGatheringState === "complete") return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => { if (peer.iceGatheringState === "complete") resolve(); };
+      peer.addEventListener("icegatheringstatechange", done);
+      setTimeout(resolve, 3000); // answer with what we have; the server gathers fully anyway
+    });
+  }
+
+  async function connect() {
+    setStatus(attempts ? "Reconnecting…" : "Connecting…");
+    const peer = (pc = new RTCPeerConnection({ iceServers: config.iceServers || [] }));
+    for (const track of micStream.getAudioTracks()) peer.addTrack(track, micStream);
+    channel = peer.createDataChannel("events");
+    channel.onmessage = (e) => onEvent(e.data);
+    channel.onopen = () => { if (muted) send({ type: "mute", muted: true }); };
+    peer.ontrack = (e) => {
+      const audio = $("remote-audio");
+      audio.srcObject = e.streams[0] || new MediaStream([e.track]);
+      audio.play().catch(() => {});
+      meter(audio.srcObject, null, (rms) => { probe.remoteLevelMax = Math.max(probe.remoteLevelMax, rms); });
+    };
+    peer.onconnectionstatechange = () => {
+      probe.connectionStates.push(peer.connectionState);
+      if (peer !== pc) return;
+      if (peer.connectionState === "connected") { attempts = 0; reconnecting = false; setStatus("Connected"); }
+      if (["failed", "disconnected", "closed"].includes(peer.connectionState)) lost();
+    };
+    try {
+      await peer.setLocalDescription(await peer.createOffer());
+      await waitForGathering(peer);
+      const res = await fetch(config.offerUrl, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ token, sdp: peer.localDescription.sdp, type: peer.localDescription.type }),
+      });
+      const body = await res.json().catch(() => ({}));
+      if (!res.ok) return refused(res.status, body);
+      probe.sessionId = body.session_id;
+      await peer.setRemoteDescription({ sdp: body.sdp, type: body.type });
+    } catch (err) {
+      probe.error = "connect:" + (err && err.name);
+      lost();
+    }
+  }
+
+  function refused(status, body) {
+    probe.error = "http:" + status + ":" + (body.error || "");
+    if (pc) pc.close();
+    if (status === 503 && attempts < MAX_RECONNECTS) return retryLater(body.message || "The service is busy.");
+    finish(null, body.message || "The interview could not be started (error " + status + ").");
+  }
+
+  function retryLater(message) {
+    attempts += 1;
+    setStatus(message + " Trying again…");
+    setTimeout(connect, Math.min(15000, 1000 * 2 ** attempts));
+  }
+
+  function lost() {
+    if (ended || reconnecting) return;
+    reconnecting = true;
+    if (pc) pc.close();
+    if (attempts >= MAX_RECONNECTS) {
+      return finish(null, "We lost the connection. Reopen this link within two minutes to continue where you left off.");
+    }
+    probe.reconnects += 1;
+    attempts += 1;
+    setStatus("Connection lost. Reconnecting…");
+    setTimeout(() => { reconnecting = false; connect(); }, 1000 * attempts);
+  }
+
+  function send(msg) {
+    if (channel && channel.readyState === "open") channel.send(JSON.stringify(msg));
+  }
+
+  // -- events from the server ------------------------------------------------------------------------
+  const live = { agent: null, candidate: null }; // the <li> of each side's caption still being spoken
+
+  function caption(speaker, text, final) {
+    let li = live[speaker];
+    if (!li) {
+      li = document.createElement("li");
+      li.className = "caption " + speaker;
+      const who = document.createElement("span");
+      who.className = "who";
+      who.textContent = speaker === "agent" ? "Interviewer" : "You";
+      const said = document.createElement("span");
+      said.className = "text";
+      li.append(who, said);
+      $("captions").append(li);
+      live[speaker] = li;
+    }
+    li.querySelector(".text").textContent = text;
+    li.classList.toggle("interim", !final);
+    if (final) {
+      live[speaker] = null;
+      probe.captions.push({ speaker, text });
+    }
+    li.scrollIntoView({ block: "nearest" });
+  }
+
+  function speaking(tile, label, state) {
+    $(tile).dataset.speaking = String(state === "speaking");
+    $(label).textContent = state || "";
+  }
+
+  function onEvent(raw) {
+    let msg;
+    try { msg = JSON.parse(raw); } catch { return; }
+    probe.events += 1;
+    if (msg.type === "caption") caption(msg.speaker, msg.text, msg.final);
+    else if (msg.type === "state") {
+      if (msg.agent) speaking("agent-tile", "agent-state", msg.agent);
+      if (msg.user) speaking("you-tile", "you-state", msg.user);
+    } else if (msg.type === "history") {
+      $("captions").replaceChildren();
+      live.agent = live.candidate = null;
+      for (const t of msg.turns || []) caption(t.speaker, t.text, true);
+    } else if (msg.type === "ended") finish(msg);
+  }
+
+  // -- controls -------------------------------------------------------------------------------------------
+  $("mute").addEventListener("click", () => {
+    muted = !muted;
+    for (const t of micStream.getAudioTracks()) t.enabled = !muted;
+    $("mute").setAttribute("aria-pressed", String(muted));
+    $("mute").textContent = muted ? "Unmute" : "Mute";
+    $("you-state").textContent = muted ? "muted" : "listening";
+    send({ type: "mute", muted });
+  });
+
+  $("end").addEventListener("click", () => {
+    send({ type: "end" });
+    finish({ reason: "hangup", mode: config.mode });
+  });
+
+  function finish(msg, problem) {
+    if (ended) return;
+    ended = true;
+    probe.ended = msg ? msg.reason : "error";
+    const detail = $("done-detail");
+    const report = $("done-report");
+    if (problem) {
+      $("done-title").textContent = "The interview could not continue";
+      detail.textContent = problem;
+    } else if (msg.reason === "hangup") {
+      detail.textContent = "You ended the interview. Thank you for your time.";
+    } else {
+      detail.textContent = "Thank you for your time. Your interview has been saved.";
+    }
+    if (!problem && (msg.mode || config.mode) === "practice") {
+      if (msg.report_url) {
+        const a = document.createElement("a");
+        a.href = msg.report_url;
+        a.textContent = "See your coaching report";
+        report.append(a);
+      } else {
+        report.textContent = "Your coaching report is being prepared. It will be ready in a few minutes.";
+      }
+    } else if (!problem) {
+      report.textContent = "The hiring team will be in touch about next steps.";
+    }
+    // Let the last data-channel bytes go out before hanging up.
+    setTimeout(() => { if (pc) pc.close(); }, 300);
+    if (micStream) micStream.getTracks().forEach((t) => t.stop());
+    if (camStream) camStream.getTracks().forEach((t) => t.stop());
+    show("done");
+  }
+
+  addEventListener("pagehide", () => { if (pc) pc.close(); });
+})();
