@@ -72,13 +72,16 @@ class Brain:
     def prepare_turn(
         self, chat_ctx: llm.ChatContext, *, action: Action | None = None
     ) -> tuple[llm.ChatContext, Action]:
-        """Decide the reply to the candidate's words since our last reply (or the opening, before the
-        interview started) and return a copy of ``chat_ctx`` carrying it, with the action to commit."""
+        """Decide the reply to the candidate's words since our last reply and return a copy of
+        ``chat_ctx`` carrying it, with the action to commit. A conversation without any reply of ours
+        and nothing said yet gets the opening (the greeting, or "welcome back" after a resume)."""
         if action is None:
-            if self.conductor.snapshot()["phase"] == "new":
+            pending = _pending_user_text(chat_ctx)
+            spoke = any(m.role == "assistant" for m in chat_ctx.messages())
+            if self.conductor.snapshot()["phase"] == "new" or (not spoke and not pending.strip()):
                 action = self.conductor.opening()
             else:
-                action = self.conductor.decide(_pending_user_text(chat_ctx))
+                action = self.conductor.decide(pending)
         prompt = render_system_prompt(self.plan, action)
         return attach_directive(chat_ctx, action=action, system_prompt=prompt), action
 
