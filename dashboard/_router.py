@@ -8,6 +8,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from ._errors import DashboardError
+from ._reports import report_router
 from ._routes_auth import router as auth_router
 from ._routes_interviews import router as interviews_router
 from ._routes_plans import router as plans_router
@@ -24,7 +25,9 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 
 def install_dashboard(app: FastAPI) -> None:
-    """Mount the dashboard on ``app``: /login, /logout, /dashboard/…, /practice…, /static/dashboard/…"""
+    """Mount the dashboard on ``app``: /login, /logout, /dashboard/…, /practice…, /static/dashboard/…,
+    and the report API (/api/interviews/{id}/report[.pdf]) behind the same login and organisation check."""
     app.include_router(router)
+    app.include_router(report_router())
     app.mount("/static/dashboard", StaticFiles(directory=STATIC_DIR), name="dashboard_static")
     app.add_exception_handler(DashboardError, handle_dashboard_error)
