@@ -1,0 +1,216 @@
+"""The offline scorer and speech metrics, without servers."""
+
+from __future__ import annotations
+
+import pytest
+
+from scoring import (
+    InterviewSnapshot,
+    RubricQuestion,
+    ScoringInputError,
+    Turn,
+    count_fillers,
+    parse_plan,
+    score_answer,
+    score_offline,
+    speech_metrics,
+)
+from tests.test_scoring_support import PLAN_SPEC, WEAK, Line, good_script, weak_script
+
+pytestmark = pytest.mark.unit
+
+VAGUE = "Hmm, I think it depends. I would probably look into it, try a few things and see what works best."
+
+
+def _bank_questions() -> list[RubricQuestion]:
+    from agent.plans import load_question_bank
+
+    bank = load_question_bank()
+    qs = [q for role in bank.roles.values() for q in role.questions] + list(bank.generic)
+    return [
+        RubricQuestion(
+            id=q.id,
+            competency=q.competency,
+            text=q.text,
+            anchors=dict(q.rubric.anchors),
+            key_points=tuple(q.rubric.key_points),
+            story=q.story,
+        )
+        for q in qs
+    ]
+
+
+def _strong(q: RubricQuestion) -> str:
+    """A strong answer written generically from the rubric: every key point, a reason, a measured result."""
+    points = " ".join(f"I made sure we covered {kp}, because it mattered here." for kp in q.key_points)
+    return (
+        "At my last job we had exactly this situation and I was responsible for it. "
+        f"{points} As a result we reduced incidents by 40% within two months."
+    )
+
+
+def _partial(q: RubricQuestion) -> str:
+    half = q.key_points[: max(1, len(q.key_points) // 2)]
+    return "I would think about " + " and ".join(half) + ", and then see how it goes from there."
+
+
+def _turn(text: str, tid: int = 1) -> list[Turn]:
+    return [Turn(id=tid, seq=tid, speaker="candidate", text=text, start=0.0, end=20.0)]
+
+
+def _snapshot(lines: list[Line], *, mode: str = "recruiter") -> InterviewSnapshot:
+    questions, weights, role = parse_plan(PLAN_SPEC)
+    turns = tuple(
+        Turn(
+            id=100 + i,
+            seq=i,
+            speaker=ln.speaker,
+            text=ln.text,
+            start=ln.start,
+            end=ln.end,
+            interrupted=ln.interrupted,
+            question_id=ln.question_id,
+        )
+        for i, ln in enumerate(lines)
+    )
+    return InterviewSnapshot(
+        interview_id="iv1",
+        mode=mode,
+        candidate_name="Ada",
+        role=role,
+        questions=questions,
+        weights=weights,
+        turns=turns,
+    )
+
+
+def test_strong_answer_outranks_weak_for_every_question_in_the_bank() -> None:
+    questions = _bank_questions()
+    assert len(questions) >= 20  # the whole built-in bank, not a sample
+    for q in questions:
+        strong = score_answer(q, _turn(_strong(q)))
+        partial = score_answer(q, _turn(_partial(q)))
+        vague = score_answer(q, _turn(VAGUE))
+        assert strong.score > vague.score, (q.id, strong.rationale, vague.rationale)
+        assert strong.score >= 4, (q.id, strong.rationale)
+        assert vague.score <= 2, (q.id, vague.rationale)
+        assert vague.score <= partial.score <= strong.score, (q.id, partial.rationale)
+
+
+def test_rationale_says_what_was_found_and_what_was_missing() -> None:
+    questions, _, _ = parse_plan(PLAN_SPEC)
+    q = questions[0]
+    answer = "The client sends an idempotency key, and we store the response keyed by the idempotency key."
+    r = score_answer(q, _turn(answer))
+    assert "Covered 2 of 4 key points" in r.rationale
+    assert "missing: return the stored response on a retry; expire old keys" in r.rationale
+    assert any("expire old keys" in imp for imp in r.improvements)
+
+
+def test_evidence_quotes_point_at_real_transcript_text() -> None:
+    snap = _snapshot(good_script())
+    result = score_offline(snap)
+    by_id = {t.id: t for t in snap.turns}
+    quotes = [ev for q in result.questions for ev in q.evidence]
+    assert len(quotes) >= 4
+    for ev in quotes:
+        turn = by_id[ev.turn_id]
+        assert turn.speaker == "candidate"
+        assert turn.text[ev.start : ev.end] == ev.quote
+    idem = next(q for q in result.questions if q.question_id == "be-idem")
+    assert any("idempotency key" in ev.quote for ev in idem.evidence)
+
+
+def test_report_has_weighted_overall_recommendation_and_improvements() -> None:
+    strong = score_offline(_snapshot(good_script()))
+    weak = score_offline(_snapshot(weak_script()))
+    comp = {c.competency: c for c in strong.competencies}
+    expected = (comp["api_design"].score * 0.6 + comp["collaboration"].score * 0.4) / 1.0
+    assert strong.overall == pytest.approx(expected, abs=0.01)
+    assert strong.recommendation in {"strong_yes", "yes"}
+    assert weak.recommendation == "no"
+    assert strong.overall > weak.overall
+    assert strong.report["strengths"] and weak.report["weaknesses"]
+    # Sample improved answers for the weakest answers (score <= 3), built from the missing key points.
+    improved = [q for q in weak.questions if q.improved_answer]
+    idem = next(q for q in improved if q.question_id == "be-idem")
+    assert "idempotency key" in (idem.improved_answer or "")
+    assert any("filler" in s.lower() for s in weak.report["improvements"])
+
+
+def test_practice_mode_gets_a_coaching_summary_instead_of_a_recommendation() -> None:
+    result = score_offline(_snapshot(weak_script(), mode="practice"))
+    assert result.recommendation is None
+    assert result.report["coaching_summary"].startswith("Overall")
+    assert "Next time" in result.report["coaching_summary"]
+
+
+def test_unasked_questions_are_not_assessed_and_unanswered_ones_score_one() -> None:
+    lines = [
+        Line("agent", PLAN_SPEC["questions"][0]["text"], 0.0, 3.0, "be-idem"),
+        Line("agent", "Let's move on.", 20.0, 21.0),
+    ]
+    result = score_offline(_snapshot(lines))
+    assert [(q.question_id, q.score) for q in result.questions] == [("be-idem", 1)]
+    assert result.report["not_assessed"] == ["bh-conflict"]
+    assert "No answer" in result.questions[0].rationale
+
+
+def test_scoring_is_deterministic() -> None:
+    a = score_offline(_snapshot(good_script()))
+    b = score_offline(_snapshot(good_script()))
+    assert a == b
+    assert a.report["transcript_sha256"] == b.report["transcript_sha256"]
+
+
+def test_speech_metrics_on_a_hand_built_timed_transcript() -> None:
+    c1 = "Um, so we had a queue, you know, and it was slow because the consumers kept crashing on bad input"
+    c2 = "Uh, then I added a dead letter queue"
+    c3 = "Wait, I think it also needed retries with a backoff"
+    c4 = "Like, I would pick the simplest design first and measure it"
+    t = [
+        Turn(1, 0, "agent", "Tell me about a slow system you fixed.", 0.0, 5.0),
+        Turn(2, 1, "candidate", c1, 6.5, 16.5),  # latency 1.5 s
+        Turn(3, 2, "candidate", c2, 21.0, 26.0),  # 4.5 s silence inside the answer: a long pause
+        Turn(4, 3, "agent", "Interesting, and how did you", 27.0, 31.0, interrupted=True),
+        Turn(5, 4, "candidate", c3, 30.5, 40.5),  # barge-in: no response latency for an interrupted turn
+        Turn(6, 5, "agent", "Which design would you choose?", 42.0, 45.0),
+        Turn(7, 6, "candidate", c4, 47.0, 57.0),  # latency 2.0 s
+    ]
+    m = speech_metrics(t)
+    words = sum(len(x.split()) for x in (c1, c2, c3, c4))
+    assert m["candidate_words"] == words
+    assert m["candidate_speaking_s"] == 35.0
+    assert m["agent_speaking_s"] == 12.0
+    assert m["words_per_minute"] == pytest.approx(words / (35 / 60), abs=0.1)
+    assert m["fillers"] == {"like": 1, "uh": 1, "um": 1, "you know": 1}
+    assert m["filler_count"] == 4
+    assert m["fillers_per_100_words"] == pytest.approx(400 / words, abs=0.01)
+    assert m["long_pause_count"] == 1
+    assert m["long_pauses"] == [{"after_turn_id": 2, "start": 16.5, "duration_s": 4.5}]
+    assert m["talk_ratio"] == pytest.approx(35 / 47, abs=0.001)
+    assert m["response_latency_median_s"] == 1.75
+    assert m["response_latency_p90_s"] == 1.95
+    assert m["interruptions"] == 1
+
+
+def test_filler_detection_leaves_ordinary_words_alone() -> None:
+    assert count_fillers("I would like to join. It looks like rain. You know how it is.") == {}
+    assert count_fillers("It was kind of a mess, sort of, basically.") == {"sort of": 1, "basically": 1}
+    assert count_fillers(WEAK) == {"um": 1, "like": 1, "you know": 1}
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ({}, "no questions"),
+        ({"questions": [{"id": "q", "text": "x"}]}, "lacks id/competency/text/rubric.key_points"),
+        (
+            {"questions": [{"id": "q", "competency": "c", "text": "t", "rubric": {"key_points": []}}]},
+            "has no rubric key points",
+        ),
+    ],
+)
+def test_malformed_plans_are_refused_with_a_clear_error(spec: dict, message: str) -> None:
+    with pytest.raises(ScoringInputError, match=message):
+        parse_plan(spec)
