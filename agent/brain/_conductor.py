@@ -11,9 +11,10 @@ conductor.snapshot()                    # JSON; Conductor(plan, state=snapshot) 
 
 Per question the conductor probes at most twice: a very short answer (< 20 words so far) gets a request
 for an example or detail; a story without a result gets "what was the outcome?"; then adaptive
-difficulty: a strong answer (≥ 40 words touching ≥ 2 rubric key points) gets the question's harder
-follow-up, a weak one (< 40 words touching none) its easier follow-up. No probing in the last 15 % of
-the time limit; past the limit the interview closes.
+difficulty: a strong answer (≥ 40 words using ≥ 3 words of the rubric's key points that the question
+does not already contain) gets the question's harder follow-up, a weak one (< 40 words using at most
+one) its easier follow-up. No probing in the last
+15 % of the time limit; past the limit the interview closes.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ _PHASES = ("new", "asking", "closed")
 def _fresh_question() -> dict[str, Any]:
     return {
         "probes": 0, "used": [], "hinted": False, "redirects": 0, "checked_in": False,
-        "answer_words": 0, "had_example": False, "had_outcome": False, "key_hits": [],
+        "answer_words": 0, "had_example": False, "had_outcome": False, "rubric_words": [],
     }  # fmt: skip
 
 
@@ -208,7 +209,7 @@ class Conductor:
         s["answer_words"] += t.words
         s["had_example"] = s["had_example"] or t.has_example
         s["had_outcome"] = s["had_outcome"] or t.has_outcome
-        s["key_hits"] = sorted(set(s["key_hits"]) | t.key_points_hit)
+        s["rubric_words"] = sorted(set(s["rubric_words"]) | t.rubric_words)
         turn = s["turn"]
         if t.words > RAMBLE_WORDS or s["answer_words"] > RAMBLE_TOTAL:
             return self._advance(s, ph.pick(ph.WRAP_UPS, turn), "wrap_up", "wrap_up")
@@ -223,11 +224,11 @@ class Conductor:
                 return self._probe(s, "outcome", "probe_outcome", ph.pick(ph.OUTCOME_PROBES, turn),
                                    ph.instruction("probe_outcome"))  # fmt: skip
             adaptive = "harder" in used or "easier" in used
-            hits = len(s["key_hits"])
-            if not adaptive and q.harder_follow_up and s["answer_words"] >= STRONG_WORDS and hits >= 2:
+            used_words = len(s["rubric_words"])
+            if not adaptive and q.harder_follow_up and s["answer_words"] >= STRONG_WORDS and used_words >= 3:
                 return self._probe(s, "harder", "follow_up", q.harder_follow_up,
                                    ph.instruction("follow_up", quoted=q.harder_follow_up))  # fmt: skip
-            if not adaptive and q.easier_follow_up and s["answer_words"] < STRONG_WORDS and hits == 0:
+            if not adaptive and q.easier_follow_up and s["answer_words"] < STRONG_WORDS and used_words <= 1:
                 return self._probe(s, "easier", "follow_up", q.easier_follow_up,
                                    ph.instruction("follow_up", quoted=q.easier_follow_up))  # fmt: skip
         return self._advance(s, ph.pick(ph.ACKS, turn), "ask", "ask")

@@ -2,7 +2,9 @@
 
 ``classify`` looks at one utterance: asking to repeat, asking what we mean, thinking aloud, not knowing,
 wanting to stop, going off topic — or answering. ``assess`` describes an answer: length, whether it
-tells a concrete example, whether it states an outcome, and which rubric key points it touches.
+tells a concrete example, whether it states an outcome, and which rubric words it used: content words of
+the rubric's key points that are not already in the question (echoing the question is no evidence).
+A key point counts as touched when at least half of its content words were said.
 """
 
 from __future__ import annotations
@@ -193,18 +195,22 @@ class AnswerTraits:
     has_example: bool
     has_outcome: bool
     key_points_hit: frozenset[int]  # indexes into question.rubric.key_points
+    rubric_words: frozenset[str]  # key-point words said that the question itself does not contain
 
 
 def assess(text: str, *, question: Question) -> AnswerTraits:
     said = keywords(text)
     hits = set()
+    rubric_words: set[str] = set()
     for i, point in enumerate(question.rubric.key_points):
         words = keywords(point)
         if words and len(words & said) >= math.ceil(len(words) / 2):
             hits.add(i)
+        rubric_words |= words & said
     return AnswerTraits(
         words=word_count(text),
         has_example=bool(_EXAMPLE.search(text)),
         has_outcome=bool(_OUTCOME.search(text)),
         key_points_hit=frozenset(hits),
+        rubric_words=frozenset(rubric_words - keywords(question.text)),
     )
