@@ -19,10 +19,7 @@ from typing import Any, Protocol
 from livekit import rtc
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-try:
-    from agent import PushAudioInput
-except ImportError:  # until agent/__init__.py re-exports it
-    from agent._io import PushAudioInput
+from agent import PushAudioInput
 
 from ._errors import StartTimeout, StreamProtocolError, StreamRejected
 from ._output import Outbox, TwilioAudioOutput
@@ -124,7 +121,7 @@ class StreamBridge:
             )
         except WebSocketDisconnect:
             outcome = CallOutcome(reason="hangup", interview_id=interview_id)
-        await self._close(1000 if outcome.reason in ("completed", "hangup") else 1008)
+        await self._close(1008 if outcome.reason in ("error", "rejected") else 1000)
         return outcome
 
     async def _await_start(self) -> Start:
@@ -158,13 +155,17 @@ class StreamBridge:
         ended: asyncio.Task[Any] | None = None
         outcome = CallOutcome(reason="hangup", interview_id=interview_id)
         try:
-            runtime = await self._runtime_factory()
-            handle = await runtime.start_interview(
-                interview_id=interview_id,
-                audio_input=self._audio_in,
-                audio_output=self._output,
-                telephony=True,
-            )
+            try:
+                runtime = await self._runtime_factory()
+                handle = await runtime.start_interview(
+                    interview_id=interview_id,
+                    audio_input=self._audio_in,
+                    audio_output=self._output,
+                    telephony=True,
+                )
+            except Exception as e:  # missing models, a finished interview, a broken database…
+                logger.exception("phone interview could not start", extra={"interview_id": interview_id})
+                return CallOutcome(reason="error", error_code=type(e).__name__, interview_id=interview_id)
             logger.info("phone interview started", extra={"interview_id": interview_id})
             reader = asyncio.create_task(self._read_loop(interview_id), name="twilio-reader")
             ended = asyncio.create_task(handle.wait(), name="twilio-interview-wait")

@@ -20,10 +20,7 @@ from collections.abc import Awaitable, Callable
 import numpy as np
 from livekit import rtc
 
-try:
-    from agent import PacedAudioOutput
-except ImportError:  # until agent/__init__.py re-exports it
-    from agent._io import PacedAudioOutput
+from agent import PacedAudioOutput
 
 from .codec import SAMPLE_RATE, pcm16_to_ulaw
 from .serializer import clear_message, mark_message, media_message
