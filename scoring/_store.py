@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from storage import (
@@ -124,16 +124,18 @@ def claim(
         mark_failed(db, interview_id, f"gave up after {iv.scoring_attempts} scoring attempts")
         return None
     now = datetime.now(UTC)
-    cutoff = now - timedelta(seconds=lease_s)
+    if iv.status == S.SCORING.value:
+        _raise_if_held(interview_id, iv.updated_at, lease_s, now)
+    elif iv.status not in _CLAIMABLE:
+        return None
     with db.session() as s:
+        # Optimistic: only if the row is still exactly as we read it (status and updated_at).
         res = s.execute(
             update(Interview)
             .where(
                 Interview.id == interview_id,
-                or_(
-                    Interview.status.in_(_CLAIMABLE),
-                    (Interview.status == S.SCORING.value) & (Interview.updated_at < cutoff),
-                ),
+                Interview.status == iv.status,
+                Interview.updated_at == iv.updated_at,
             )
             .values(
                 status=S.SCORING.value,
@@ -142,16 +144,22 @@ def claim(
             )
         )
         won = res.rowcount == 1  # type: ignore[attr-defined]
-        attempts = s.scalar(select(Interview.scoring_attempts).where(Interview.id == interview_id)) or 0
         current = s.execute(
-            select(Interview.status, Interview.updated_at).where(Interview.id == interview_id)
+            select(Interview.status, Interview.updated_at, Interview.scoring_attempts).where(
+                Interview.id == interview_id
+            )
         ).one()
     if won:
-        return Claim(snapshot=snap, token=now, attempt=attempts)
-    if current.status == S.SCORING.value:
-        held_until = _aware(current.updated_at) + timedelta(seconds=lease_s)
-        raise ScoringBusy(interview_id, retry_after=max(0.5, (held_until - now).total_seconds() + 0.5))
-    return None  # it moved on (e.g. back in progress) between our read and our update
+        return Claim(snapshot=snap, token=now, attempt=current.scoring_attempts)
+    if current.status == S.SCORING.value:  # another job claimed it first
+        _raise_if_held(interview_id, current.updated_at, lease_s, now)
+    return None  # it moved on (scored, or back in progress) between our read and our update
+
+
+def _raise_if_held(interview_id: str, claimed_at: datetime, lease_s: float, now: datetime) -> None:
+    held_until = _aware(claimed_at) + timedelta(seconds=lease_s)
+    if held_until > now:
+        raise ScoringBusy(interview_id, retry_after=(held_until - now).total_seconds() + 0.5)
 
 
 def save_report(db: Database, c: Claim, result: ScoreResult) -> int:
