@@ -46,4 +46,8 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
 
     app.include_router(telephony_router)
 
+    from signaling import create_router as signaling_router
+
+    app.include_router(signaling_router())
+
     return app

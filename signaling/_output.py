@@ -11,7 +11,7 @@ import asyncio
 
 from livekit import rtc
 
-from agent._io import PacedAudioOutput  # TODO: "from agent import" once exported
+from agent import PacedAudioOutput
 
 from ._tracks import AgentAudioTrack
 

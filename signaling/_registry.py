@@ -162,6 +162,6 @@ class SessionRegistry:
             return [{"speaker": t.speaker, "text": t.text} for t in turns]
 
     async def aclose(self) -> None:
-        """Close every session (process shutdown)."""
+        """Close every session (process shutdown) as "dropped": the interviews stay resumable."""
         sessions = list(self._by_invitation.values())
-        await asyncio.gather(*(s.aclose("hangup") for s in sessions), return_exceptions=True)
+        await asyncio.gather(*(s.aclose("dropped") for s in sessions), return_exceptions=True)

@@ -15,7 +15,7 @@ from typing import Any
 
 from livekit import rtc
 
-from agent._io import PushAudioInput  # TODO: "from agent import" once exported
+from agent import PushAudioInput
 
 from ._events import EndMessage, EventChannel, MuteMessage
 from ._output import WebRTCAudioOutput
@@ -183,6 +183,7 @@ class BrowserInterview:
     async def _run(self) -> None:
         reason = "error"
         try:
+            self.events.on_state(agent="initializing")
             await self._send_history()
             runtime = await self._runtime()
             self.handle = await runtime.start_interview(
@@ -191,6 +192,7 @@ class BrowserInterview:
                 audio_output=self.audio_out,
                 listener=self.events,
                 telephony=False,
+                channel="webrtc",
             )
             reason = await self.handle.wait()
         except asyncio.CancelledError:

@@ -8,11 +8,14 @@ the paced output, the push input.
 from __future__ import annotations
 
 import asyncio
+import json
+from datetime import timedelta
 
+import httpx
 import pytest
 from sqlalchemy import select
 
-from storage import Interview, InterviewStatus, TranscriptTurn
+from storage import Interview, InterviewPlan, InterviewStatus, TranscriptTurn, create_invitation, get_database
 
 from .test_signaling_support import (
     GREETING,
@@ -42,9 +45,7 @@ async def sessions_become(server: ServerThread, count: int, within: float = 30.0
         registry.observers.remove(observer)
 
 
-def _interview(token_invitation_id: str | None = None) -> Interview:
-    from storage import get_database
-
+def _interview() -> Interview:
     with get_database().session() as s:
         rows = s.scalars(select(Interview)).all()
         assert len(rows) == 1
@@ -52,8 +53,6 @@ def _interview(token_invitation_id: str | None = None) -> Interview:
 
 
 def _turns(interview_id: str) -> list[tuple[str, str]]:
-    from storage import get_database
-
     with get_database().session() as s:
         q = (
             select(TranscriptTurn)
@@ -150,3 +149,148 @@ async def test_mute_and_malformed_messages(sqlite_db):
             assert 0.6 <= sum(heard) <= 1.4  # one 1.0 s burst heard in total: the muted one was not
         finally:
             await cand.close()
+
+
+async def test_bad_input_gets_clear_errors_and_other_sessions_keep_running(db):
+    runtime = ScriptedRuntime()
+    with ServerThread(make_app(test_settings(max_message_bytes=16 * 1024), runtime)) as server:
+        live = Candidate(server.url, new_invitation())
+        try:
+            assert (await live.connect()).status_code == 200
+            await live.wait_for(lambda: any(c["final"] for c in live.of_type("caption")))
+
+            with get_database().session() as s:
+                plan = InterviewPlan(title="Ops", role="sre")
+                s.add(plan)
+                s.flush()
+                expired = create_invitation(s, plan_id=plan.id, org_id=None, valid_for=timedelta(seconds=-1))
+            good = new_invitation()
+            async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+
+                def offer(token: str, sdp: str = "v=0") -> bytes:
+                    return json.dumps({"token": token, "sdp": sdp, "type": "offer"}).encode()
+
+                cases = [
+                    (b"{not json", 400, "bad_request", "not valid JSON"),
+                    (b'{"token": "x"}', 400, "bad_request", "sdp"),
+                    (b'{"token": "x", "sdp": "v=0", "type": "answer"}', 400, "bad_request", "type"),
+                    (b"[]", 400, "bad_request", "body"),
+                    (offer("x", "a" * 20000), 413, "too_large", "KB"),
+                    (offer("nope"), 404, "not_found", "not valid"),
+                    (offer(expired.token), 410, "expired", "expired"),
+                    (
+                        offer(good, "v=0\r\nm=audio x RTP/AVP 0\r\n"),
+                        400,
+                        "bad_request",
+                        "could not be understood",
+                    ),
+                    (offer(good, "v=0\r\nthis is not sdp"), 400, "bad_request", "no microphone audio"),
+                ]
+                for body, status, code, words in cases:
+                    res = await http.post(
+                        "/rtc/offer", content=body, headers={"content-type": "application/json"}
+                    )
+                    assert res.status_code == status, (body[:60], res.text)
+                    assert res.json()["error"] == code
+                    assert words in res.json()["message"]
+            # The garbage offer with a good token left nothing behind: the link still works.
+            assert len(server.app.state.signaling.sessions) == 1
+            again = Candidate(server.url, good)
+            try:
+                assert (await again.connect()).status_code == 200
+                await again.wait_for(lambda: "connected" in again.states)
+            finally:
+                await again.close()
+
+            # The first candidate never noticed: still connected, still hearing audio.
+            assert live.pc.connectionState == "connected"
+            heard = len(live.remote_rms)
+            await live.wait_for(lambda: len(live.remote_rms) > heard + 10)
+        finally:
+            await live.close()
+
+
+async def test_capacity_and_one_live_connection_per_link(sqlite_db):
+    runtime = ScriptedRuntime()
+    with ServerThread(make_app(test_settings(max_sessions=1), runtime)) as server:
+        first_token = new_invitation()
+        first = Candidate(server.url, first_token)
+        second_tab = Candidate(server.url, first_token)
+        other = Candidate(server.url, new_invitation(name="Grace"))
+        try:
+            assert (await first.connect()).status_code == 200
+            await first.wait_for(lambda: "connected" in first.states)
+
+            res = await second_tab.connect()  # the same link in another tab
+            assert res.status_code == 409 and res.json()["error"] == "busy"
+            assert "another window" in res.json()["message"]
+
+            res = await other.connect()  # another candidate while the only room is taken
+            assert res.status_code == 503 and res.json()["error"] == "busy"
+            assert "try again" in res.json()["message"]
+
+            first.send({"type": "end"})
+            await sessions_become(server, 0)
+            await other.close()
+            other = Candidate(server.url, other.token)
+            assert (await other.connect()).status_code == 200  # the room is free again
+            await other.wait_for(lambda: "connected" in other.states)
+        finally:
+            for c in (first, second_tab, other):
+                await c.close()
+
+
+async def test_reopening_the_link_resumes_the_same_interview(sqlite_db):
+    runtime = ScriptedRuntime()
+    token = new_invitation()
+    with ServerThread(make_app(test_settings(resume_grace_seconds=60), runtime)) as server:
+        cand = Candidate(server.url, token)
+        try:
+            assert (await cand.connect()).status_code == 200
+            await cand.wait_for(lambda: any(c["final"] for c in cand.of_type("caption")))
+            cand.mic.speak.set()
+            await cand.wait_for(lambda: any(c["speaker"] == "candidate" for c in cand.of_type("caption")))
+            first_session = cand.session_id
+        finally:
+            await cand.close()  # the tab closes / the network drops
+
+        back = Candidate(server.url, token)
+        try:
+            # The old peer may not be noticed as gone yet; the page sends its old session id to take over.
+            res = await back.connect(resume=first_session)
+            assert res.status_code == 200, res.text
+            assert res.json()["session_id"] == first_session
+            await back.wait_for(lambda: bool(back.of_type("history")))
+            history = back.of_type("history")[0]["turns"]
+            assert [t["speaker"] for t in history] == ["agent", "candidate"]
+            assert history[0]["text"] == GREETING
+            assert len(runtime.handles) == 1  # the same running interview, not a new one
+            # And it goes on: the interviewer still hears the candidate.
+            back.mic.speak.set()
+            await back.wait_for(lambda: any(c["speaker"] == "candidate" for c in back.of_type("caption")))
+            interview = _interview()
+            assert interview.status == InterviewStatus.IN_PROGRESS.value
+            assert [s for s, _ in _turns(interview.id)] == ["agent", "candidate", "candidate"]
+        finally:
+            await back.close()
+
+
+async def test_a_candidate_who_does_not_come_back_is_hung_up_after_the_grace_period(sqlite_db):
+    runtime = ScriptedRuntime()
+    token = new_invitation()
+    with ServerThread(make_app(test_settings(resume_grace_seconds=0.5), runtime)) as server:
+        cand = Candidate(server.url, token)
+        try:
+            assert (await cand.connect()).status_code == 200
+            await cand.wait_for(lambda: any(c["final"] for c in cand.of_type("caption")))
+        finally:
+            await cand.close()
+        await sessions_become(server, 0)
+        interview = _interview()
+        assert interview.status == InterviewStatus.FINISHED.value and interview.end_reason == "hangup"
+        late = Candidate(server.url, token)
+        try:
+            res = await late.connect()
+            assert res.status_code == 410 and res.json()["error"] == "used"
+        finally:
+            await late.close()

@@ -115,9 +115,11 @@ class DoubleHandle:
     async def _finish(self, reason: str) -> None:
         if self._done.done():
             return
-        with get_database().session() as s:
+        with get_database().session() as s:  # like agent.finish_interview: "dropped" stays resumable
             iv = s.get(Interview, self.interview_id)
-            iv.status, iv.end_reason, iv.ended_at = InterviewStatus.FINISHED.value, reason, utcnow()
+            iv.end_reason = reason
+            if reason in ("completed", "hangup", "timeout"):
+                iv.status, iv.ended_at = InterviewStatus.FINISHED.value, utcnow()
         self._listener.on_ended(reason=reason)
         self._done.set_result(reason)
 
@@ -138,7 +140,7 @@ class ScriptedRuntime:
     handles: list[DoubleHandle] = field(default_factory=list)
 
     async def start_interview(
-        self, *, interview_id, audio_input, audio_output, listener=None, telephony=False
+        self, *, interview_id, audio_input, audio_output, listener=None, telephony=False, channel=None
     ):
         handle = DoubleHandle(self, interview_id, audio_input, audio_output, listener)
         self.handles.append(handle)

@@ -227,7 +227,12 @@
       $("captions").replaceChildren();
       live.agent = live.candidate = null;
       for (const t of msg.turns || []) caption(t.speaker, t.text, true);
-    } else if (msg.type === "ended") finish(msg);
+    } else if (msg.type === "ended") {
+      if (msg.reason === "dropped" || msg.reason === "error") {
+        finish(null, "The interview was interrupted on our side. Reopen this link in a minute to continue " +
+          "where you left off.");
+      } else finish(msg);
+    }
   }
 
   // -- controls -------------------------------------------------------------------------------------------

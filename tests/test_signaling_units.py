@@ -1,0 +1,164 @@
+"""Pure parts of signaling: the data-channel protocol, the agent's outbound track, the inbound converter."""
+
+from __future__ import annotations
+
+import asyncio
+import fractions
+import json
+
+import av
+import numpy as np
+import pytest
+from aiortc.mediastreams import MediaStreamError
+
+from signaling import AgentAudioTrack, EventChannel, InboundConverter, ProtocolError, parse_client_message
+from signaling._events import EndMessage, MuteMessage
+
+pytestmark = pytest.mark.unit
+
+
+# -- data channel ----------------------------------------------------------------------------------------
+def test_client_messages_parse():
+    assert parse_client_message('{"type": "mute", "muted": true}') == MuteMessage(muted=True)
+    assert parse_client_message(b'{"type": "end"}') == EndMessage()
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "",
+        "nope",
+        "[]",
+        "null",
+        '{"type": "mute"}',
+        '{"type": "mute", "muted": 1}',
+        '{"type": "x"}',
+        b"\xff\xfe",
+        '{"type": "end", "pad": "' + "x" * 5000 + '"}',
+    ],
+)
+def test_malformed_client_messages_are_protocol_errors(raw):
+    with pytest.raises(ProtocolError):
+        parse_client_message(raw)
+
+
+class FakeChannel:
+    """Stands in for an aiortc RTCDataChannel (the edge: only ``readyState`` and ``send``)."""
+
+    def __init__(self, state: str = "open") -> None:
+        self.readyState = state
+        self.sent: list[dict] = []
+
+    def send(self, data: str) -> None:
+        self.sent.append(json.loads(data))
+
+
+def test_events_sent_before_the_channel_opens_are_delivered_in_order():
+    events = EventChannel()
+    events.on_state(agent="speaking")
+    events.on_caption(speaker="agent", text="Hello", final=False)
+    channel = FakeChannel(state="connecting")
+    events.attach(channel)
+    assert channel.sent == []
+    channel.readyState = "open"
+    events.on_caption(speaker="agent", text="Hello there.", final=True)
+    assert [m["type"] for m in channel.sent] == ["state", "caption", "caption"]
+    assert channel.sent[0] == {"type": "state", "agent": "speaking", "user": None}
+    assert channel.sent[2]["final"] is True
+
+
+def test_state_merges_both_sides_and_ended_is_sent_once():
+    events, channel = EventChannel(), FakeChannel()
+    events.attach(channel)
+    events.on_state(agent="listening")
+    events.on_state(user="speaking")
+    events.ended_fields = {"mode": "practice", "report_url": None}
+    events.on_ended(reason="completed")
+    events.on_ended(reason="hangup")
+    assert channel.sent[1] == {"type": "state", "agent": "listening", "user": "speaking"}
+    assert channel.sent[-1] == {
+        "type": "ended",
+        "reason": "completed",
+        "mode": "practice",
+        "report_url": None,
+    }
+    assert sum(m["type"] == "ended" for m in channel.sent) == 1
+
+
+def test_malformed_messages_are_counted_not_raised():
+    events = EventChannel()
+    assert events.parse("garbage") is None
+    assert events.parse('{"type": "end"}') == EndMessage()
+    assert events.malformed == 1
+
+
+# -- outbound track ---------------------------------------------------------------------------------------
+def _pcm(samples: int, value: int) -> bytes:
+    return np.full(samples, value, dtype=np.int16).tobytes()
+
+
+async def test_track_sends_20ms_frames_with_sample_pts_and_silence_when_idle():
+    track = AgentAudioTrack(sample_rate=48000)
+    frames = [await track.recv() for _ in range(3)]
+    assert [f.samples for f in frames] == [960, 960, 960]
+    assert [f.pts for f in frames] == [0, 960, 1920]
+    assert all(f.sample_rate == 48000 and f.time_base == fractions.Fraction(1, 48000) for f in frames)
+    assert all(f.layout.name == "mono" and not f.to_ndarray().any() for f in frames)
+    track.stop()
+    with pytest.raises(MediaStreamError):
+        await track.recv()
+
+
+async def test_track_plays_queued_audio_in_order_then_returns_to_silence():
+    track = AgentAudioTrack(sample_rate=48000, prebuffer_frames=2)
+    # 2.5 frames: the tail is padded at the end of the segment.
+    await track.put(_pcm(960, 100) + _pcm(960, 200) + _pcm(480, 300))
+    track.end_segment()
+    out = [int(np.abs(f.to_ndarray()).max()) for f in [await track.recv() for _ in range(5)]]
+    assert out == [100, 200, 300, 0, 0]
+    assert track.voiced_frames_sent == 3
+    await track.wait_drained()  # returns at once: everything was handed to the encoder
+    track.stop()
+
+
+async def test_clear_drops_unplayed_audio():
+    track = AgentAudioTrack(sample_rate=48000)
+    await track.put(_pcm(960 * 5, 1000))
+    assert track.buffered_ms == 100
+    track.clear()
+    assert track.buffered_ms == 0
+    assert not (await track.recv()).to_ndarray().any()
+    track.stop()
+
+
+async def test_put_waits_for_room_instead_of_growing_without_bound():
+    track = AgentAudioTrack(sample_rate=48000, max_buffer_ms=60)
+    writer = asyncio.create_task(track.put(_pcm(960 * 6, 500)))
+    await asyncio.sleep(0)  # one loop turn: the writer runs until it has to wait
+    assert not writer.done() and track.buffered_ms == 60  # full: the producer waits for playback
+    for _ in range(4):
+        await track.recv()
+    await writer
+    assert track.buffered_ms <= 60
+    track.stop()
+
+
+# -- inbound ----------------------------------------------------------------------------------------------
+def test_browser_stereo_48k_becomes_mono_16k():
+    conv = InboundConverter(sample_rate=16000)
+    out = []
+    for n in range(50):  # 1 s of a 440 Hz tone in the left channel only
+        t = (np.arange(960) + n * 960) / 48000
+        left = (np.sin(2 * np.pi * 440 * t) * 10000).astype(np.int16)
+        stereo = np.stack([left, np.zeros_like(left)], axis=1).reshape(1, -1)
+        frame = av.AudioFrame.from_ndarray(stereo, format="s16", layout="stereo")
+        frame.sample_rate, frame.pts, frame.time_base = 48000, n * 960, fractions.Fraction(1, 48000)
+        out += conv.convert(frame)
+    assert all(f.sample_rate == 16000 and f.num_channels == 1 for f in out)
+    pcm = np.concatenate([np.frombuffer(f.data, dtype=np.int16) for f in out]).astype(np.float64)
+    assert 15000 <= len(pcm) <= 16000  # ~1 s (the resampler keeps a few ms of lookahead)
+    spectrum = np.abs(np.fft.rfft(pcm[1000:]))
+    peak_hz = np.argmax(spectrum) * 16000 / len(pcm[1000:])
+    assert abs(peak_hz - 440) < 5
+    rms = np.sqrt(np.mean(pcm[1000:] ** 2))
+    assert 2500 < rms < 4500  # the left channel downmixed at half level (10000/√2/2 ≈ 3536)
