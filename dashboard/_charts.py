@@ -11,7 +11,15 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-__all__ = ["Bar", "LatencyStages", "Segment", "competency_bars", "latency_bars", "talk_timeline"]
+__all__ = [
+    "Bar",
+    "LatencyStages",
+    "Segment",
+    "competency_bars",
+    "latency_bars",
+    "latency_legend",
+    "talk_timeline",
+]
 
 _AGENT = "#5b6b8c"
 _CANDIDATE = "#2f8f6b"
@@ -134,7 +142,7 @@ def talk_timeline(segments: Sequence[Segment], *, duration: float) -> Markup:
 
 def latency_bars(rows: Sequence[LatencyStages]) -> Markup:
     """Per agent reply: stacked stage latencies (ms) with the measured voice-to-voice total on top."""
-    left, plot_h, top, bottom = 44, 150, 16, 40
+    left, plot_h, top, bottom = 44, 150, 16, 22
     bar_w, gap = 18, 8
     width = left + max(1, len(rows)) * (bar_w + gap) + 20
     height = top + plot_h + bottom
@@ -171,13 +179,14 @@ def latency_bars(rows: Sequence[LatencyStages]) -> Markup:
             f'<text x="{x + bar_w / 2}" y="{top + plot_h + 14}" class="tick" text-anchor="middle">'
             f"{escape(row.label)}</text>"
         )
-    legend_y = top + plot_h + 32
-    lx = left
-    for stage, colour in _STAGE_COLOURS.items():
-        body.append(f'<rect x="{lx}" y="{legend_y - 9}" width="10" height="10" fill="{colour}"/>')
-        body.append(f'<text x="{lx + 14}" y="{legend_y}" class="tick">{_STAGE_NAMES[stage]}</text>')
-        lx += 14 + 7 * len(_STAGE_NAMES[stage]) + 12
-    body.append(f'<line x1="{lx}" y1="{legend_y - 4}" x2="{lx + 14}" y2="{legend_y - 4}" class="total"/>')
-    body.append(f'<text x="{lx + 18}" y="{legend_y}" class="tick">voice to voice</text>')
-    width = max(width, lx + 120)
     return _svg(width, height, "Response latency per agent reply, milliseconds", body, "chart-latency")
+
+
+def latency_legend() -> Markup:
+    """The colour key for :func:`latency_bars`, as an HTML list (readable at any chart width)."""
+    items = [
+        f'<li><span class="swatch" style="background:{colour}"></span>{_STAGE_NAMES[stage]}</li>'
+        for stage, colour in _STAGE_COLOURS.items()
+    ]
+    items.append('<li><span class="swatch total"></span>voice to voice (measured)</li>')
+    return Markup(f'<ul class="legend">{"".join(items)}</ul>')

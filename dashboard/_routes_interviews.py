@@ -13,7 +13,7 @@ from sqlalchemy import desc, select
 
 from storage import Recording, ScoreOverride, get_database
 
-from ._charts import Bar, LatencyStages, Segment, competency_bars, latency_bars, talk_timeline
+from ._charts import Bar, LatencyStages, Segment, competency_bars, latency_bars, latency_legend, talk_timeline
 from ._csv import csv_lines
 from ._errors import NotFound
 from ._interview import InterviewView, get_org_interview, load_interview_view
@@ -104,6 +104,7 @@ def _page_context(view: InterviewView) -> dict[str, object]:
         "chart_bars": competency_bars(bars) if bars else None,
         "chart_timeline": talk_timeline(segments, duration=view.duration_s) if segments else None,
         "chart_latency": latency_bars(latency) if latency else None,
+        "latency_legend": latency_legend(),
         "v2v_median": v2v[len(v2v) // 2] if v2v else None,
         "v2v_p90": v2v[min(len(v2v) - 1, math.ceil(0.9 * len(v2v)) - 1)] if v2v else None,
         "speech": speech_metrics(view.report.speech_metrics if view.report else None),
