@@ -8,7 +8,7 @@ How questions are chosen (explainable on purpose):
 2. Each question round gets one question, then the rest by weight (technical 3, behavioural 2,
    communication 1, hr 1), never more than the round's pool holds.
 3. Within a round each question is ranked
-   ``2 × min(overlap, 3) − 3 × difficulty distance + jitter``, where *overlap* counts the question's
+   ``2 × min(overlap, 4) − 3 × difficulty distance + jitter``, where *overlap* counts the question's
    keywords (tags, content words of its text and key points) that also occur in the job description or
    résumé, *difficulty distance* is 0/1/2 between the question's and the requested level, and *jitter*
    is uniform in [0, 1) from ``random.Random(seed)`` — so equal seeds give equal plans.
@@ -173,7 +173,7 @@ def build_plan(
         for q in sorted(pools[r], key=lambda q: q.id):
             overlap = _question_terms(q) & steer_terms
             rank = (
-                2 * min(len(overlap), 3) - 3 * abs(_LEVEL[q.difficulty] - _LEVEL[difficulty]) + rng.random()
+                2 * min(len(overlap), 4) - 3 * abs(_LEVEL[q.difficulty] - _LEVEL[difficulty]) + rng.random()
             )
             scored.append((rank, q))
             matched.update(overlap & job_terms)

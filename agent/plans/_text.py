@@ -33,12 +33,17 @@ _STOP = frozenset(
 _WORD = re.compile(r"[a-z0-9][a-z0-9+#]*(?:[./-][a-z0-9+#]+)*")
 
 
+_NO_FOLD = frozenset(
+    {"kubernetes", "pandas", "jenkins", "postgres", "analytics", "sales", "devops", "windows"}
+)
+
+
 def _fold(word: str) -> str:
-    if len(word) > 4 and word.endswith("ies"):
+    if len(word) <= 4 or word in _NO_FOLD or word.endswith(("ss", "is", "us")):
+        return word
+    if word.endswith("ies"):
         return word[:-3] + "y"
-    if len(word) > 4 and word.endswith("s") and not word.endswith("ss"):
-        return word[:-1]
-    return word
+    return word[:-1] if word.endswith("s") else word
 
 
 def keywords(text: str) -> set[str]:
