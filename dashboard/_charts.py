@@ -59,7 +59,8 @@ class LatencyStages:
 def _svg(width: int, height: int, title: str, body: list[str], css_class: str) -> Markup:
     t = escape(title)
     return Markup(
-        f'<svg class="chart {css_class}" viewBox="0 0 {width} {height}" width="100%" role="img" '
+        f'<svg class="chart {css_class}" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        f'role="img" '
         f'aria-label="{t}" xmlns="http://www.w3.org/2000/svg"><title>{t}</title>{"".join(body)}</svg>'
     )
 

@@ -112,13 +112,18 @@ def test_recruiter_session(server, page, artifacts_dir):
         arg=[start],
     )
     assert "current" in (turn.get_attribute("class") or "")
-    # evidence jumps to its moment (a quote inside the first answer)
-    page.locator("button.evidence-jump").first.click()
-    at = float(page.locator("button.evidence-jump").first.get_attribute("data-at"))
-    page.wait_for_function(
-        "([t]) => { const a = document.getElementById('player');"
-        " return a.currentTime >= t && a.currentTime < t + 3; }",
-        arg=[at],
+    # evidence jumps to its moment (a quote inside the first answer): wait for the player's "seeked" event
+    page.evaluate(
+        "document.getElementById('player').addEventListener('seeked',"
+        " e => { window.__seekedTo = e.target.currentTime; }, {once: true})"
+    )
+    evidence = page.locator("button.evidence-jump").first
+    at = float(evidence.get_attribute("data-at"))
+    evidence.click()
+    page.wait_for_function("window.__seekedTo !== undefined")
+    assert abs(page.evaluate("window.__seekedTo") - at) < 0.1
+    assert "current" in (
+        page.locator(f"#turn-{evidence.get_attribute('data-turn')}").get_attribute("class") or ""
     )
     page.evaluate("document.getElementById('player').pause()")
 
