@@ -4,6 +4,7 @@ a fake OpenAI-compatible server (real ``openai`` client, real HTTP on 127.0.0.1)
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 from livekit.agents import APIConnectionError, APIStatusError, APITimeoutError, llm
@@ -213,3 +214,23 @@ def test_llm_brain_needs_a_key_or_url(plan: PlanSpec, monkeypatch: pytest.Monkey
     monkeypatch.setenv("MOCKLINE_LLM_MODEL", "llama3")
     brain = build_brain(plan=plan, settings=BrainSettings())
     assert brain.name == "llm:llama3"
+
+
+async def test_fake_server_answers_non_streaming_json_requests(server: FakeOpenAIServer) -> None:
+    """The scoring worker's LLM judge uses plain JSON completions with ``response_format``."""
+    import openai
+
+    server.script(Reply(text='{"score": 4, "evidence": "used an idempotency key"}'))
+    client = openai.AsyncOpenAI(base_url=server.base_url, api_key="k", max_retries=0)
+    completion = await client.chat.completions.create(
+        model="judge",
+        messages=[{"role": "user", "content": "score this"}],
+        response_format={"type": "json_object"},
+    )
+    assert json.loads(completion.choices[0].message.content or "") == {
+        "score": 4,
+        "evidence": "used an idempotency key",
+    }
+    assert server.requests[0]["response_format"] == {"type": "json_object"}
+    assert "stream" not in server.requests[0] or server.requests[0]["stream"] is False
+    await client.close()

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlparse
 
 import openai
 from livekit.agents import APIConnectionError, APIError, APIStatusError, APITimeoutError, llm
 from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, NOT_GIVEN, APIConnectOptions, NotGivenOr
+from openai.types.chat import ChatCompletionChunk, ChatCompletionMessageParam
 
 from ._prompt import to_openai_messages
 
@@ -90,18 +91,20 @@ class _OpenAIStream(llm.LLMStream):
 
     async def _run(self) -> None:
         brain = self._llm
-        kwargs: dict[str, Any] = {"temperature": brain._temperature}
-        if brain._max_tokens is not None:
-            kwargs["max_tokens"] = brain._max_tokens
-        stream: openai.AsyncStream[Any] | None = None
+        messages = cast("list[ChatCompletionMessageParam]", to_openai_messages(self._chat_ctx))
+        stream: openai.AsyncStream[ChatCompletionChunk] | None = None
         sent = False
         try:
             try:
                 async with asyncio.timeout(brain._first_token_timeout):
-                    stream = await brain._client.chat.completions.create(
-                        model=brain._model, messages=to_openai_messages(self._chat_ctx), stream=True, **kwargs
+                    stream = opened = await brain._client.chat.completions.create(
+                        model=brain._model,
+                        messages=messages,
+                        stream=True,
+                        temperature=brain._temperature,
+                        max_tokens=brain._max_tokens if brain._max_tokens is not None else openai.omit,
                     )
-                    first = await self._next_text(stream)
+                    first = await self._next_text(opened)
             except TimeoutError as e:
                 log.warning(
                     "llm gave no first token in time", extra={"timeout_s": brain._first_token_timeout}
@@ -112,7 +115,7 @@ class _OpenAIStream(llm.LLMStream):
             chunk_id, text = first
             self._send(chunk_id, text)
             sent = True
-            while (nxt := await self._next_text(stream)) is not None:
+            while (nxt := await self._next_text(opened)) is not None:
                 self._send(*nxt)
         except openai.APITimeoutError as e:
             raise APITimeoutError("the LLM request timed out") from e
@@ -136,7 +139,7 @@ class _OpenAIStream(llm.LLMStream):
                 await stream.close()
 
     @staticmethod
-    async def _next_text(stream: openai.AsyncStream[Any]) -> tuple[str, str] | None:
+    async def _next_text(stream: openai.AsyncStream[ChatCompletionChunk]) -> tuple[str, str] | None:
         """The next chunk that carries text, or ``None`` at the end of the stream."""
         while True:
             try:
