@@ -56,6 +56,7 @@ class PeerLink:
         self._lost = False
         self._lost_event = asyncio.Event()
         self._closed = False
+        self._close_task: asyncio.Task[None] | None = None
 
     def _spawn(self, coro, name: str) -> None:  # type: ignore[no-untyped-def]
         task = asyncio.create_task(coro, name=name)
@@ -136,10 +137,15 @@ class PeerLink:
         self._on_channel(self)
 
     async def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        self._lost_event.set()
+        """Stop the track and tasks and close the connection (idempotent). The closing itself is shielded:
+        cancelling a caller must not cancel aiortc's close half-way (it would leave its future broken)."""
+        if self._close_task is None:
+            self._closed = True
+            self._lost_event.set()
+            self._close_task = asyncio.ensure_future(self._close())
+        await asyncio.shield(self._close_task)
+
+    async def _close(self) -> None:
         self.track.stop()
         for task in list(self._tasks):
             task.cancel()

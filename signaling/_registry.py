@@ -84,7 +84,7 @@ class SessionRegistry:
                     logger.warning("refused a browser interview: at capacity")
                     raise ServerBusy("All interview rooms are busy right now. Please try again in a minute.")
                 admission = await asyncio.to_thread(self._open_interview, token)
-                session = self._new_session(admission)
+                session = self._new_session(admission, token)
                 self._by_invitation[invitation_id] = session
                 self._changed()
             peer = session.new_peer()
@@ -100,10 +100,12 @@ class SessionRegistry:
             raise
         return {"sdp": answer.sdp, "type": answer.type, "session_id": session.session_id}
 
-    def _new_session(self, admission: Admission) -> BrowserInterview:
+    def _new_session(self, admission: Admission, token: str) -> BrowserInterview:
         report = ""
         if admission.mode == "practice" and self._settings.report_url_template:
-            report = self._settings.report_url_template.format(interview_id=admission.interview_id)
+            report = self._settings.report_url_template.format(
+                token=token, interview_id=admission.interview_id
+            )
         return BrowserInterview(
             session_id=uuid.uuid4().hex,
             invitation_id=admission.invitation_id,

@@ -60,6 +60,7 @@ class BrowserInterview:
         self.end_reason: str | None = None
         self.connections = 0
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._peers: set[PeerLink] = set()  # every connection this interview had; all closed in aclose
         self._grace: asyncio.Task[None] | None = None
         self._close_task: asyncio.Task[None] | None = None
         self._closing = False
@@ -84,7 +85,7 @@ class BrowserInterview:
     # -- peers --------------------------------------------------------------------------------------------
     def new_peer(self) -> PeerLink:
         """A connection for this interview; it replaces the current one when it connects."""
-        return PeerLink(
+        peer = PeerLink(
             settings=self._settings,
             on_audio=self._audio,
             on_message=self._message,
@@ -92,6 +93,8 @@ class BrowserInterview:
             on_connected=self._connected,
             on_lost=self._lost,
         )
+        self._peers.add(peer)
+        return peer
 
     def offer_peer(self, peer: PeerLink) -> None:
         """Admit a connection attempt (the registry checked that no other peer is live)."""
@@ -236,7 +239,7 @@ class BrowserInterview:
         peer, self.peer = self.peer, None
         if peer is not None:
             self.audio_out.detach(peer.track)
-            await peer.close()
+        await asyncio.gather(*(p.close() for p in self._peers), return_exceptions=True)
         self.audio_in.close()
         await self.audio_out.aclose()
         while self._tasks:

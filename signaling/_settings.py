@@ -34,9 +34,9 @@ class SignalingSettings(BaseSettings):
     input_sample_rate: int = 16000
     # Offers and data-channel messages larger than this are refused.
     max_message_bytes: int = Field(default=64 * 1024, ge=1024)
-    # Practice mode: where the candidate finds the coaching report, e.g. "/practice/{interview_id}".
-    # Empty: the finished screen says the report is being prepared.
-    report_url_template: str = ""
+    # Practice mode: where the candidate finds the coaching report ({token}: the link token, {interview_id}).
+    # The dashboard serves it at /practice/report/{token}. Empty: "the report is being prepared".
+    report_url_template: str = "/practice/report/{token}"
     # How long the server waits for ICE gathering before answering (trickle-free signalling).
     ice_gather_timeout_seconds: float = 10.0
     # How long a new connection may take to reach "connected" before it is dropped.

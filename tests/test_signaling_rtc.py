@@ -294,3 +294,29 @@ async def test_a_candidate_who_does_not_come_back_is_hung_up_after_the_grace_per
             assert res.status_code == 410 and res.json()["error"] == "used"
         finally:
             await late.close()
+
+
+async def test_the_agent_closing_the_interview_ends_the_call_with_the_report_link(sqlite_db):
+    runtime = ScriptedRuntime(end_after_answer=True)
+    token = new_invitation(mode="practice")
+    with ServerThread(make_app(test_settings(), runtime)) as server:
+        cand = Candidate(server.url, token)
+        try:
+            assert (await cand.connect()).status_code == 200
+            await cand.wait_for(lambda: any(c["final"] for c in cand.of_type("caption")))
+            cand.mic.speak.set()
+            await cand.wait_for(lambda: bool(cand.of_type("ended")))
+            ended = cand.of_type("ended")[0]
+            assert ended == {
+                "type": "ended",
+                "reason": "completed",
+                "mode": "practice",
+                "report_url": f"/practice/report/{token}",
+            }
+            closing = [c for c in cand.of_type("caption") if c["speaker"] == "agent" and c["final"]][-1]
+            assert closing["text"] == "Thank you, that is all."
+            await cand.pc.close()  # the page hangs up when it sees "ended"
+            await sessions_become(server, 0)
+            assert _interview().status == InterviewStatus.FINISHED.value
+        finally:
+            await cand.close()
