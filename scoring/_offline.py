@@ -179,21 +179,19 @@ def score_answer(q: RubricQuestion, answers: Sequence[Turn]) -> QuestionResult:
 
 
 def template_answer(q: RubricQuestion) -> str:
-    """A sample stronger answer built from the rubric's key points (offline: a structure to follow)."""
-    kps = list(q.key_points)
+    """A sample stronger answer built from the rubric's key points: a scaffold with [placeholders] for the
+    candidate's own facts (the offline scorer cannot invent their experience)."""
+    ordinals = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth")
+    steps = "; ".join(
+        f"{ordinals[i] if i < len(ordinals) else 'then'}, {kp}" for i, kp in enumerate(q.key_points)
+    )
     if q.story:
-        first, rest = kps[0], kps[1:]
-        steps = "; ".join(rest) if rest else "what I did step by step"
         return (
-            "Situation: in my previous role we hit exactly this. "
-            f"Task: I was responsible for {first}. "
-            f"Action: I {steps}, and I kept the people affected informed. "
-            "Result: the measurable outcome, e.g. 'we cut the failure rate by 30% within a month', "
-            "and what I would do differently next time."
+            "In my previous role, [one sentence on the situation]. My task was [the goal and what was at "
+            f"stake]. Here is what I did, step by step: {steps}. The result: [a measured outcome, e.g. "
+            "'incidents dropped by 30% within a month'], and what I learned: [the lesson I applied since]."
         )
-    body = " Then ".join(f"{kp}." for kp in kps)
     return (
-        f"I'd start with {body} "
-        "For each step I'd say why it matters and the trade-off it makes, with a concrete example "
-        "from a system I worked on."
+        f"I would cover it in this order: {steps}. For each point I'd say why it matters and what it costs, "
+        "and give a concrete example from [a system I worked on]."
     )

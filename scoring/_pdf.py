@@ -102,6 +102,8 @@ def render_pdf(report: dict[str, Any]) -> bytes:
     pdf.set_font("Helvetica", "B", 14)
     overall = report.get("effective_overall", report["overall"])
     line = f"Overall: {overall:.2f} / 5"
+    if overall != report["overall"]:
+        line += f" (recruiter override; scored {report['overall']:.2f})"
     if report.get("recommendation"):
         line += f"    Recommendation: {_LABELS.get(report['recommendation'], report['recommendation'])}"
     pdf.cell(0, 8, _t(line), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
@@ -132,7 +134,7 @@ def render_pdf(report: dict[str, Any]) -> bytes:
         if q.get("text"):
             _para(pdf, f"Q: {q['text']}", style="I", color=_MUTED)
         _para(pdf, q.get("rationale", ""), size=9)
-        for ev in q.get("evidence", [])[:3]:
+        for ev in q.get("evidence", []):
             _para(pdf, f'"{ev["quote"]}"  (turn {ev["turn_id"]})', size=9, style="I")
         if q.get("improved_answer"):
             _para(pdf, f"Sample stronger answer: {q['improved_answer']}", size=9, color=(20, 90, 40))
