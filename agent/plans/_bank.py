@@ -32,6 +32,8 @@ from ._errors import QuestionBankError, UnknownRoleError
 from ._settings import get_plan_settings
 from ._spec import Question
 
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: ~5x faster
+
 __all__ = ["QuestionBank", "RoleEntry", "clear_question_bank_cache", "load_question_bank"]
 
 
@@ -110,7 +112,7 @@ def _format_loc(loc: tuple[Any, ...]) -> str:
 def parse_bank_text(text: str, *, source: str) -> _BankFile:
     """Parse and validate one bank file's text; errors name ``source`` and the bad field."""
     try:
-        raw = json.loads(text) if source.lower().endswith(".json") else yaml.safe_load(text)
+        raw = json.loads(text) if source.lower().endswith(".json") else yaml.load(text, Loader=_YAML_LOADER)
     except (yaml.YAMLError, json.JSONDecodeError) as e:
         raise QuestionBankError(
             source, f"not valid {'JSON' if source.endswith('.json') else 'YAML'}: {e}"

@@ -107,6 +107,8 @@ class FakeOpenAIServer:
             await self._released.wait()
         if reply.delay:
             await asyncio.sleep(reply.delay)
+        if request.transport is None or request.transport.is_closing():
+            raise web.HTTPRequestTimeout()  # the client gave up while we held the reply back
         if reply.status != 200:
             return _error(reply.status, f"scripted failure {reply.status}")
         model = str(body.get("model") or self.model)
