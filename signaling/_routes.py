@@ -119,10 +119,14 @@ def create_router(settings: SignalingSettings | None = None) -> APIRouter:
             status = 200
         except InvitationError as e:
             ctx, status = {"error": e.message, "error_code": e.code}, e.http_status
+        report_url = None
+        if ctx.get("mode") == "practice" and settings.report_url_template:
+            report_url = settings.report_url_template.format(token=token, interview_id="")
         ctx["config"] = {
             "offerUrl": str(request.url_for("rtc_offer").path),
             "iceServers": [s.model_dump(exclude_none=True) for s in settings.ice_servers],
             "mode": ctx.get("mode"),
+            "reportUrl": report_url,
         }
         return _templates.TemplateResponse(
             request, "join.html", ctx, status_code=status, headers=_PAGE_HEADERS

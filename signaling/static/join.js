@@ -10,6 +10,7 @@
   const probe = (window.mocklineJoin = {
     step: "consent", connectionStates: [], captions: [], events: 0,
     micLevelMax: 0, remoteLevelMax: 0, ended: null, error: null, sessionId: null, reconnects: 0,
+    serverMuted: false,
   });
 
   let micStream = null, camStream = null, audioCtx = null, pc = null, channel = null;
@@ -223,6 +224,8 @@
     else if (msg.type === "state") {
       if (msg.agent) speaking("agent-tile", "agent-state", msg.agent);
       if (msg.user) speaking("you-tile", "you-state", msg.user);
+    } else if (msg.type === "muted") {
+      probe.serverMuted = msg.muted;
     } else if (msg.type === "history") {
       $("captions").replaceChildren();
       live.agent = live.candidate = null;
@@ -265,9 +268,10 @@
       detail.textContent = "Thank you for your time. Your interview has been saved.";
     }
     if (!problem && (msg.mode || config.mode) === "practice") {
-      if (msg.report_url) {
+      const url = msg.report_url || config.reportUrl;
+      if (url) {
         const a = document.createElement("a");
-        a.href = msg.report_url;
+        a.href = url;
         a.textContent = "See your coaching report";
         report.append(a);
       } else {
