@@ -1,0 +1,220 @@
+"""The streaming side of ``WhisperSTT``: VAD-segmented decoding with interim, preflight and final results.
+
+Audio arrives resampled to 16 kHz (the base class resamples 8 kHz phone or 48 kHz WebRTC audio) and goes
+through the STT's own silero VAD stream, which only cuts *segments*; turn-taking stays with the session.
+
+Per segment the stream emits::
+
+    START_OF_SPEECH
+    INTERIM_TRANSCRIPT*     every ``interim_interval`` s of new speech, greedy, skipped while a decode runs
+    PREFLIGHT_TRANSCRIPT    as soon as a pause of ``preflight_silence`` starts (lets the LLM start early)
+    FINAL_TRANSCRIPT        when the pause reaches the segment silence; reuses the preflight text when no
+                            speech came after it, so the final costs no second decode
+    END_OF_SPEECH, RECOGNITION_USAGE
+
+Interim decodes are skipped while this stream's previous interim or any decode in the shared pool is
+running (2 cores). A preflight never waits for an interim: an interim that finishes after a pause began
+is dropped, so events keep the order above. Every background task is owned by the stream and cancelled
+when it closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import numpy as np
+from livekit.agents import stt, vad
+from livekit.agents.types import APIConnectOptions
+from livekit.agents.utils import aio
+
+from ._audio import WHISPER_RATE, int16_to_float32
+from ._whisper_engine import Transcript, WhisperEngine
+
+if TYPE_CHECKING:
+    from ._whisper import WhisperSTT
+
+__all__ = ["StreamTuning", "WhisperSpeechStream"]
+
+logger = logging.getLogger("mockline.agent.providers")
+_R = TypeVar("_R")
+
+
+@dataclass(frozen=True, slots=True)
+class StreamTuning:
+    interim_interval: float = 1.0
+    preflight_silence: float = 0.2
+    max_segment: float = 28.0
+
+
+@dataclass(slots=True)
+class _Segment:
+    start_sample: int  # since the stream started, 16 kHz
+    chunks: list[np.ndarray] = field(default_factory=list)
+    samples: int = 0
+    interim_at: int = 0  # samples covered when the last interim decode started
+    in_pause: bool = False
+    pause_id: int = 0
+    preflight: asyncio.Task[Transcript | None] | None = None
+    resumed: bool = False  # speech came after the preflight snapshot
+    closed: bool = False
+
+    def append(self, data: bytes | memoryview) -> None:
+        chunk = np.frombuffer(data, dtype=np.int16).copy()
+        self.chunks.append(chunk)
+        self.samples += chunk.size
+
+    def audio(self) -> np.ndarray:
+        return int16_to_float32(np.concatenate(self.chunks)) if self.chunks else np.zeros(0, np.float32)
+
+
+class WhisperSpeechStream(stt.RecognizeStream):
+    def __init__(self, *, stt: WhisperSTT, engine: WhisperEngine, segmenter_vad: vad.VAD,
+                 tuning: StreamTuning, beam_size: int, language: str,
+                 conn_options: APIConnectOptions) -> None:  # fmt: skip
+        super().__init__(stt=stt, conn_options=conn_options, sample_rate=WHISPER_RATE)
+        self._engine = engine
+        self._segmenter_vad = segmenter_vad
+        self._tuning = tuning
+        self._beam_size = beam_size
+        self._language = language
+        self._request_id = uuid.uuid4().hex[:12]
+        self._segment: _Segment | None = None
+        self._interim_task: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._pushed = 0  # samples pushed into segmentation so far
+
+    async def _run(self) -> None:
+        try:
+            while not await self._run_epoch():
+                pass
+        finally:
+            if self._tasks:
+                await aio.cancel_and_wait(*self._tasks)
+
+    async def _run_epoch(self) -> bool:
+        """Feed one VAD stream until a flush (False) or the end of input (True)."""
+        vad_stream = self._segmenter_vad.stream()
+        consumer = asyncio.create_task(self._consume(vad_stream, self._pushed), name="whisper-segmenter")
+        ended = True
+        try:
+            async for item in self._input_ch:
+                if isinstance(item, self._FlushSentinel):
+                    ended = False
+                    break
+                vad_stream.push_frame(item)
+                self._pushed += item.samples_per_channel
+            vad_stream.end_input()
+            await consumer
+        finally:
+            await aio.cancel_and_wait(consumer)
+            await vad_stream.aclose()
+        return ended
+
+    async def _consume(self, vad_stream: vad.VADStream, offset: int) -> None:
+        max_samples = int(self._tuning.max_segment * WHISPER_RATE)
+        async for ev in vad_stream:
+            seg = self._segment
+            if ev.type == vad.VADEventType.START_OF_SPEECH:
+                self._open_segment(ev, offset)
+            elif ev.type == vad.VADEventType.INFERENCE_DONE and seg is not None:
+                self._on_inference(seg, ev)
+                if seg.samples >= max_samples:  # keep every decode inside whisper's 30 s window
+                    await self._finalize(seg, trailing_silence=0.0)
+                    self._segment = _Segment(start_sample=seg.start_sample + seg.samples)
+            elif ev.type == vad.VADEventType.END_OF_SPEECH and seg is not None:
+                await self._finalize(seg, trailing_silence=ev.silence_duration, end_of_speech=True)
+        if self._segment is not None:  # input ended or flushed mid-speech
+            await self._finalize(self._segment, trailing_silence=0.0, end_of_speech=True)
+
+    def _open_segment(self, ev: vad.VADEvent, offset: int) -> None:
+        seg = _Segment(start_sample=0)
+        for frame in ev.frames:
+            seg.append(frame.data)
+        seg.start_sample = max(0, offset + ev.samples_index - seg.samples)
+        self._segment = seg
+        self._send(stt.SpeechEvent(type=stt.SpeechEventType.START_OF_SPEECH, request_id=self._request_id,
+                                   speech_start_time=time.time() - ev.speech_duration))  # fmt: skip
+
+    def _on_inference(self, seg: _Segment, ev: vad.VADEvent) -> None:
+        for frame in ev.frames:
+            seg.append(frame.data)
+        if ev.raw_accumulated_silence >= self._tuning.preflight_silence:
+            if not seg.in_pause:
+                seg.in_pause = True
+                seg.pause_id += 1
+                if seg.preflight is None or seg.resumed:
+                    seg.resumed = False
+                    seg.preflight = self._spawn(self._preflight(seg, seg.pause_id, seg.audio()))
+            return
+        if ev.raw_accumulated_silence == 0.0:
+            if seg.in_pause:
+                seg.in_pause = False
+                seg.resumed = seg.preflight is not None
+            idle = self._interim_task is None or self._interim_task.done()
+            new_audio = seg.samples - seg.interim_at
+            if idle and not self._engine.busy and new_audio >= self._tuning.interim_interval * WHISPER_RATE:
+                seg.interim_at = seg.samples
+                self._interim_task = self._spawn(self._interim(seg, seg.audio()))
+
+    def _spawn(self, coro: Coroutine[Any, Any, _R]) -> asyncio.Task[_R]:
+        task = asyncio.create_task(coro, name="whisper-decode")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _interim(self, seg: _Segment, audio: np.ndarray) -> None:
+        try:
+            result = await self._engine.transcribe(audio, beam_size=1)
+        except Exception:
+            logger.warning("interim decode failed; waiting for the final", exc_info=True)
+            return
+        # a pause (preflight) or the final supersedes it: never emit an interim after them
+        if result.text and not seg.closed and not seg.in_pause:
+            self._send(self._transcript_event(stt.SpeechEventType.INTERIM_TRANSCRIPT, seg, result))
+
+    async def _preflight(self, seg: _Segment, pause_id: int, audio: np.ndarray) -> Transcript | None:
+        try:
+            result = await self._engine.transcribe(audio, beam_size=self._beam_size)
+        except Exception:
+            logger.warning("preflight decode failed; the final will decode again", exc_info=True)
+            return None
+        if result.text and not seg.closed and seg.in_pause and seg.pause_id == pause_id:
+            self._send(self._transcript_event(stt.SpeechEventType.PREFLIGHT_TRANSCRIPT, seg, result))
+        return result
+
+    async def _finalize(self, seg: _Segment, *, trailing_silence: float, end_of_speech: bool = False) -> None:
+        result: Transcript | None = None
+        if seg.preflight is not None and not seg.resumed and seg.in_pause:
+            result = await seg.preflight  # nothing was said after the preflight snapshot: reuse it
+        if result is None and seg.samples:
+            result = await self._engine.transcribe(seg.audio(), beam_size=self._beam_size)
+        seg.closed = True
+        self._segment = None
+        if result is not None and result.text:
+            spoken = max(0.0, seg.samples / WHISPER_RATE - trailing_silence)
+            self._send(self._transcript_event(stt.SpeechEventType.FINAL_TRANSCRIPT, seg, result,
+                                              speech_duration=spoken))  # fmt: skip
+        if end_of_speech:
+            self._send(stt.SpeechEvent(type=stt.SpeechEventType.END_OF_SPEECH, request_id=self._request_id,
+                                       speech_end_time=time.time() - trailing_silence))  # fmt: skip
+        if seg.samples:
+            usage = stt.RecognitionUsage(audio_duration=seg.samples / WHISPER_RATE)
+            self._send(stt.SpeechEvent(type=stt.SpeechEventType.RECOGNITION_USAGE,
+                                       request_id=self._request_id, recognition_usage=usage))  # fmt: skip
+
+    def _transcript_event(self, kind: stt.SpeechEventType, seg: _Segment, result: Transcript, *,
+                          speech_duration: float | None = None) -> stt.SpeechEvent:  # fmt: skip
+        start = self.start_time_offset + seg.start_sample / WHISPER_RATE
+        end = start + (result.audio_duration if speech_duration is None else speech_duration)
+        data = stt.SpeechData(language=result.language or self._language, text=result.text,
+                              confidence=result.confidence, start_time=start, end_time=end)  # fmt: skip
+        return stt.SpeechEvent(type=kind, request_id=self._request_id, alternatives=[data])
+
+    def _send(self, event: stt.SpeechEvent) -> None:
+        self._event_ch.send_nowait(event)
