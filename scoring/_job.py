@@ -73,7 +73,7 @@ async def run_scoring(
         logger.debug("nothing to score", extra={"interview_id": interview_id})
         return ScoringOutcome(interview_id, "skipped", detail="not finished, or already scored")
 
-    logger.info("scoring interview %s (attempt %d)", interview_id, c.attempt)
+    logger.info("scoring started (attempt %d)", c.attempt, extra={"interview_id": interview_id})
     try:
         await _test_hold(settings, interview_id)
         async with asyncio.timeout(settings.job_timeout_s):
@@ -98,5 +98,5 @@ async def run_scoring(
         )
         await asyncio.to_thread(release, db, c, error=reason, final=final)
         raise ScoringFailed(reason, retryable=not final, attempt=c.attempt) from e
-    logger.info("interview %s scored (report v%d, %s)", interview_id, version, result.scorer)
+    logger.info("scored (report v%d, %s)", version, result.scorer, extra={"interview_id": interview_id})
     return ScoringOutcome(interview_id, "scored", version=version, detail=result.scorer)

@@ -130,9 +130,9 @@ class LlmJudge:
     async def _sample(self, q: RubricQuestion, answers: Sequence[Turn]) -> Verdict | None:
         for attempt in range(1, self.settings.judge_attempts + 1):
             try:
-                resp = await self._client.chat.completions.create(
+                resp = await self._client.chat.completions.create(  # type: ignore[call-overload]
                     model=self.model,
-                    messages=self._messages(q, answers),  # type: ignore[arg-type]
+                    messages=self._messages(q, answers),
                     temperature=self.settings.judge_temperature,
                     response_format={
                         "type": "json_schema",

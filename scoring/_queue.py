@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol
 from urllib.parse import urlparse
 
+from arq.connections import ArqRedis, RedisSettings
 from redis.exceptions import RedisError
 
 from ._errors import QueueUnavailable, ScoringBusy, ScoringConfigError, ScoringFailed
@@ -46,9 +47,7 @@ class ScoringQueue(Protocol):
     async def aclose(self) -> None: ...
 
 
-def redis_settings(url: str, *, retries: int = 0):  # -> arq.connections.RedisSettings
-    from arq.connections import RedisSettings
-
+def redis_settings(url: str, *, retries: int = 0) -> RedisSettings:
     if urlparse(url).scheme not in {"redis", "rediss", "unix"}:
         raise ScoringConfigError(f"REDIS_URL must start with redis://, rediss:// or unix:// (got {url!r})")
     rs = RedisSettings.from_dsn(url)
@@ -64,10 +63,10 @@ class RedisScoringQueue:
         if not settings.redis_url:
             raise ScoringConfigError("RedisScoringQueue needs REDIS_URL")
         self.settings = settings
-        self._pool = None
+        self._pool: ArqRedis | None = None
         self._lock = asyncio.Lock()
 
-    async def _get_pool(self):  # type: ignore[no-untyped-def]
+    async def _get_pool(self) -> ArqRedis:
         from arq.connections import create_pool
 
         async with self._lock:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 
 import pytest
 from sqlalchemy import select
@@ -142,3 +143,18 @@ async def test_output_that_stays_malformed_falls_back_to_offline(db: Database) -
     with db.session() as s:
         rep = s.scalars(select(ScoreReport).where(ScoreReport.interview_id == iid)).one()
     assert rep.scorer == "offline" and "malformed" in rep.report["notes"][0]
+
+
+async def test_transcripts_never_reach_our_log_messages(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    iid = make_interview(db)
+    caplog.set_level(logging.DEBUG, logger="mockline")
+    async with FakeOpenAIServer(default=Reply(text="not json at all")) as server:
+        await run_scoring(iid, settings=_settings(server, judge_samples=1, judge_attempts=2), db=db)
+    await run_scoring(iid, settings=ScoringSettings(redis_url=None), db=db, force=True)
+    ours = [r for r in caplog.records if r.name.startswith("mockline")]
+    assert any("judge output did not match" in r.getMessage() for r in ours)  # the run was logged
+    fragments = ["idempotency key", "colleague", "Um, I think"]
+    for record in ours:
+        assert not any(f.lower() in record.getMessage().lower() for f in fragments), record.getMessage()

@@ -41,8 +41,6 @@ async def queue_name() -> AsyncIterator[str]:
         keys = [name, f"{name}:health-check", f"{name}:hold:started", f"{name}:hold:release"]
         for jid in job_ids:
             keys += [f"arq:job:{jid}", f"arq:in-progress:{jid}", f"arq:retry:{jid}", f"arq:result:{jid}"]
-        async for key in client.scan_iter(match="arq:*mockline-score:*"):
-            keys.append(key.decode())
         await client.delete(*keys)
     finally:
         await client.aclose()
