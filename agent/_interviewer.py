@@ -10,16 +10,18 @@ played (``on_reply_played``), so a preemptive generation that gets discarded cha
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import AsyncIterable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from livekit.agents import Agent, ModelSettings, llm
 
-__all__ = ["Brain", "InterviewerAgent", "action_text"]
+__all__ = ["Brain", "InterviewerAgent"]
 
 logger = logging.getLogger("mockline.agent")
 
+_FORCED = "mockline-action:"
 INSTRUCTIONS = (
     "You are a friendly, professional job interviewer speaking on a voice call. Ask one question at a "
     "time, keep every reply to two or three short spoken sentences, never use lists or markdown."
@@ -32,21 +34,11 @@ class Brain(Protocol):
     llm: llm.LLM
     conductor: Any  # .opening(), .on_silence(seconds), .finished, .snapshot()
 
-    def prepare_turn(self, chat_ctx: llm.ChatContext) -> tuple[llm.ChatContext, Any]: ...
+    def prepare_turn(
+        self, chat_ctx: llm.ChatContext, *, action: Any = None
+    ) -> tuple[llm.ChatContext, Any]: ...
     def commit(self, action: Any) -> None: ...
-
-
-def action_text(action: Any) -> str | None:
-    """The fixed text of an action or utterance (str, or an object with ``.text``/``.say``), if any."""
-    if action is None:
-        return None
-    if isinstance(action, str):
-        return action
-    for attr in ("text", "say", "utterance"):
-        value = getattr(action, attr, None)
-        if isinstance(value, str) and value.strip():
-            return value
-    return None
+    async def aclose(self) -> None: ...
 
 
 @dataclass
@@ -69,6 +61,7 @@ class InterviewerAgent(Agent):
         self._resumed = resumed
         self._on_finished = on_finished
         self._prepared: list[_Prepared] = []
+        self._forced: dict[str, Any] = {}
         self._finished_signalled = False
 
     @property
@@ -78,27 +71,52 @@ class InterviewerAgent(Agent):
     # -- speaking ----------------------------------------------------------------------------------
 
     async def on_enter(self) -> None:
-        if self._resumed:
-            # the brain's restored state knows where we stopped; let it produce the next line
-            self.session.generate_reply()
+        if self._resumed and not self._candidate_spoke_last():
+            # reconnect after our last reply: "welcome back" + the question the candidate still owes us
+            self.run_action(self._brain.conductor.opening())
             return
-        self.say_action(self._brain.conductor.opening())
+        # new interview: the brain opens; resumed after an answer we never replied to: it replies now
+        self.session.generate_reply()
 
-    def say_action(self, action: Any) -> bool:
-        """Speak a fixed utterance from the conductor (opening, check-in). Returns False if nothing to say."""
-        text = action_text(action)
-        if not text:
+    def _candidate_spoke_last(self) -> bool:
+        for item in reversed(self.chat_ctx.items):
+            if isinstance(item, llm.ChatMessage) and item.role in ("user", "assistant"):
+                return item.role == "user"
+        return False
+
+    def run_action(self, action: Any) -> bool:
+        """Speak a runtime-originated action (resume greeting, check-in) through the brain's LLM, so an
+        LLM brain phrases it too. Returns False when there is nothing to say."""
+        if action is None:
             return False
-        self._prepared.append(_Prepared(action=action, text=text))
-        self.session.say(text)
+        key = uuid.uuid4().hex
+        self._forced[key] = action
+        self.session.generate_reply(instructions=f"{_FORCED}{key}")
         return True
+
+    def _take_forced(self, chat_ctx: llm.ChatContext) -> tuple[llm.ChatContext, Any]:
+        for item in reversed(chat_ctx.items):
+            if isinstance(item, llm.ChatMessage) and item.role == "system":
+                text = item.text_content or ""
+                if text.startswith(_FORCED):
+                    ctx = chat_ctx.copy()
+                    ctx.items = [i for i in ctx.items if i.id != item.id]
+                    return ctx, self._forced.pop(text[len(_FORCED) :], None)
+                break
+        return chat_ctx, None
 
     async def llm_node(
         self, chat_ctx: llm.ChatContext, tools: list[llm.Tool], model_settings: ModelSettings
     ) -> AsyncIterable[llm.ChatChunk | str]:
-        chat_ctx2, action = self._brain.prepare_turn(chat_ctx)
+        chat_ctx, forced = self._take_forced(chat_ctx)
+        if forced is not None:
+            chat_ctx2, action = self._brain.prepare_turn(chat_ctx, action=forced)
+        else:
+            chat_ctx2, action = self._brain.prepare_turn(chat_ctx)
         if getattr(action, "kind", None) == "wait":
-            return  # keep listening: the candidate has not finished
+            # thinking aloud ("hmm, let me think"): say nothing, keep listening, commit nothing, so the
+            # rest of the answer is decided on together with this part
+            return
         entry = _Prepared(action=action)
         self._prepared.append(entry)
         del self._prepared[:-8]  # discarded preemptive attempts never play; keep the list short
@@ -135,11 +153,8 @@ class InterviewerAgent(Agent):
         return match.action
 
     def check_in(self, silence_s: float) -> bool:
-        """The candidate has been silent for ``silence_s``: let the conductor decide whether to check in."""
-        on_silence = getattr(self._brain.conductor, "on_silence", None)
-        if on_silence is None:
-            return False
-        return self.say_action(on_silence(silence_s))
+        """The candidate has been silent for ``silence_s``: the conductor decides whether to check in."""
+        return self.run_action(self._brain.conductor.on_silence(silence_s))
 
 
 def _norm(text: str) -> str:

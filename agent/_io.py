@@ -176,7 +176,7 @@ class PacedAudioOutput(io.AudioOutput):
     ) -> None:
         super().__init__(
             label=label,
-            capabilities=io.AudioOutputCapabilities(pause=False),
+            capabilities=io.AudioOutputCapabilities(pause=True),
             next_in_chain=None,
             sample_rate=sample_rate,
         )
@@ -190,6 +190,7 @@ class PacedAudioOutput(io.AudioOutput):
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._closed = False
+        self._paused = False
         self.stats = OutputStats()
 
     # -- transport hooks ---------------------------------------------------------------------------
@@ -268,6 +269,14 @@ class PacedAudioOutput(io.AudioOutput):
             self._finish(seg, interrupted=True)
         self._wakeup.set()
 
+    def pause(self) -> None:
+        """Hold playback (the candidate may be interrupting); queued audio stays for ``resume()``."""
+        self._paused = True
+
+    def resume(self) -> None:
+        self._paused = False
+        self._wakeup.set()
+
     async def aclose(self) -> None:
         """Stop the pacing task; unfinished segments finish as interrupted. Idempotent."""
         self._closed = True
@@ -312,9 +321,12 @@ class PacedAudioOutput(io.AudioOutput):
         last_sent: float | None = None
         while True:
             seg = self._segments[0] if self._segments else None
-            if seg is None or (not seg.frames and not seg.flushed):
+            paused = self._paused and seg is not None and bool(seg.frames)
+            if seg is None or (not seg.frames and not seg.flushed) or paused:
                 self._wakeup.clear()
                 await self._wakeup.wait()
+                if paused:  # a pause is not an underrun: restart the schedule after it
+                    deadline = last_sent = None
                 continue
             if not seg.frames:  # flushed and fully sent
                 with contextlib.suppress(Exception):

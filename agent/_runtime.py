@@ -79,11 +79,15 @@ class BrainFactory(Protocol):
 
 
 def _default_brain_factory(*, interview: LoadedInterview) -> Brain:
-    from agent.brain import build_brain  # type: ignore[attr-defined]
+    """``build_brain`` for the interview's plan; ``Interview.brain`` "offline" forces the offline brain."""
+    from agent.brain import build_brain, get_brain_settings
     from agent.plans import PlanSpec
 
-    plan = PlanSpec.model_validate(interview.plan_spec)
-    return build_brain(plan=plan, settings=None, state=interview.state or None)  # type: ignore[no-any-return]
+    settings = get_brain_settings()
+    if interview.brain == "offline" and settings.brain != "offline":
+        settings = settings.model_copy(update={"brain": "offline"})
+    plan = PlanSpec.from_json(interview.plan_spec)
+    return build_brain(plan=plan, settings=settings, state=interview.state or None)
 
 
 def turn_handling(
@@ -260,6 +264,7 @@ class InterviewHandle:
         self._finalize_task: asyncio.Task[None] | None = None
         self.session: AgentSession | None = None
         self.agent: InterviewerAgent | None = None
+        self._brain: Brain | None = None
         self._sync: TranscriptSynchronizer | None = None
         self._interview: LoadedInterview | None = None
         self._seq = 1
@@ -273,7 +278,7 @@ class InterviewHandle:
         db = self._rt.database
         self._interview = iv = await asyncio.to_thread(load_interview, db, self.interview_id, channel=channel)
         self._seq = iv.next_seq
-        brain = self._rt._brain_factory(interview=iv)
+        self._brain = brain = self._rt._brain_factory(interview=iv)
         chat_ctx = llm.ChatContext()
         for t in iv.turns:
             chat_ctx.add_message(
@@ -291,6 +296,7 @@ class InterviewHandle:
                 settings, telephony=self._telephony, turn_detector=self._rt.turn_detector
             ),
             user_away_timeout=settings.user_away_timeout,
+            aec_warmup_duration=settings.aec_warmup_s or None,
         )
         self.session = session
         self._sync = TranscriptSynchronizer(
@@ -524,6 +530,9 @@ class InterviewHandle:
                 await self._sync.aclose()
         if isinstance(self._output, PacedAudioOutput):
             await self._output.aclose()
+        if self._brain is not None:
+            with contextlib.suppress(Exception):
+                await self._brain.aclose()
         if isinstance(self._input, PushAudioInput):
             self._input.close()
         self._rt._forget(self)

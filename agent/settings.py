@@ -13,7 +13,8 @@ Turn-taking values, and why (an interview is not a customer-service call):
   keeps an unfinished answer open (the next utterance continues the same candidate turn).
 - ``min_interruption_duration`` 0.8 s (phone 0.9 s): a cough, "mm-hmm" or "right" while the agent speaks
   must not cut it off; a real barge-in ("sorry, can I ask...") lasts longer than that.
-- ``false_interruption_timeout`` 1.5 s: if an apparent barge-in is followed by silence, the agent resumes.
+- ``false_interruption_timeout`` 1.5 s: if an apparent barge-in is followed by silence, the agent resumes
+  (``PacedAudioOutput`` pauses on speech and resumes, so a cough costs a short gap, not the sentence).
 - ``preemptive_generation``: on; the brain is deterministic and cheap, and the LLM path saves ~TTFT.
 - ``user_away_timeout`` 12 s: after this long of silence while the agent is listening, the interviewer
   checks in ("take your time — would a hint help?").
@@ -52,6 +53,9 @@ class AgentSettings(BaseSettings):
     turn_detector: Literal["eot", "vad"] = "eot"
     preemptive_generation: bool = True
     user_away_timeout: float = 12.0
+    # Interruptions are ignored for the first seconds of the agent's first words while the candidate's echo
+    # canceller adapts (livekit default 3 s). None/0 where there is no echo path (simulate, tests).
+    aec_warmup_s: float | None = 3.0
     # Hard cap on one interview's wall-clock length (the plan's time limit is the brain's business).
     max_session_minutes: float = 90.0
     web: TurnTuning = TurnTuning()

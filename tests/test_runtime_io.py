@@ -259,3 +259,23 @@ async def test_push_input_is_bounded_and_drops_the_oldest_audio() -> None:
     got = [int(np.frombuffer(f.data, dtype=np.int16)[0]) async for f in inp]
     assert got == list(range(20, 30))  # the newest 200 ms survive
     assert inp.dropped_frames == 20
+
+
+async def test_pause_holds_audio_and_resume_continues_where_it_stopped() -> None:
+    out = RecordingOutput(clock=FakeClock())
+    out.gate_at = 4
+    try:
+        await out.capture_frame(tone(200))
+        await asyncio.wait_for(out.reached.wait(), 10)
+        out.pause()  # the candidate started talking: hold the rest
+        out.gate.set()
+        out.flush()
+        for _ in range(20):
+            await asyncio.sleep(0)
+        assert len(out.sent) == 4 and out.finished() == []
+        out.resume()  # it was only a cough
+        ev = await asyncio.wait_for(out.wait_for_playout(), 10)
+        assert ev.interrupted is False and ev.playback_position == pytest.approx(0.2)
+        assert len(out.sent) == 10 and out.stats.underruns == 0
+    finally:
+        await out.aclose()
