@@ -65,6 +65,8 @@ async def test_candidate_consents_checks_the_mic_talks_mutes_and_hangs_up(sqlite
             # The server confirms: from now on it passes silence to the interviewer.
             await page.wait_for_function("() => window.mocklineJoin.serverMuted === true", timeout=WAIT_MS)
             await page.screenshot(path=str(artifacts_dir / "browser_join_call.png"), full_page=True)
+            await page.set_viewport_size({"width": 390, "height": 844})  # the same call on a phone
+            await page.screenshot(path=str(artifacts_dir / "browser_join_call_phone.png"), full_page=True)
 
             await page.click("#end")
             await page.wait_for_selector("#step-done:not([hidden])", timeout=WAIT_MS)
