@@ -16,7 +16,7 @@ from scoring import (
     run_scoring,
 )
 from storage import Database, Interview, OutboxEvent, QuestionScore, ScoreReport, TranscriptTurn
-from tests.test_scoring_support import finish_interview, good_script, make_interview, weak_script
+from tests.test_scoring_support import finish_interview, good_script, make_interview, wait_for, weak_script
 
 pytestmark = pytest.mark.integration
 
@@ -162,12 +162,9 @@ async def test_in_process_sweep_scores_interviews_nobody_enqueued(db: Database) 
     runtime = ScoringRuntime(settings=_settings(sweep_interval_s=0.2), db=db)
     await runtime.start()
     try:
-        assert isinstance(runtime.queue, InProcessScoringQueue)
-
-        async with asyncio.timeout(60):
-            while _interview(db, iid).status != "scored":
-                await runtime.queue.join()
-                await asyncio.sleep(0.1)
+        await wait_for(
+            lambda: _interview(db, iid).status == "scored", within=60, what="the sweep to score it"
+        )
     finally:
         await runtime.aclose()
     assert len(_reports(db, iid)) == 1
