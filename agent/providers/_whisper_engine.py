@@ -144,7 +144,7 @@ def _load_model(source: str, settings: SpeechSettings) -> object:
         if path.is_dir():
             raise ProviderConfigError(f"could not load the whisper model in {source!r}: {e}") from e
         raise ProviderConfigError(
-            f"whisper model {source!r} is not available offline: size names are only looked up in the "
+            f"whisper model {source!r} is not available offline ({e}): size names are only looked up in the "
             "local Hugging Face cache. Download it once ahead of time, or set MOCKLINE_STT_MODEL to a "
             "CTranslate2 model directory (empty = the bundled tiny.en)"
         ) from e

@@ -1,4 +1,4 @@
-"""Scripted candidate speech for tests (espeak-ng / piper), see ``_speech``."""
+"""Scripted candidate speech for tests (espeak-ng / piper), see ``_speech``; WER in ``_text``."""
 
 from ._speech import (
     CACHE_DIR,
@@ -12,10 +12,12 @@ from ._speech import (
     to_frames,
     write_wav,
 )
+from ._text import normalize, wer, words
 
 __all__ = [
     "CACHE_DIR",
     "concat",
+    "normalize",
     "read_wav",
     "resample",
     "rms",
@@ -23,5 +25,7 @@ __all__ = [
     "speak",
     "telephone",
     "to_frames",
+    "wer",
+    "words",
     "write_wav",
 ]
