@@ -320,3 +320,31 @@ async def test_the_agent_closing_the_interview_ends_the_call_with_the_report_lin
             assert _interview().status == InterviewStatus.FINISHED.value
         finally:
             await cand.close()
+
+
+async def test_after_a_server_restart_the_link_resumes_the_stored_interview(sqlite_db):
+    token = new_invitation()
+    first_runtime = ScriptedRuntime()
+    with ServerThread(make_app(test_settings(), first_runtime)) as server:
+        cand = Candidate(server.url, token)
+        try:
+            assert (await cand.connect()).status_code == 200
+            await cand.wait_for(lambda: any(c["final"] for c in cand.of_type("caption")))
+        finally:
+            await cand.close()
+    # The process stopped: the call ended as "dropped", which keeps the interview open.
+    interview = _interview()
+    assert (interview.status, interview.end_reason) == (InterviewStatus.IN_PROGRESS.value, "dropped")
+
+    second_runtime = ScriptedRuntime()
+    with ServerThread(make_app(test_settings(), second_runtime)) as server:
+        back = Candidate(server.url, token)
+        try:
+            assert (await back.connect()).status_code == 200
+            await back.wait_for(lambda: any(c["final"] for c in back.of_type("caption")))
+            assert back.of_type("history")[0]["turns"] == [{"speaker": "agent", "text": GREETING}]
+            assert second_runtime.handles[0].interview_id == interview.id  # the same interview row
+            finals = [c["text"] for c in back.of_type("caption") if c["final"]]
+            assert finals == ["Welcome back, let's continue."]
+        finally:
+            await back.close()

@@ -143,7 +143,11 @@
       const res = await fetch(config.offerUrl, {
         method: "POST",
         headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ token, sdp: peer.localDescription.sdp, type: peer.localDescription.type }),
+        // After a drop, our old session id lets the server replace the stale connection at once.
+        body: JSON.stringify({
+          token, sdp: peer.localDescription.sdp, type: peer.localDescription.type,
+          resume: probe.sessionId || undefined,
+        }),
       });
       const body = await res.json().catch(() => ({}));
       if (!res.ok) return refused(res.status, body);
@@ -158,7 +162,8 @@
   function refused(status, body) {
     probe.error = "http:" + status + ":" + (body.error || "");
     if (pc) pc.close();
-    if (status === 503 && attempts < MAX_RECONNECTS) return retryLater(body.message || "The service is busy.");
+    const retryable = status === 503 || (status === 409 && probe.sessionId);
+    if (retryable && attempts < MAX_RECONNECTS) return retryLater(body.message || "The service is busy.");
     finish(null, body.message || "The interview could not be started (error " + status + ").");
   }
 
