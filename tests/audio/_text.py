@@ -7,11 +7,15 @@ import re
 __all__ = ["normalize", "wer", "words"]
 
 _SPOKEN = {"mr": "mister", "mrs": "missus", "dr": "doctor", "ok": "okay"}
+_CONTRACTIONS = [("n't", " not"), ("'re", " are"), ("'m", " am"), ("'ve", " have"), ("'ll", " will")]
 
 
 def words(text: str) -> list[str]:
-    """Lower-case words without punctuation; hyphens split words; common abbreviations spelled out."""
-    tokens = re.sub(r"[^a-z0-9' ]+", " ", text.lower().replace("-", " ")).split()
+    """Lower-case words, no punctuation; hyphens split words; abbreviations and contractions spelled out."""
+    text = text.lower().replace("-", " ").replace("’", "'").replace("can't", "cannot")
+    for short, full in _CONTRACTIONS:
+        text = text.replace(short, full)
+    tokens = re.sub(r"[^a-z0-9' ]+", " ", text).split()
     return [_SPOKEN.get(t.strip("'"), t.strip("'")) for t in tokens if t.strip("'")]
 
 
