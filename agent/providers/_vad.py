@@ -4,7 +4,8 @@ Chosen values (``SpeechSettings.vad_*``) and why:
 
 - ``activation_threshold`` 0.5 (web) / 0.55 (phone): silero's own default is 0.5 for clean microphone
   audio. Phone audio is band-limited μ-law with line noise and comfort noise; a slightly higher bar keeps
-  hiss and clicks from opening speech (barge-in) while real speech still scores 0.8+.
+  hiss and clicks from opening speech (barge-in). Measured here: speech through a simulated μ-law line
+  peaks at 1.0, white hiss at any level stays below 0.15 on both variants.
 - ``min_speech_duration`` 0.10 s / 0.15 s: a cough or a click must not barge in on the interviewer; 0.1 s is
   still shorter than any word. Phone lines get a little more because of clicks and DTMF bleed.
 - ``min_silence_duration`` 0.6 s / 0.7 s: this is when the VAD reports *end of speech*, which only
