@@ -348,3 +348,29 @@ async def test_after_a_server_restart_the_link_resumes_the_stored_interview(sqli
             assert finals == ["Welcome back, let's continue."]
         finally:
             await back.close()
+
+
+async def test_an_offer_that_never_connects_is_cleaned_up(sqlite_db):
+    runtime = ScriptedRuntime()
+    token = new_invitation()
+    with ServerThread(make_app(test_settings(connect_timeout_seconds=1.0), runtime)) as server:
+        ghost = Candidate(server.url, token)
+        try:
+            async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+                ghost.pc.addTrack(ghost.mic)
+                await ghost.pc.setLocalDescription(await ghost.pc.createOffer())
+                offer = {"token": token, "sdp": ghost.pc.localDescription.sdp, "type": "offer"}
+                assert (await http.post("/rtc/offer", json=offer)).status_code == 200
+                # ...but the browser never applies the answer (it crashed, or lost the network).
+                res = await http.post("/rtc/offer", json=offer)
+                assert res.status_code == 409  # meanwhile the link is held by the pending connection
+            await sessions_become(server, 0)
+            assert runtime.handles == []  # no interview was started for a call that never connected
+        finally:
+            await ghost.close()
+        late = Candidate(server.url, token)
+        try:
+            assert (await late.connect()).status_code == 200  # the link works again
+            await late.wait_for(lambda: "connected" in late.states)
+        finally:
+            await late.close()
