@@ -48,6 +48,27 @@ STOP = "Can we stop the interview now please."
 INTERRUPT = "Sorry, sorry, could you repeat the question please?"
 
 
+ANSWER_WORDS = (
+    "last",
+    "job",
+    "checkout",
+    "slow",
+    "profiled",
+    "repeated",
+    "database",
+    "cache",
+    "latency",
+    "half",
+)
+
+
+def _heard(transcript: str) -> int:
+    """How many distinctive answer words whisper tiny.en recognised in 8 kHz espeak speech (it is not
+    word-perfect on synthetic phone audio, so tests ask for several, not all)."""
+    words = set(transcript.lower().replace(",", " ").replace(".", " ").split())
+    return sum(1 for w in ANSWER_WORDS if w in words or w.rstrip("d") in words)
+
+
 def _speech(path: Path, text: str, *, trim_s: float | None = None) -> Path:
     """espeak-ng speech at 8 kHz mono 16-bit (optionally cut off after ``trim_s``)."""
     raw = subprocess.run(["espeak-ng", "-s", "165", "--stdout", text], check=True, capture_output=True).stdout
@@ -194,7 +215,7 @@ async def test_pin_call_runs_a_whole_interview(phone, clips):
     turns = _turns(phone["db"], interview.id)
     assert turns[0].speaker == "agent" and question in turns[0].text
     candidate = " ".join(t.text.lower() for t in turns if t.speaker == "candidate")
-    assert "cache" in candidate or "database" in candidate  # the caller's words reached the transcript
+    assert _heard(candidate) >= 3  # the caller's words reached the transcript
     assert turns[-1].speaker == "agent" and turns[-1].kind == "close"
 
 
@@ -240,5 +261,5 @@ async def test_hang_up_mid_answer_keeps_the_transcript(phone, clips):
     turns = _turns(phone["db"], interview_id)
     assert turns[0].speaker == "agent" and question in turns[0].text
     first_answer = next(t for t in turns if t.speaker == "candidate")
-    assert "cache" in first_answer.text.lower() or "database" in first_answer.text.lower()
+    assert _heard(first_answer.text) >= 3
     assert len(telephony_state(phone["app"]).live_calls) == 0
