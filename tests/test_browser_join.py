@@ -20,7 +20,7 @@ from .test_signaling_support import (
     ServerThread,
     make_app,
     new_invitation,
-    test_settings,
+    rtc_settings,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
@@ -32,7 +32,7 @@ async def test_candidate_consents_checks_the_mic_talks_mutes_and_hangs_up(sqlite
     runtime = ScriptedRuntime()
     token = new_invitation(mode="practice", name="Ada")
     wav = warble_wav(tmp_path / "mic.wav")
-    with ServerThread(make_app(test_settings(), runtime)) as server:
+    with ServerThread(make_app(rtc_settings(), runtime)) as server:
         async with chromium(tmp_path / "profile", wav) as browser:
             page = await browser.new_page()
             await page.goto(f"{server.url}/i/{token}")
@@ -81,7 +81,7 @@ async def test_candidate_consents_checks_the_mic_talks_mutes_and_hangs_up(sqlite
 
 async def test_denied_microphone_and_bad_links_are_explained(sqlite_db, tmp_path, artifacts_dir):
     token = new_invitation()
-    with ServerThread(make_app(test_settings(), ScriptedRuntime())) as server:
+    with ServerThread(make_app(rtc_settings(), ScriptedRuntime())) as server:
         async with chromium(tmp_path / "profile", None, grant_mic=False) as browser:
             page = await browser.new_page()
             await page.goto(f"{server.url}/i/{token}")

@@ -21,7 +21,7 @@ from agent.plans import build_plan
 from storage import Interview, InterviewPlan, TranscriptTurn, create_invitation, get_database
 
 from .test_browser_join_support import chromium, write_wav
-from .test_signaling_support import ServerThread, make_app, test_settings
+from .test_signaling_support import ServerThread, make_app, rtc_settings
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.timeout(420)]
 
@@ -77,7 +77,7 @@ def _invitation() -> tuple[str, str]:
 async def test_a_whole_interview_in_chromium(sqlite_db, runtime, tmp_path, artifacts_dir):
     token, question = _invitation()
     wav = candidate_wav(tmp_path / "candidate.wav")
-    with ServerThread(make_app(test_settings(), runtime)) as server:
+    with ServerThread(make_app(rtc_settings(), runtime)) as server:
         async with chromium(tmp_path / "profile", wav) as browser:
             page = await browser.new_page()
             await page.goto(f"{server.url}/i/{token}")

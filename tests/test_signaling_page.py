@@ -86,3 +86,21 @@ def test_page_assets_are_served(client):
 def test_status_reports_capacity(client):
     res = client.get("/rtc/status")
     assert res.status_code == 200 and res.json()["sessions"] == 0 and res.json()["max_sessions"] >= 1
+
+
+def test_mockline_invite_prints_a_link_that_opens_the_join_page(client, db):
+    from typer.testing import CliRunner
+
+    from mockline.cli import _load, app
+
+    _load()
+    result = CliRunner().invoke(app, ["invite", "--role", "backend engineer", "--name", "Ada", "--practice"])
+    assert result.exit_code == 0, result.output
+    link = next(line.split("link: ", 1)[1] for line in result.output.splitlines() if "link: " in line)
+    pin = next(line.split("PIN:", 1)[1].split()[0] for line in result.output.splitlines() if "PIN:" in line)
+    assert len(pin) == 6 and pin.isdigit()
+    page = client.get(link.split("://", 1)[1].split("/", 1)[1].join(["/", ""]))
+    assert page.status_code == 200 and "Ada" in page.text and "Practice" in page.text
+
+    bad = CliRunner().invoke(app, ["invite", "--role", "astronaut"])
+    assert bad.exit_code == 2 and "no questions for role" in bad.output

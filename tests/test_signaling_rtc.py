@@ -24,7 +24,7 @@ from .test_signaling_support import (
     ServerThread,
     make_app,
     new_invitation,
-    test_settings,
+    rtc_settings,
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
@@ -65,7 +65,7 @@ def _turns(interview_id: str) -> list[tuple[str, str]]:
 async def test_candidate_hears_the_greeting_answers_and_hangs_up(sqlite_db):
     runtime = ScriptedRuntime()
     token = new_invitation()
-    with ServerThread(make_app(test_settings(), runtime)) as server:
+    with ServerThread(make_app(rtc_settings(), runtime)) as server:
         cand = Candidate(server.url, token)
         try:
             res = await cand.connect()
@@ -113,7 +113,7 @@ async def test_candidate_hears_the_greeting_answers_and_hangs_up(sqlite_db):
 
 async def test_mute_and_malformed_messages(sqlite_db):
     runtime = ScriptedRuntime()
-    with ServerThread(make_app(test_settings(), runtime)) as server:
+    with ServerThread(make_app(rtc_settings(), runtime)) as server:
         cand = Candidate(server.url, new_invitation())
         try:
             assert (await cand.connect()).status_code == 200
@@ -153,7 +153,7 @@ async def test_mute_and_malformed_messages(sqlite_db):
 
 async def test_bad_input_gets_clear_errors_and_other_sessions_keep_running(db):
     runtime = ScriptedRuntime()
-    with ServerThread(make_app(test_settings(max_message_bytes=16 * 1024), runtime)) as server:
+    with ServerThread(make_app(rtc_settings(max_message_bytes=16 * 1024), runtime)) as server:
         live = Candidate(server.url, new_invitation())
         try:
             assert (await live.connect()).status_code == 200
@@ -212,7 +212,7 @@ async def test_bad_input_gets_clear_errors_and_other_sessions_keep_running(db):
 
 async def test_capacity_and_one_live_connection_per_link(sqlite_db):
     runtime = ScriptedRuntime()
-    with ServerThread(make_app(test_settings(max_sessions=1), runtime)) as server:
+    with ServerThread(make_app(rtc_settings(max_sessions=1), runtime)) as server:
         first_token = new_invitation()
         first = Candidate(server.url, first_token)
         second_tab = Candidate(server.url, first_token)
@@ -243,7 +243,7 @@ async def test_capacity_and_one_live_connection_per_link(sqlite_db):
 async def test_reopening_the_link_resumes_the_same_interview(sqlite_db):
     runtime = ScriptedRuntime()
     token = new_invitation()
-    with ServerThread(make_app(test_settings(resume_grace_seconds=60), runtime)) as server:
+    with ServerThread(make_app(rtc_settings(resume_grace_seconds=60), runtime)) as server:
         cand = Candidate(server.url, token)
         try:
             assert (await cand.connect()).status_code == 200
@@ -278,7 +278,7 @@ async def test_reopening_the_link_resumes_the_same_interview(sqlite_db):
 async def test_a_candidate_who_does_not_come_back_is_hung_up_after_the_grace_period(sqlite_db):
     runtime = ScriptedRuntime()
     token = new_invitation()
-    with ServerThread(make_app(test_settings(resume_grace_seconds=0.5), runtime)) as server:
+    with ServerThread(make_app(rtc_settings(resume_grace_seconds=0.5), runtime)) as server:
         cand = Candidate(server.url, token)
         try:
             assert (await cand.connect()).status_code == 200
@@ -299,7 +299,7 @@ async def test_a_candidate_who_does_not_come_back_is_hung_up_after_the_grace_per
 async def test_the_agent_closing_the_interview_ends_the_call_with_the_report_link(sqlite_db):
     runtime = ScriptedRuntime(end_after_answer=True)
     token = new_invitation(mode="practice")
-    with ServerThread(make_app(test_settings(), runtime)) as server:
+    with ServerThread(make_app(rtc_settings(), runtime)) as server:
         cand = Candidate(server.url, token)
         try:
             assert (await cand.connect()).status_code == 200
@@ -325,7 +325,7 @@ async def test_the_agent_closing_the_interview_ends_the_call_with_the_report_lin
 async def test_after_a_server_restart_the_link_resumes_the_stored_interview(sqlite_db):
     token = new_invitation()
     first_runtime = ScriptedRuntime()
-    with ServerThread(make_app(test_settings(), first_runtime)) as server:
+    with ServerThread(make_app(rtc_settings(), first_runtime)) as server:
         cand = Candidate(server.url, token)
         try:
             assert (await cand.connect()).status_code == 200
@@ -337,7 +337,7 @@ async def test_after_a_server_restart_the_link_resumes_the_stored_interview(sqli
     assert (interview.status, interview.end_reason) == (InterviewStatus.IN_PROGRESS.value, "dropped")
 
     second_runtime = ScriptedRuntime()
-    with ServerThread(make_app(test_settings(), second_runtime)) as server:
+    with ServerThread(make_app(rtc_settings(), second_runtime)) as server:
         back = Candidate(server.url, token)
         try:
             assert (await back.connect()).status_code == 200
@@ -353,7 +353,7 @@ async def test_after_a_server_restart_the_link_resumes_the_stored_interview(sqli
 async def test_an_offer_that_never_connects_is_cleaned_up(sqlite_db):
     runtime = ScriptedRuntime()
     token = new_invitation()
-    with ServerThread(make_app(test_settings(connect_timeout_seconds=1.0), runtime)) as server:
+    with ServerThread(make_app(rtc_settings(connect_timeout_seconds=1.0), runtime)) as server:
         ghost = Candidate(server.url, token)
         try:
             async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:

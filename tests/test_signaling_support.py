@@ -185,7 +185,7 @@ def make_app(settings: SignalingSettings, runtime: Any) -> FastAPI:
     return app
 
 
-def test_settings(**overrides: Any) -> SignalingSettings:
+def rtc_settings(**overrides: Any) -> SignalingSettings:
     base: dict[str, Any] = {
         "rtc_host_addresses": ["127.0.0.1"],
         "max_sessions": 4,
@@ -193,9 +193,6 @@ def test_settings(**overrides: Any) -> SignalingSettings:
     }
     base.update(overrides)
     return SignalingSettings(**base)
-
-
-test_settings.__test__ = False  # type: ignore[attr-defined]
 
 
 def new_invitation(*, mode: str = "practice", name: str = "Ada") -> str:
