@@ -35,7 +35,7 @@ class Outbox:
 
     def __init__(self, *, send: Callable[[str], Awaitable[None]]) -> None:
         self._send = send
-        self._queue: asyncio.Queue[str | None] = asyncio.Queue()
+        self._queue: asyncio.Queue[tuple[bool, str] | None] = asyncio.Queue()  # (is_media, text)
         self._task: asyncio.Task[None] | None = None
         self.failed = asyncio.Event()  # the socket refused a send: the call is gone
 
@@ -43,15 +43,15 @@ class Outbox:
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name="twilio-outbox")
 
-    def put(self, message: str) -> None:
-        self._queue.put_nowait(message)
+    def put(self, message: str, *, media: bool = False) -> None:
+        self._queue.put_nowait((media, message))
 
     def drop_pending_media(self) -> int:
         """Forget media not yet written (barge-in). Marks and clears stay."""
         kept, dropped = [], 0
         while not self._queue.empty():
             item = self._queue.get_nowait()
-            if item is not None and item.startswith('{"event":"media"'):
+            if item is not None and item[0]:
                 dropped += 1
             else:
                 kept.append(item)
@@ -61,11 +61,11 @@ class Outbox:
 
     async def _run(self) -> None:
         while True:
-            message = await self._queue.get()
-            if message is None:
+            item = await self._queue.get()
+            if item is None:
                 return
             try:
-                await self._send(message)
+                await self._send(item[1])
             except Exception:
                 # The websocket is closed or broken; the bridge notices and ends the call.
                 self.failed.set()
@@ -100,7 +100,7 @@ class TwilioAudioOutput(PacedAudioOutput):
 
     async def send_frame(self, frame: rtc.AudioFrame) -> None:
         samples = np.frombuffer(frame.data, dtype=np.int16)
-        self._outbox.put(media_message(self._stream_sid, pcm16_to_ulaw(samples)))
+        self._outbox.put(media_message(self._stream_sid, pcm16_to_ulaw(samples)), media=True)
 
     def on_clear(self) -> None:
         self._outbox.drop_pending_media()
