@@ -1,7 +1,8 @@
 """Where scoring jobs go: arq on Redis (separate worker processes) or an in-process asyncio queue.
 
-Both run the same ``run_scoring`` with the same retry policy (``ScoringBusy`` → retry when the lease ends;
-``ScoringFailed(retryable)`` → exponential backoff). A job key (e.g. ``outbox-42``) deduplicates: the same
+Both run the same ``run_scoring`` with the same retry policy: exponential backoff after
+``ScoringFailed(retryable)``, and after ``ScoringBusy`` (another job holds the interview) the sooner of the
+backoff and the end of the holder's lease. A job key (e.g. ``outbox-42``) deduplicates: the same
 key is queued at most once while it is waiting or running.
 """
 
@@ -115,6 +116,7 @@ class InProcessScoringQueue:
         self._run = run
         self._queue: asyncio.Queue[tuple[str, str | None, bool, int]] = asyncio.Queue()
         self._keys: set[str] = set()
+        self._waiting: set[str] = set()  # interviews with a job queued and not started yet
         self._tasks: set[asyncio.Task[None]] = set()
         self._idle = asyncio.Event()
         self._idle.set()
@@ -133,6 +135,8 @@ class InProcessScoringQueue:
         if self._closed:
             raise QueueUnavailable("the in-process scoring queue is shut down")
         jid = job_id(interview_id, key)
+        if not force and interview_id in self._waiting:
+            return False  # the queued job will read the newest transcript when it runs
         if jid is not None:
             if jid in self._keys:
                 return False
@@ -142,6 +146,8 @@ class InProcessScoringQueue:
 
     def _put(self, interview_id: str, jid: str | None, force: bool, attempt: int) -> None:
         self._idle.clear()
+        if not force:
+            self._waiting.add(interview_id)
         self._queue.put_nowait((interview_id, jid, force, attempt))
 
     async def _later(self, delay: float, item: tuple[str, str | None, bool, int]) -> None:
@@ -152,12 +158,13 @@ class InProcessScoringQueue:
     async def _consume(self) -> None:
         while True:
             interview_id, jid, force, attempt = await self._queue.get()
+            self._waiting.discard(interview_id)
             self._busy += 1
             retry_in: float | None = None
             try:
                 await self._run(interview_id, force)
-            except ScoringBusy as e:
-                retry_in = e.retry_after
+            except ScoringBusy as e:  # look again soon: the holder usually finishes well within its lease
+                retry_in = min(e.retry_after, self.settings.backoff(attempt))
             except ScoringFailed as e:
                 if e.retryable:
                     retry_in = self.settings.backoff(attempt)

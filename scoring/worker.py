@@ -31,8 +31,8 @@ async def score_interview(ctx: dict[str, Any], interview_id: str, force: bool = 
     settings: ScoringSettings = ctx["settings"]
     try:
         outcome = await run_scoring(interview_id, settings=settings, db=ctx.get("db"), force=force)
-    except ScoringBusy as e:
-        raise Retry(defer=e.retry_after) from e
+    except ScoringBusy as e:  # look again soon: the holder usually finishes well within its lease
+        raise Retry(defer=min(e.retry_after, settings.backoff(ctx.get("job_try", 1)))) from e
     except ScoringFailed as e:
         if e.retryable:
             raise Retry(defer=settings.backoff(e.attempt)) from e
