@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from importlib import import_module
 from typing import TypeVar
 
 from livekit.agents import stt, tts
@@ -26,6 +27,7 @@ STT_BACKENDS: dict[str, Callable[[SpeechSettings], stt.STT]] = {"whisper": Whisp
 TTS_BACKENDS: dict[str, Callable[[SpeechSettings], tts.TTS]] = {
     "piper": PiperTTS.load,
     "espeak": EspeakTTS.load,
+    "cartesia": lambda s: import_module("agent.providers.cartesia_tts").load_cartesia_tts(s),  # extra "cloud"
 }
 
 
