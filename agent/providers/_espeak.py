@@ -113,7 +113,8 @@ class EspeakChunkedStream(tts.ChunkedStream):
                 proc.stdin.close()
             except (BrokenPipeError, ConnectionResetError):
                 pass  # espeak-ng died early; its exit status below says why
-            head, pushed = b"", 0
+            head: bytes | None = b""
+            pushed = 0
             while chunk := await proc.stdout.read(8192):
                 if head is not None:
                     head += chunk

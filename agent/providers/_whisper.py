@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 
 from livekit.agents import stt, vad
+from livekit.agents.language import LanguageCode
 from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, NOT_GIVEN, APIConnectOptions, NotGivenOr
 from livekit.agents.utils import AudioBuffer, is_given
 
@@ -97,7 +98,7 @@ class WhisperSTT(stt.STT):
             request_id=uuid.uuid4().hex[:12],
             alternatives=[
                 stt.SpeechData(
-                    language=lang,
+                    language=LanguageCode(lang),
                     text=result.text,
                     confidence=result.confidence,
                     start_time=0.0,

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 from livekit.agents import stt, vad
+from livekit.agents.language import LanguageCode
 from livekit.agents.types import APIConnectOptions
 from livekit.agents.utils import aio
 
@@ -212,7 +213,7 @@ class WhisperSpeechStream(stt.RecognizeStream):
                           speech_duration: float | None = None) -> stt.SpeechEvent:  # fmt: skip
         start = self.start_time_offset + seg.start_sample / WHISPER_RATE
         end = start + (result.audio_duration if speech_duration is None else speech_duration)
-        data = stt.SpeechData(language=result.language or self._language, text=result.text,
+        data = stt.SpeechData(language=LanguageCode(result.language or self._language), text=result.text,
                               confidence=result.confidence, start_time=start, end_time=end)  # fmt: skip
         return stt.SpeechEvent(type=kind, request_id=self._request_id, alternatives=[data])
 
