@@ -43,7 +43,17 @@ async def test_candidate_consents_checks_the_mic_talks_mutes_and_hangs_up(sqlite
             # The mic check: the meter moves with the fake microphone's warble.
             await page.wait_for_function("() => window.mocklineJoin.micLevelMax > 0.05", timeout=WAIT_MS)
             assert await page.is_enabled("#start")
+
+            # The optional camera preview shows the candidate to themselves only.
+            assert await page.is_hidden("#preview")
+            await page.check("#camera-toggle")
+            await page.wait_for_function(
+                "() => document.querySelector('#preview').videoWidth > 0", timeout=WAIT_MS
+            )
             await page.click("#start")
+            await page.wait_for_function("() => window.mocklineJoin.sentKinds !== undefined", timeout=WAIT_MS)
+            assert await page.evaluate("window.mocklineJoin.sentKinds") == ["audio"]  # no video is sent
+            assert await page.is_visible("#preview-call")
 
             # The greeting: heard (WebAudio analyser on the remote track) and captioned.
             await page.wait_for_function(

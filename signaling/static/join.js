@@ -122,6 +122,7 @@
     setStatus(attempts ? "Reconnecting…" : "Connecting…");
     const peer = (pc = new RTCPeerConnection({ iceServers: config.iceServers || [] }));
     for (const track of micStream.getAudioTracks()) peer.addTrack(track, micStream);
+    probe.sentKinds = peer.getSenders().map((sender) => sender.track && sender.track.kind);
     channel = peer.createDataChannel("events");
     channel.onmessage = (e) => onEvent(e.data);
     channel.onopen = () => { if (muted) send({ type: "mute", muted: true }); };
