@@ -38,6 +38,12 @@ def _texts(events: list[stt.SpeechEvent], kind: T) -> list[str]:
     return [e.alternatives[0].text for e in events if e.type == kind]
 
 
+def test_every_session_shares_one_loaded_model(whisper: WhisperSTT) -> None:
+    again = WhisperSTT.load(SpeechSettings())
+    assert again.engine is whisper.engine and again.model == "tiny.en"
+    assert again.capabilities.streaming and again.capabilities.interim_results
+
+
 async def test_word_error_rate_on_real_speech(whisper: WhisperSTT) -> None:
     refs = dict(line.split("\t") for line in (DATA / "transcripts.txt").read_text().splitlines())
     errors = total = 0.0

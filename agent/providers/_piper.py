@@ -109,6 +109,8 @@ class PiperChunkedStream(tts.ChunkedStream):
 
         def produce() -> None:  # worker thread: one audio chunk per sentence
             try:
+                if stop.is_set():  # cancelled while queued behind another session's synthesis
+                    return
                 for chunk in engine._voice.synthesize(text, syn_config=engine._syn_config):
                     if stop.is_set():
                         return
