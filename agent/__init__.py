@@ -6,7 +6,14 @@
 from ._interviewer import Brain, InterviewerAgent
 from ._io import OutputStats, PacedAudioOutput, PushAudioInput
 from ._metrics import LatencySummary, TurnLatency, summarise
-from ._persist import InterviewClosed, InterviewNotFound, PersistError, finish_interview
+from ._persist import (
+    InterviewClosed,
+    InterviewNotFound,
+    PersistError,
+    add_recording,
+    finish_interview,
+    interview_report,
+)
 from ._runtime import (
     AgentRuntime,
     AgentRuntimeError,
@@ -35,7 +42,9 @@ __all__ = [
     "ProvidersUnavailable",
     "PushAudioInput",
     "TurnLatency",
+    "add_recording",
     "finish_interview",
     "get_agent_settings",
+    "interview_report",
     "summarise",
 ]

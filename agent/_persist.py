@@ -38,6 +38,7 @@ __all__ = [
     "TurnRecord",
     "add_recording",
     "finish_interview",
+    "interview_report",
     "load_interview",
 ]
 
@@ -310,3 +311,56 @@ def _set_result(fut: asyncio.Future[Any], value: Any) -> None:
 def _set_exc(fut: asyncio.Future[Any], exc: BaseException) -> None:
     if not fut.done():
         fut.set_exception(exc)
+
+
+def interview_report(db: Database, interview_id: str) -> dict[str, Any]:
+    """What was stored for an interview: status, turns and per-reply metrics, as plain data."""
+    with db.session() as s:
+        iv = s.get(Interview, interview_id)
+        if iv is None:
+            raise InterviewNotFound(f"interview {interview_id} does not exist")
+        turns = s.scalars(
+            select(TranscriptTurn)
+            .where(TranscriptTurn.interview_id == interview_id)
+            .order_by(TranscriptTurn.seq)
+        ).all()
+        metrics = s.scalars(
+            select(TurnMetric).where(TurnMetric.interview_id == interview_id).order_by(TurnMetric.seq)
+        ).all()
+        recordings = s.scalars(select(Recording).where(Recording.interview_id == interview_id)).all()
+        return {
+            "interview_id": iv.id,
+            "status": iv.status,
+            "end_reason": iv.end_reason,
+            "turns": [
+                {
+                    "id": t.id,
+                    "seq": t.seq,
+                    "speaker": t.speaker,
+                    "text": t.text,
+                    "started_at": t.started_at,
+                    "ended_at": t.ended_at,
+                    "interrupted": t.interrupted,
+                    "kind": t.kind,
+                    "question_id": t.question_id,
+                }
+                for t in turns
+            ],
+            "metrics": [
+                {
+                    "seq": m.seq,
+                    "turn_id": m.turn_id,
+                    "eou_delay_ms": m.eou_delay_ms,
+                    "stt_ms": m.stt_ms,
+                    "llm_ttft_ms": m.llm_ttft_ms,
+                    "tts_ttfb_ms": m.tts_ttfb_ms,
+                    "v2v_ms": m.v2v_ms,
+                    "extra": m.extra,
+                }
+                for m in metrics
+            ],
+            "recordings": [{"path": r.path, "duration_s": r.duration_s} for r in recordings],
+            "outbox": [
+                e.kind for e in s.scalars(select(OutboxEvent).where(OutboxEvent.interview_id == iv.id))
+            ],
+        }

@@ -30,9 +30,13 @@ from livekit.agents.voice.events import (
     UserStateChangedEvent,
 )
 from livekit.agents.voice.transcription.synchronizer import TranscriptSynchronizer
-from livekit.agents.voice.turn import TurnHandlingOptions
 
 from storage import Database, get_database
+
+try:  # livekit plugins must register on the main thread; AgentRuntime.load() often runs in a worker thread
+    import livekit.plugins.silero  # noqa: F401
+except ImportError:  # pragma: no cover - a base dependency
+    pass
 
 from ._interviewer import Brain, InterviewerAgent
 from ._io import PacedAudioOutput, PushAudioInput
@@ -46,6 +50,7 @@ from ._persist import (
     finish_interview,
     load_interview,
 )
+from ._turns import build_turn_detector, turn_handling
 from .settings import AgentSettings, get_agent_settings
 
 __all__ = [
@@ -88,31 +93,6 @@ def _default_brain_factory(*, interview: LoadedInterview) -> Brain:
         settings = settings.model_copy(update={"brain": "offline"})
     plan = PlanSpec.from_json(interview.plan_spec)
     return build_brain(plan=plan, settings=settings, state=interview.state or None)
-
-
-def turn_handling(
-    settings: AgentSettings, *, telephony: bool, turn_detector: Any = None
-) -> TurnHandlingOptions:
-    """The session's turn-taking options; values and reasons are in ``agent.settings``."""
-    t = settings.tuning(telephony=telephony)
-    opts = TurnHandlingOptions(
-        turn_detection=turn_detector if turn_detector is not None else "vad",
-        endpointing={
-            "mode": "fixed",
-            "min_delay": t.min_endpointing_delay,
-            "max_delay": t.max_endpointing_delay,
-        },
-        interruption={
-            "enabled": True,
-            "mode": "vad",
-            "min_duration": t.min_interruption_duration,
-            "min_words": t.min_interruption_words,
-            "false_interruption_timeout": t.false_interruption_timeout,
-            "resume_false_interruption": True,
-        },
-        preemptive_generation={"enabled": settings.preemptive_generation},
-    )
-    return opts
 
 
 class _CaptionOutput(io.TextOutput):
@@ -169,22 +149,26 @@ class AgentRuntime:
         self._handles: set[InterviewHandle] = set()
 
     @classmethod
-    def load(cls, settings: AgentSettings | None = None, **kwargs: Any) -> AgentRuntime:
-        """Blocking: load VAD, STT, TTS (and the turn detector) once for the whole process."""
+    def load(
+        cls, settings: AgentSettings | None = None, *, speech: Any = None, **kwargs: Any
+    ) -> AgentRuntime:
+        """Blocking: load VAD, STT, TTS (and the turn detector) once for the whole process.
+
+        ``speech``: an ``agent.providers.SpeechSettings`` (default: from the environment)."""
         settings = settings or get_agent_settings()
         try:
-            from agent import providers  # type: ignore[attr-defined]
+            from agent import providers
 
             built = dict(
-                vad=providers.load_vad(settings),
-                phone_vad=providers.load_vad(settings, telephony=True),
-                stt=providers.build_stt(settings),
-                tts=providers.build_tts(settings),
+                vad=providers.load_vad(speech),
+                phone_vad=providers.load_vad(speech, telephony=True),
+                stt=providers.build_stt(speech),
+                tts=providers.build_tts(speech),
             )
-        except (ImportError, AttributeError) as e:
+        except ImportError as e:
             raise ProvidersUnavailable(f"speech providers are not available: {e}") from e
-        if settings.turn_detector == "eot" and "turn_detector" not in kwargs:
-            kwargs["turn_detector"] = load_turn_detector()
+        if "turn_detector" not in kwargs:
+            kwargs["turn_detector"] = build_turn_detector(settings)
         return cls(settings=settings, **built, **kwargs)
 
     @property
@@ -229,13 +213,6 @@ class AgentRuntime:
 
     def _forget(self, handle: InterviewHandle) -> None:
         self._handles.discard(handle)
-
-
-def load_turn_detector() -> Any:
-    """livekit's local audio end-of-turn model (CPU, ships in ``livekit-local-inference``)."""
-    from livekit.agents.inference.eot import TurnDetector
-
-    return TurnDetector(version="v1-mini")
 
 
 class InterviewHandle:

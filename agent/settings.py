@@ -7,10 +7,11 @@ Turn-taking values, and why (an interview is not a customer-service call):
   composing a sentence; 0.9 s still feels prompt after "...and that's how we shipped it."
 - ``max_endpointing_delay`` 3.5 s: the longest the agent waits when the turn detector thinks the candidate
   is not done ("so the first thing I would... hmm"). A 2.5 s thinking pause fits inside it.
-- ``turn_detector`` "eot": livekit's local audio end-of-turn model (``turn-detector-v1-mini`` from
-  ``livekit-local-inference``, runs on CPU inside the agents framework, no download) decides between the
-  two delays by prosody. "vad" uses ``min_endpointing_delay`` alone; the brain's ``wait`` action then
-  keeps an unfinished answer open (the next utterance continues the same candidate turn).
+- ``turn_detector`` "text" (default): an answer whose transcript trails off ("so the first thing I'd do
+  is...", "...and", "um") gets ``max_endpointing_delay``, anything else ``min_endpointing_delay``
+  (``agent/_turns.py``, with why livekit's local audio model "eot" is not the default). "vad" uses
+  ``min_endpointing_delay`` alone. Either way the brain's ``wait`` action ("hmm, let me think") keeps the
+  floor with the candidate: the agent says nothing and the next words continue the same answer.
 - ``min_interruption_duration`` 0.8 s (phone 0.9 s): a cough, "mm-hmm" or "right" while the agent speaks
   must not cut it off; a real barge-in ("sorry, can I ask...") lasts longer than that.
 - ``false_interruption_timeout`` 1.5 s: if an apparent barge-in is followed by silence, the agent resumes
@@ -19,7 +20,7 @@ Turn-taking values, and why (an interview is not a customer-service call):
 - ``user_away_timeout`` 12 s: after this long of silence while the agent is listening, the interviewer
   checks in ("take your time — would a hint help?").
 - Phone: 8 kHz narrow-band audio makes the VAD end speech later and less reliably, so the delays are
-  slightly longer and the VAD activation threshold lower.
+  slightly longer. VAD thresholds are the providers' concern (``agent/providers/_vad.py``).
 """
 
 from __future__ import annotations
@@ -42,15 +43,14 @@ class TurnTuning(BaseSettings):
     min_interruption_duration: float = 0.8
     min_interruption_words: int = 0
     false_interruption_timeout: float = 1.5
-    vad_activation_threshold: float = 0.5
-    vad_min_silence_duration: float = 0.55
 
 
 class AgentSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MOCKLINE_AGENT_", extra="ignore", env_nested_delimiter="__")
 
-    # "eot": audio end-of-turn model + endpointing delays; "vad": VAD silence + endpointing delays only.
-    turn_detector: Literal["eot", "vad"] = "eot"
+    # "text": trailing-off transcript → max delay (agent/_turns.py); "eot": livekit's local audio model;
+    # "vad": VAD silence + min delay only.
+    turn_detector: Literal["text", "eot", "vad"] = "text"
     preemptive_generation: bool = True
     user_away_timeout: float = 12.0
     # Interruptions are ignored for the first seconds of the agent's first words while the candidate's echo
@@ -63,8 +63,6 @@ class AgentSettings(BaseSettings):
         min_endpointing_delay=1.0,
         max_endpointing_delay=3.8,
         min_interruption_duration=0.9,
-        vad_activation_threshold=0.45,
-        vad_min_silence_duration=0.6,
     )
     # Where `mockline simulate` and the transports write recordings (relative to the working directory).
     recordings_dir: str = "var/recordings"
