@@ -1,10 +1,11 @@
 """Database side of a scoring run: load the snapshot, claim the interview, save the report, release.
 
-The claim is the idempotency guard. It is a conditional UPDATE of ``interviews.status`` to ``scoring``
-(``WHERE status IN (...)``, or for a claim whose worker died, ``WHERE status = 'scoring' AND updated_at <
-lease cutoff``), so of two concurrent jobs for one interview exactly one wins. The claim's timestamp
-(``updated_at``) is its token: saving the report re-checks it in the same transaction, so a worker whose lease
-was taken over cannot write a second report, and the unique ``(interview_id, version)`` backs that up.
+The claim is the idempotency guard: a conditional UPDATE of ``interviews.status`` to ``scoring`` that only
+matches the row exactly as it was read (same status and ``updated_at``); a claim whose worker died may be
+taken over once ``updated_at`` (the claim time) is older than the lease. Of concurrent jobs for one interview
+exactly one wins. Each claim increments ``scoring_attempts``, and that number is the claim's token: saving
+the report re-checks it in the same transaction, so a worker whose claim was taken over cannot write a
+second report (the unique ``(interview_id, version)`` backs that up).
 """
 
 from __future__ import annotations
@@ -38,8 +39,7 @@ _CLAIMABLE = (S.FINISHED.value, S.FAILED.value, S.SCORED.value)
 @dataclass(frozen=True)
 class Claim:
     snapshot: InterviewSnapshot
-    token: datetime  # the updated_at this claim wrote
-    attempt: int
+    attempt: int  # scoring_attempts after this claim: the claim's token
 
 
 class LeaseLost(ScoringBusy):
@@ -150,7 +150,7 @@ def claim(
             )
         ).one()
     if won:
-        return Claim(snapshot=snap, token=now, attempt=current.scoring_attempts)
+        return Claim(snapshot=snap, attempt=current.scoring_attempts)
     if current.status == S.SCORING.value:  # another job claimed it first
         _raise_if_held(interview_id, current.updated_at, lease_s, now)
     return None  # it moved on (scored, or back in progress) between our read and our update
@@ -174,7 +174,9 @@ def save_report(db: Database, c: Claim, result: ScoreResult) -> int:
             res = s.execute(
                 update(Interview)
                 .where(
-                    Interview.id == iid, Interview.status == S.SCORING.value, Interview.updated_at == c.token
+                    Interview.id == iid,
+                    Interview.status == S.SCORING.value,
+                    Interview.scoring_attempts == c.attempt,
                 )
                 .values(
                     status=S.SCORED.value,
@@ -230,7 +232,7 @@ def release(db: Database, c: Claim, *, error: str, final: bool) -> None:
             .where(
                 Interview.id == c.snapshot.interview_id,
                 Interview.status == S.SCORING.value,
-                Interview.updated_at == c.token,
+                Interview.scoring_attempts == c.attempt,
             )
             .values(
                 status=S.FAILED.value if final else S.FINISHED.value,

@@ -14,6 +14,7 @@ from scoring import (
     ScoringSettings,
     report_json,
     run_scoring,
+    score_offline,
 )
 from storage import Database, Interview, OutboxEvent, QuestionScore, ScoreReport, TranscriptTurn
 from tests.test_scoring_support import finish_interview, good_script, make_interview, wait_for, weak_script
@@ -168,3 +169,21 @@ async def test_in_process_sweep_scores_interviews_nobody_enqueued(db: Database) 
     finally:
         await runtime.aclose()
     assert len(_reports(db, iid)) == 1
+
+
+def test_a_claim_taken_over_after_its_lease_cannot_write_a_second_report(db: Database) -> None:
+    from scoring._store import LeaseLost, claim, save_report
+
+    iid = make_interview(db)
+    slow = claim(db, iid, lease_s=300, max_attempts=5)
+    assert slow is not None
+    with pytest.raises(ScoringBusy):  # the lease is still running
+        claim(db, iid, lease_s=300, max_attempts=5)
+    other = claim(db, iid, lease_s=0, max_attempts=5)  # as if the lease had expired: taken over
+    assert other is not None and other.attempt == slow.attempt + 1
+    result = score_offline(other.snapshot)
+    assert save_report(db, other, result) == 1
+    with pytest.raises(LeaseLost):  # the first worker comes back to life: its report is dropped
+        save_report(db, slow, result)
+    assert [r.version for r in _reports(db, iid)] == [1]
+    assert _interview(db, iid).status == "scored"
