@@ -126,7 +126,8 @@ def _aware(dt: datetime) -> datetime:
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
-def _check_usable(s: Session, inv: Invitation | None, *, now: datetime | None = None) -> Invitation:
+def check_usable(s: Session, inv: Invitation | None, *, now: datetime | None = None) -> Invitation:
+    """``inv`` if a candidate may still use it, else the :class:`InvitationError` that says why."""
     if inv is None:
         raise InvitationNotFound("This interview link is not valid.")
     now = now or utcnow()
@@ -150,7 +151,7 @@ def resolve_token(s: Session, token: str, *, now: datetime | None = None) -> Inv
     if not token or len(token) > 128:
         raise InvitationNotFound("This interview link is not valid.")
     inv = s.scalar(select(Invitation).where(Invitation.token_hash == hash_token(token)))
-    return _check_usable(s, inv, now=now)
+    return check_usable(s, inv, now=now)
 
 
 def resolve_pin(s: Session, pin: str, *, now: datetime | None = None) -> Invitation:
@@ -163,7 +164,7 @@ def resolve_pin(s: Session, pin: str, *, now: datetime | None = None) -> Invitat
         .where(Invitation.pin == pin, Invitation.revoked.is_(False))
         .order_by(Invitation.created_at.desc())
     )
-    return _check_usable(s, inv, now=now)
+    return check_usable(s, inv, now=now)
 
 
 def current_interview(s: Session, inv: Invitation) -> Interview | None:
