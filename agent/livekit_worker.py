@@ -216,7 +216,7 @@ async def on_request(req: JobRequest) -> None:
         meta = parse_dispatch_metadata(req.job.metadata)
     except DispatchMetadataError:
         logger.warning("livekit job rejected: bad dispatch metadata", extra={"job_id": req.job.id})
-        await req.reject()
+        await req.reject(terminate=True)  # every worker would refuse it: end the dispatch
         return
     await req.accept(name="Interviewer", identity=f"interviewer-{meta.interview_id}")
 
