@@ -14,13 +14,15 @@ from typing import Any
 
 import pytest
 from livekit import rtc
+from livekit.agents import APIError, llm
 from sqlalchemy import select
 
 from agent import AgentRuntime, AgentSettings, InterviewClosed, PacedAudioOutput, PushAudioInput
+from agent._runtime import _default_brain_factory
 from agent.plans import build_plan
 from agent.settings import TurnTuning
 from storage import Database, Interview, InterviewPlan, OutboxEvent, TranscriptTurn, TurnMetric
-from tests.fakes.speech import EnergyVAD, Microphone, ScriptSTT, Timeline, ToneTTS
+from tests.fakes.speech import EnergyVAD, Microphone, ScriptSTT, Timeline, ToneTTS, frames_of
 
 pytestmark = pytest.mark.integration
 
@@ -303,3 +305,62 @@ async def test_a_finished_interview_cannot_be_started_again(runtime: AgentRuntim
     with pytest.raises(InterviewClosed):
         await runtime.start_interview(interview_id=iv, audio_input=PushAudioInput(), audio_output=out)
     assert runtime.active == 0
+
+
+class BrokenLLM(llm.LLM):
+    """A model server that answers every request with a non-retryable error."""
+
+    def chat(
+        self, *, chat_ctx: llm.ChatContext, tools: Any = None, conn_options: Any = None, **_: Any
+    ) -> Any:
+        return _BrokenStream(self, chat_ctx=chat_ctx, tools=tools or [], conn_options=conn_options)
+
+
+class _BrokenStream(llm.LLMStream):
+    async def _run(self) -> None:
+        raise APIError("model server exploded", retryable=False)
+
+
+async def test_one_session_failing_does_not_stop_another(
+    runtime: AgentRuntime, timeline: Timeline, db: Database
+) -> None:
+    good, bad = make_interview(db), make_interview(db, seed=5)
+
+    def factory(*, interview: Any) -> Any:
+        brain = _default_brain_factory(interview=interview)
+        if interview.id == bad:
+            brain.llm = BrokenLLM()
+        return brain
+
+    runtime._brain_factory = factory
+    a, b = Candidate(runtime, good, timeline), Candidate(runtime, bad, timeline)
+    try:
+        await a.start()
+        await b.start()
+
+        async def keep_talking() -> None:  # every turn of the broken session fails its LLM call
+            i = 0
+            while not b.handle._done.done():
+                await b.mic.say(timeline.audio(i % 2))
+                await b.mic.say(frames_of(800))
+                i += 1
+
+        talker = asyncio.create_task(keep_talking())
+        await a.answer(0, after_segments=1)
+        await a.answer(1, after_segments=2)
+        reason_a = await asyncio.wait_for(a.handle.wait(), 90)
+        reason_b = await asyncio.wait_for(b.handle.wait(), 90)
+        talker.cancel()
+        await asyncio.gather(talker, return_exceptions=True)
+    finally:
+        await a.close()
+        await b.close()
+    assert reason_a == "completed"
+    assert reason_b == "error"
+    with db.session() as s:
+        row_a, row_b = s.get(Interview, good), s.get(Interview, bad)
+        assert row_a is not None and row_a.status == "finished"
+        assert (
+            row_b is not None and row_b.status == "in_progress" and row_b.end_reason == "error"
+        )  # resumable
+    assert [t.speaker for t in turns(db, good)] == ["agent", "candidate", "agent", "candidate", "agent"]

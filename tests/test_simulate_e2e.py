@@ -1,0 +1,110 @@
+"""``mockline simulate --json``: one whole offline interview through the real audio pipeline (silero VAD,
+faster-whisper tiny.en, piper, the offline brain) with an espeak-ng candidate talking in real time.
+
+One run (~1.5-2 min on 2 cores); everything is then checked in the database it wrote.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlalchemy import select
+
+from storage import Database, Interview, OutboxEvent, Recording, TranscriptTurn, TurnMetric
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
+
+
+@pytest.fixture(scope="module")
+def simulated(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
+    work = tmp_path_factory.mktemp("simulate")
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{work / 'sim.db'}"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "mockline.cli", "simulate", "--questions", "2", "--json", "--seed", "7"],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=540,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout), work
+
+
+def test_simulated_interview_is_complete_and_stored(simulated: tuple[dict, Path]) -> None:
+    result, work = simulated
+    db = Database(url=f"sqlite:///{work / 'sim.db'}")
+    try:
+        with db.session() as s:
+            iv = s.get(Interview, result["interview_id"])
+            assert iv is not None and iv.status == "finished" and iv.end_reason == "completed"
+            assert iv.channel == "simulate"
+            turns = s.scalars(
+                select(TranscriptTurn)
+                .where(TranscriptTurn.interview_id == iv.id)
+                .order_by(TranscriptTurn.seq)
+            ).all()
+            metrics = s.scalars(
+                select(TurnMetric).where(TurnMetric.interview_id == iv.id).order_by(TurnMetric.seq)
+            ).all()
+            outbox = s.scalars(select(OutboxEvent).where(OutboxEvent.interview_id == iv.id)).all()
+            recording = s.scalars(select(Recording).where(Recording.interview_id == iv.id)).one()
+    finally:
+        db.dispose()
+
+    speakers = [t.speaker for t in turns]
+    assert speakers[0] == "agent" and turns[-1].kind == "close"
+    assert "candidate" in speakers
+    assert [e.kind for e in outbox] == ["interview.finished"]
+    assert all(t.text.strip() for t in turns)
+    assert [t.started_at for t in turns] == sorted(t.started_at for t in turns)
+
+    # the thinking pause (2.5 s mid-sentence) did not end the turn: the first answer holds both halves
+    first_answer = turns[1]
+    assert first_answer.speaker == "candidate"
+    words = set(first_answer.text.lower().replace(".", " ").replace(",", " ").split())
+    assert {"first", "thing"} <= words
+    assert words & {"logs", "metrics", "latency", "result", "example"}
+
+    # the barge-in: an agent turn cut off mid-sentence, stored as what was heard, then the repeat
+    cut = [i for i, t in enumerate(turns) if t.speaker == "agent" and t.interrupted]
+    assert cut, "no interrupted agent turn"
+    i = cut[0]
+    assert turns[i + 1].speaker == "candidate" and "repeat" in turns[i + 1].text.lower()
+    after = next(t for t in turns[i + 1 :] if t.speaker == "agent")
+    assert after.kind == "repeat"
+    heard = turns[i].text.rstrip(" .,")
+    assert 0 < len(heard) < len(after.text)
+
+    # one latency row per agent reply; replies to the candidate have voice-to-voice and stage timings
+    agent_turn_ids = {t.id for t in turns if t.speaker == "agent"}
+    assert {m.turn_id for m in metrics} == agent_turn_ids
+    answered = [m for m in metrics if m.eou_delay_ms is not None]
+    assert len(answered) >= 2
+    assert all(m.v2v_ms is not None and m.v2v_ms > 0 and m.tts_ttfb_ms is not None for m in answered)
+    v2v = next(r for r in result["latency"] if r["stage"] == "v2v_ms")
+    assert v2v["count"] == len(answered) and v2v["worst_ms"] >= v2v["median_ms"]
+
+    # the mixed recording has both voices on it
+    path = work / recording.path
+    with wave.open(str(path)) as w:
+        assert w.getframerate() == recording.sample_rate == 16000
+        pcm = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16)
+    assert recording.duration_s == pytest.approx(len(pcm) / 16000, abs=0.05)
+    loud_seconds = sum(
+        1 for k in range(0, len(pcm) - 16000, 16000) if np.abs(pcm[k : k + 16000]).mean() > 200
+    )
+    assert loud_seconds >= 0.4 * recording.duration_s
+    assert result["checks"] == {
+        "completed": True,
+        "barge_in_interrupted": True,
+        "thinking_pause_kept_in_one_turn": True,
+    }
