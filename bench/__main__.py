@@ -1,0 +1,5 @@
+"""``python -m bench ...``: see ``bench._cli``."""
+
+from ._cli import main
+
+main()

@@ -1,0 +1,81 @@
+"""Command line: ``python -m bench all [--quick]`` and one command per measurement."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from dataclasses import asdict, is_dataclass
+from typing import Any
+
+from ._stacks import PROFILES, STACKS
+
+__all__ = ["main"]
+
+
+def _dump(obj: Any) -> Any:
+    if is_dataclass(obj):
+        return asdict(obj)  # type: ignore[arg-type]
+    return obj
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    s = sub.add_parser("serve", help="(internal) the system under test, in its own process")
+    s.add_argument("--stack", choices=STACKS, default="fakes")
+    s.add_argument("--profile", choices=PROFILES, default="product")
+    s.add_argument("--database-url", required=True)
+    v = sub.add_parser("v2v", help="voice-to-voice latency per turn")
+    v.add_argument("--stack", choices=STACKS, default="fakes")
+    v.add_argument("--profile", choices=PROFILES, default="product")
+    v.add_argument("--turns", type=int, default=6)
+    b = sub.add_parser("bargein", help="barge-in latency and false interruptions")
+    b.add_argument("--stack", choices=STACKS, default="hybrid")
+    b.add_argument("--profile", choices=PROFILES, default="product")
+    b.add_argument("--trials", type=int, default=4)
+    b.add_argument("--rounds", type=int, default=2)
+    c = sub.add_parser("capacity", help="concurrent interviews with the fixed-latency fakes")
+    c.add_argument("--transport", choices=("phone", "webrtc"), default="phone")
+    c.add_argument("--steps", default="1,5,10,25,50")
+    c.add_argument("--ramp", type=float, default=5.0)
+    c.add_argument("--seconds", type=float, default=40.0)
+    t = sub.add_parser("stt", help="offline STT word error rate and real-time factor")
+    t.add_argument("--repeats", type=int, default=3)
+    g = sub.add_parser("scoring", help="hang-up to scored report")
+    g.add_argument("--interviews", type=int, default=5)
+    args = p.parse_args(argv)
+
+    if args.cmd == "serve":
+        from ._server import serve
+
+        serve(stack=args.stack, profile=args.profile, database_url=args.database_url)
+        return
+    if args.cmd == "v2v":
+        from ._latency import run_v2v
+
+        out = asyncio.run(run_v2v(stack=args.stack, profile=args.profile, turns=args.turns))
+    elif args.cmd == "bargein":
+        from ._latency import run_bargein
+
+        out = asyncio.run(
+            run_bargein(stack=args.stack, profile=args.profile, trials=args.trials, rounds=args.rounds)
+        )
+    elif args.cmd == "capacity":
+        from ._capacity import run_capacity
+
+        steps = tuple(int(x) for x in args.steps.split(","))
+        out = asyncio.run(
+            run_capacity(transport=args.transport, steps=steps, ramp_s=args.ramp, call_s=args.seconds)
+        )
+    elif args.cmd == "stt":
+        from ._stt import run_stt
+
+        out = [asyncio.run(run_stt(repeats=args.repeats))]
+    elif args.cmd == "scoring":
+        from ._scoring import run_scoring_bench
+
+        out = asyncio.run(run_scoring_bench(interviews=args.interviews))
+    json.dump([_dump(o) for o in out], sys.stdout, indent=1, default=str)
+    print()

@@ -1,0 +1,119 @@
+"""Voice-to-voice per turn and barge-in, over both real transports, one interview at a time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ._calls import TRANSPORTS, CallRecord, bargein_script, conversation_script, run_call
+from ._proc import ROOT, ServerProcess
+from ._script import barge_ins, false_interruptions, voice_to_voice
+from ._stats import Dist, dist
+
+__all__ = ["BargeInResult", "V2VResult", "fresh_db", "run_bargein", "run_v2v", "stage_rows"]
+
+STAGES = ("eou_delay_ms", "stt_ms", "llm_ttft_ms", "tts_ttfb_ms", "v2v_ms")
+
+
+def fresh_db(name: str) -> str:
+    path = ROOT / "var" / "bench" / f"{name}.db"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        p.unlink(missing_ok=True)
+    return f"sqlite:///{path}"
+
+
+def stage_rows(server: dict[str, Any], *, preemptive: bool = True) -> list[dict[str, float]]:
+    """Server-side rows of replies to an answer (the greeting has no v2v), with the pipeline overhead:
+    v2v minus the critical path of the measured stages. Preemptive generation (LLM only: livekit's
+    ``preemptive_tts`` is off) starts the LLM at the final transcript and the TTS at the end of turn, so
+    the path is max(eou, stt + llm) + tts; without preemption it is eou + llm + tts."""
+    out = []
+    for row in server.get("metrics", []):
+        if row.get("v2v_ms") is None or any(row.get(s) is None for s in STAGES):
+            continue
+        eou, stt, llm, tts = (float(row[s]) for s in STAGES[:4])
+        path = max(eou, stt + llm) + tts if preemptive else eou + llm + tts
+        out.append({**{s: float(row[s]) for s in STAGES}, "overhead_ms": float(row["v2v_ms"]) - path})
+    return out
+
+
+@dataclass
+class V2VResult:
+    stack: str
+    profile: str
+    transport: str
+    stages: dict[str, Dist] = field(default_factory=dict)  # server-side, per stage + overhead_ms
+    client_v2v: Dist = field(default_factory=lambda: dist([]))
+    underruns: int = 0
+    timeouts: int = 0
+    violations: int = 0
+
+
+async def run_v2v(*, stack: str, profile: str, turns: int) -> list[V2VResult]:
+    speech = stack != "fakes"
+    results = []
+    async with ServerProcess(
+        stack=stack, profile=profile, database_url=fresh_db(f"v2v-{stack}-{profile}")
+    ) as srv:
+        for transport in TRANSPORTS:
+            steps = conversation_script(transport=transport, turns=turns, speech=speech)
+            rec = await run_call(srv, transport, steps)
+            results.append(_v2v_result(stack, profile, rec))
+    return results
+
+
+def _v2v_result(stack: str, profile: str, rec: CallRecord) -> V2VResult:
+    rows = stage_rows(rec.server)
+    stages = {s: dist(r[s] for r in rows) for s in (*STAGES, "overhead_ms")}
+    return V2VResult(
+        stack=stack,
+        profile=profile,
+        transport=rec.transport,
+        stages=stages,
+        client_v2v=dist(voice_to_voice(rec.timeline)),
+        underruns=int(rec.server.get("underruns") or 0),
+        timeouts=rec.timeline.timeouts,
+        violations=rec.violations,
+    )
+
+
+@dataclass
+class BargeInResult:
+    stack: str
+    transport: str
+    stop: Dist  # interruption start → agent audio stopped at the caller
+    clear: Dist  # interruption start → Twilio "clear" (phone only)
+    skipped: int  # trials where the agent was not speaking when the caller started
+    false: dict[str, tuple[int, int]]  # backchannel kind → (stopped the agent, trials)
+    interrupted_turns: int  # agent turns stored as interrupted
+    timeouts: int = 0
+
+
+async def run_bargein(*, stack: str, profile: str, trials: int, rounds: int) -> list[BargeInResult]:
+    results = []
+    name = f"bargein-{stack}-{profile}"
+    async with ServerProcess(stack=stack, profile=profile, database_url=fresh_db(name)) as srv:
+        for transport in TRANSPORTS:
+            steps = bargein_script(
+                transport=transport, trials=trials, backchannel_rounds=rounds, speech=stack != "fakes"
+            )
+            rec = await run_call(srv, transport, steps)
+            stops, clears, skipped = barge_ins(rec.timeline)
+            interrupted = sum(
+                1 for t in rec.server.get("turns", []) if t["speaker"] == "agent" and t["interrupted"]
+            )
+            results.append(
+                BargeInResult(
+                    stack=stack,
+                    transport=transport,
+                    stop=dist(stops),
+                    clear=dist(clears),
+                    skipped=skipped,
+                    false=false_interruptions(rec.timeline),
+                    interrupted_turns=interrupted,
+                    timeouts=rec.timeline.timeouts,
+                )
+            )
+    return results

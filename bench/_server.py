@@ -1,0 +1,212 @@
+"""The system under test: the web app's signaling and telephony routers on uvicorn, in its own process.
+
+``python -m bench serve --stack fakes --profile product`` prints one JSON line ``{"port": ...}`` and serves
+until SIGTERM/SIGINT. Besides the real routes (``/rtc/offer``, ``/twilio/stream``) it mounts bench-only
+routes on loopback:
+
+- ``POST /bench/setup`` ``{"channel": "phone"|"webrtc", "count": n}``: interviews ready to join (stream
+  parameters for phone calls, invitation tokens for the browser).
+- ``GET /bench/stats``: this process's RSS, CPU time and live interviews.
+- ``POST /bench/metrics`` ``{"ids": [...]}``: per interview, the ``turn_metrics`` rows, the agent turns'
+  ``interrupted`` flags and the outbound underrun counters of the paced output.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import resource
+import socket
+import sys
+from typing import Any
+
+from fastapi import FastAPI, Request
+
+__all__ = ["CountingRuntime", "serve"]
+
+PUBLIC_URL = "https://bench.invalid"
+SECRET = "bench-secret-key-not-for-production"
+CALL_SID_PREFIX = "CA" + "b" * 16
+
+
+class CountingRuntime:
+    """Delegates to the real ``AgentRuntime``; remembers each interview's audio output for its counters."""
+
+    def __init__(self, runtime: Any) -> None:
+        self.runtime = runtime
+        self.outputs: dict[str, Any] = {}
+
+    async def start_interview(self, **kwargs: Any) -> Any:
+        handle = await self.runtime.start_interview(**kwargs)
+        self.outputs[kwargs["interview_id"]] = kwargs["audio_output"]
+        return handle
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.runtime, name)
+
+
+def rss_kb(pid: int | str = "self") -> int:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def _new_interviews(app: Any, channel: str, count: int, questions: int) -> list[dict[str, str]]:
+    from agent.plans import build_plan
+    from storage import Interview, InterviewPlan, create_invitation, get_database
+    from telephony._state import telephony_state
+
+    out = []
+    with get_database().session() as s:
+        for i in range(count):
+            spec = build_plan(
+                role="backend engineer", question_count=questions, seed=i, time_limit_minutes=60
+            )
+            plan = InterviewPlan(title="Bench", role=spec.role, question_count=questions, spec=spec.to_json())
+            s.add(plan)
+            s.flush()
+            if channel == "webrtc":
+                inv = create_invitation(s, plan_id=plan.id, org_id=None, candidate_name=f"Bench {i}")
+                out.append({"token": inv.token})
+                continue
+            row = Interview(plan_id=plan.id, candidate_name=f"Bench {i}", channel="phone")
+            s.add(row)
+            s.flush()
+            call_sid = f"{CALL_SID_PREFIX}{len(out):016d}"
+            token = telephony_state(app).tokens.issue(interview_id=row.id, call_sid=call_sid)
+            out.append({"interview_id": row.id, "token": token, "call_sid": call_sid})
+    return out
+
+
+def _metrics(runtime: CountingRuntime, ids: list[str]) -> dict[str, Any]:
+    from sqlalchemy import select
+
+    from storage import Interview, TranscriptTurn, TurnMetric, get_database
+
+    result: dict[str, Any] = {}
+    with get_database().session() as s:
+        for iid in ids:
+            interview = s.get(Interview, iid)
+            if interview is None:
+                continue
+            rows = s.scalars(
+                select(TurnMetric).where(TurnMetric.interview_id == iid).order_by(TurnMetric.seq)
+            )
+            turns = s.scalars(
+                select(TranscriptTurn).where(TranscriptTurn.interview_id == iid).order_by(TranscriptTurn.seq)
+            )
+            out = runtime.outputs.get(iid)
+            result[iid] = {
+                "status": interview.status,
+                "end_reason": interview.end_reason,
+                "metrics": [
+                    {
+                        "seq": r.seq,
+                        "eou_delay_ms": r.eou_delay_ms,
+                        "stt_ms": r.stt_ms,
+                        "llm_ttft_ms": r.llm_ttft_ms,
+                        "tts_ttfb_ms": r.tts_ttfb_ms,
+                        "v2v_ms": r.v2v_ms,
+                        **(r.extra or {}),
+                    }
+                    for r in rows
+                ],
+                "turns": [
+                    {"speaker": t.speaker, "interrupted": t.interrupted, "kind": t.kind} for t in turns
+                ],
+                "underruns": out.stats.underruns if out is not None else None,
+                "frames_sent": out.stats.frames_sent if out is not None else None,
+            }
+    return result
+
+
+def _interview_id_for_token(token: str) -> str | None:
+    """The (latest) interview started from an invitation link token, finished or not."""
+    from sqlalchemy import select
+
+    from storage import Interview, Invitation, get_database, hash_token
+
+    with get_database().session() as s:
+        inv = s.scalar(select(Invitation).where(Invitation.token_hash == hash_token(token)))
+        if inv is None:
+            return None
+        q = (
+            select(Interview.id)
+            .where(Interview.invitation_id == inv.id)
+            .order_by(Interview.created_at.desc())
+        )
+        return s.scalars(q).first()
+
+
+def create_bench_app(runtime: CountingRuntime, *, max_sessions: int) -> Any:
+    from mockline.settings import AppSettings
+    from signaling import SignalingSettings, create_router
+    from telephony import TelephonySettings
+    from telephony import router as telephony_router
+
+    app = FastAPI()
+    app.state.settings = AppSettings(public_url=PUBLIC_URL, secret_key=SECRET)
+    app.state.telephony_settings = TelephonySettings(auth_token="bench-token", scheduler_interval_s=0)
+    app.state.runtime = runtime
+    app.include_router(telephony_router)
+    app.include_router(
+        create_router(
+            SignalingSettings(
+                rtc_host_addresses=["127.0.0.1"], max_sessions=max_sessions, resume_grace_seconds=0
+            )
+        )
+    )
+
+    @app.post("/bench/setup")
+    async def setup(request: Request) -> Any:
+        body = await request.json()
+        return await asyncio.to_thread(
+            _new_interviews, app, body["channel"], int(body["count"]), int(body.get("questions", 8))
+        )
+
+    @app.get("/bench/stats")
+    async def stats() -> Any:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return {
+            "rss_kb": rss_kb(),
+            "cpu_s": usage.ru_utime + usage.ru_stime,
+            "active": runtime.runtime.active,
+            "threads": len(os.listdir("/proc/self/task")),
+        }
+
+    @app.post("/bench/metrics")
+    async def metrics(request: Request) -> Any:
+        body = await request.json()
+        ids = list(body.get("ids", []))
+        ids += [
+            i for t in body.get("tokens", []) if (i := await asyncio.to_thread(_interview_id_for_token, t))
+        ]
+        return await asyncio.to_thread(_metrics, runtime, ids)
+
+    return app
+
+
+def serve(*, stack: str, profile: str, database_url: str, max_sessions: int = 200) -> None:
+    """Blocking: load the stack, serve on an ephemeral loopback port until SIGTERM."""
+    os.environ["DATABASE_URL"] = database_url
+    import logging
+
+    import uvicorn
+
+    from storage import get_database, upgrade_to_head
+
+    from ._stacks import build_runtime
+
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    upgrade_to_head(get_database())
+    runtime = CountingRuntime(build_runtime(stack=stack, profile=profile))
+    app = create_bench_app(runtime, max_sessions=max_sessions)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(256)
+    print(json.dumps({"port": sock.getsockname()[1], "pid": os.getpid()}), flush=True)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on", ws_max_size=1 << 20))
+    asyncio.run(server.serve(sockets=[sock]))

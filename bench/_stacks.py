@@ -1,0 +1,71 @@
+"""The agent runtimes the benchmark runs against, by name.
+
+- ``fakes``: ``EnergyVAD`` + the fixed-latency STT (150 ms) / LLM (300 ms) / TTS (100 ms) of
+  ``bench.fakes``; what is left of voice-to-voice is our own overhead and the turn-taking wait.
+- ``offline``: the shipped offline stack, ``AgentRuntime.load`` (silero VAD, faster-whisper tiny.en,
+  piper, the offline brain).
+- ``hybrid``: silero VAD and faster-whisper (the parts that decide whether a sound is a barge-in) with the
+  fixed-latency tone TTS, whose reply is one unbroken tone: any gap the caller hears is the agent stopping.
+
+Turn-taking profiles: ``product`` keeps the ``AgentSettings`` defaults (0.9 s endpointing on the web,
+1.0 s on the phone, 0.8/0.9 s minimum interruption); ``fast`` shortens endpointing to 0.2 s to show what
+the pipeline itself costs against the latency targets.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["PROFILES", "STACKS", "agent_settings", "build_runtime"]
+
+STACKS = ("fakes", "offline", "hybrid")
+PROFILES = ("product", "fast")
+
+
+def agent_settings(*, stack: str, profile: str) -> Any:
+    from agent import AgentSettings
+
+    base = AgentSettings()
+    update: dict[str, Any] = {
+        # No echo path on loopback: the 3 s echo-canceller warm-up would only hide the first barge-in.
+        "aec_warmup_s": None,
+        "user_away_timeout": 600.0,
+        # The audio end-of-turn model is measured separately; VAD endpointing keeps turns comparable.
+        "turn_detector": "vad",
+    }
+    if profile == "fast":
+        update["web"] = base.web.model_copy(update={"min_endpointing_delay": 0.2})
+        update["phone"] = base.phone.model_copy(update={"min_endpointing_delay": 0.2})
+    elif profile != "product":
+        raise ValueError(f"unknown profile {profile!r}: use one of {', '.join(PROFILES)}")
+    return base.model_copy(update=update)
+
+
+def build_runtime(*, stack: str, profile: str) -> Any:
+    """A loaded ``AgentRuntime`` (blocking: the offline models load here, once)."""
+    from agent import AgentRuntime
+
+    settings = agent_settings(stack=stack, profile=profile)
+    if stack == "offline":
+        return AgentRuntime.load(settings)
+    from . import fakes
+
+    if stack == "fakes":
+        return AgentRuntime(
+            vad=fakes.EnergyVAD(min_silence_s=0.25),
+            stt=fakes.FixedLatencySTT(latency_s=0.15),
+            tts=fakes.FixedLatencyTTS(ttfb_s=0.1),
+            settings=settings,
+            brain_factory=fakes.delayed_brain_factory(ttft_s=0.3),
+        )
+    if stack == "hybrid":
+        from agent import providers
+
+        return AgentRuntime(
+            vad=providers.load_vad(),
+            phone_vad=providers.load_vad(telephony=True),
+            stt=providers.build_stt(),
+            tts=fakes.FixedLatencyTTS(ttfb_s=0.1, ms_per_word=350, max_s=14.0),
+            settings=settings,
+        )
+    raise ValueError(f"unknown stack {stack!r}: use one of {', '.join(STACKS)}")

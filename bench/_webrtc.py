@@ -1,0 +1,169 @@
+"""A browser caller: a real aiortc peer (Opus, ICE/DTLS/SRTP on 127.0.0.1) doing what the join page does.
+
+It posts an offer to ``/rtc/offer`` with the invitation token, sends its microphone track (silence, and
+the clips of a bench script at real-time pace), opens the "events" data channel, and stamps each voiced
+agent frame as aiortc hands it over decoded. ``{"type": "end"}`` hangs up like the page's Leave button.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import fractions
+import json
+import time
+from collections.abc import Sequence
+
+import av
+import httpx
+import numpy as np
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+
+from ._script import AwaitAudio, AwaitReply, Pause, Said, Say, Step, Timeline
+
+__all__ = ["RATE", "BrowserCaller"]
+
+RATE = 48000
+_SAMPLES = RATE // 50
+_VOICED_RMS = 300.0
+
+
+class _Microphone(MediaStreamTrack):
+    """20 ms mono frames at wall-clock pace: queued clip audio, else silence."""
+
+    kind = "audio"
+
+    def __init__(self, timeline: Timeline) -> None:
+        super().__init__()
+        self._timeline = timeline
+        self._queue: collections.deque[tuple[np.ndarray, str, int, asyncio.Event | None]] = (
+            collections.deque()
+        )
+        self._n = 0
+        self._start: float | None = None
+        self._silence = np.zeros(_SAMPLES, dtype=np.int16)
+        self._open: dict[str, float] = {}
+
+    def say(self, say: Say) -> asyncio.Event:
+        pcm = np.asarray(say.clip.samples, dtype=np.int16)
+        start_s, end_s = say.clip.voiced_bounds()
+        first, last = int(start_s / 0.02), max(0, int(np.ceil(end_s / 0.02)) - 1)
+        done = asyncio.Event()
+        chunks = [pcm[i : i + _SAMPLES] for i in range(0, pcm.size, _SAMPLES)]
+        for i, chunk in enumerate(chunks):
+            if chunk.size < _SAMPLES:
+                chunk = np.pad(chunk, (0, _SAMPLES - chunk.size))
+            mark = 1 if i == first else 2 if i == last else 0
+            self._queue.append((chunk, say.tag, mark, done if i == len(chunks) - 1 else None))
+        return done
+
+    async def recv(self) -> av.AudioFrame:
+        if self.readyState != "live":
+            raise MediaStreamError
+        now = time.perf_counter()
+        if self._start is None:
+            self._start = now
+        else:
+            wait = self._start + self._n * 0.02 - now
+            if wait > 0:
+                await asyncio.sleep(wait)  # a microphone delivers in real time
+        pcm, tag, mark, done = self._queue.popleft() if self._queue else (self._silence, "", 0, None)
+        now = time.perf_counter()
+        if mark == 1:
+            self._open[tag] = now - 0.02
+        if mark == 2 and tag in self._open:
+            self._timeline.said.append(Said(tag, start=self._open.pop(tag), end=now))
+        if done is not None:
+            done.set()
+        frame = av.AudioFrame.from_ndarray(pcm.reshape(1, -1), format="s16", layout="mono")
+        frame.sample_rate, frame.pts, frame.time_base = RATE, self._n * _SAMPLES, fractions.Fraction(1, RATE)
+        self._n += 1
+        return frame
+
+
+class BrowserCaller:
+    def __init__(self, base_url: str, token: str) -> None:
+        self.base_url, self.token = base_url, token
+        self.timeline = Timeline()
+        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
+        self.mic = _Microphone(self.timeline)
+        self.channel = None
+        self._heard = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self.frames_heard = 0
+
+    async def connect(self) -> None:
+        self.pc.addTrack(self.mic)
+        self.channel = self.pc.createDataChannel("events")
+
+        @self.pc.on("track")
+        def _track(track: MediaStreamTrack) -> None:
+            self._tasks.append(asyncio.create_task(self._listen(track), name="bench-listen"))
+
+        await self.pc.setLocalDescription(await self.pc.createOffer())
+        body = {"token": self.token, "sdp": self.pc.localDescription.sdp, "type": "offer"}
+        async with httpx.AsyncClient(base_url=self.base_url, timeout=60) as http:
+            res = await http.post("/rtc/offer", json=body)
+        if res.status_code != 200:
+            raise RuntimeError(f"/rtc/offer refused the call: {res.status_code} {res.text[:200]}")
+        answer = res.json()
+        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=answer["sdp"], type=answer["type"]))
+
+    async def _listen(self, track: MediaStreamTrack) -> None:
+        while True:
+            try:
+                frame = await track.recv()
+            except MediaStreamError:
+                return
+            now = time.perf_counter()
+            self.frames_heard += 1
+            pcm = frame.to_ndarray().astype(np.float64)
+            if pcm.size and float(np.sqrt(np.mean(pcm**2))) > _VOICED_RMS:
+                self.timeline.voiced.append(now)
+                self._heard.set()
+
+    async def run(self, steps: Sequence[Step], *, deadline_s: float = 600.0) -> Timeline:
+        """Run the script; at ``deadline_s`` the caller simply stops (the call's time is up)."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(deadline_s):
+                for step in steps:
+                    if isinstance(step, Say):
+                        await self.mic.say(step).wait()
+                    elif isinstance(step, Pause):
+                        await asyncio.sleep(step.seconds)  # the caller stays quiet (the mic sends silence)
+                    else:
+                        await self._await(step)
+        return self.timeline
+
+    async def _await(self, step: AwaitAudio | AwaitReply) -> None:
+        began = time.perf_counter()
+        try:
+            async with asyncio.timeout(step.timeout_s):
+                while True:
+                    last = self.timeline.last_voiced()
+                    if last is not None and last > began:
+                        if isinstance(step, AwaitAudio):
+                            return
+                        quiet_for = time.perf_counter() - last
+                        if quiet_for >= step.quiet_s:
+                            return
+                        self._heard.clear()
+                        with contextlib.suppress(TimeoutError):  # woken by audio or by quiet_s passing
+                            await asyncio.wait_for(self._heard.wait(), step.quiet_s - quiet_for)
+                        continue
+                    self._heard.clear()
+                    await self._heard.wait()
+        except TimeoutError:
+            self.timeline.timeouts += 1
+
+    async def hang_up(self) -> None:
+        if self.channel is not None and self.channel.readyState == "open":
+            self.channel.send(json.dumps({"type": "end"}))
+
+    async def close(self) -> None:
+        await self.pc.close()
+        for t in self._tasks:
+            t.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
