@@ -101,6 +101,13 @@ async def run_call(
     return record
 
 
+async def warm_up(server: ServerProcess, transport: str) -> None:
+    """One short call, not measured: the process's first interview pays one-time start-up costs."""
+    steps = conversation_script(transport=transport, turns=0, speech=False)  # the greeting only
+    await run_call(server, transport, steps, deadline_s=40.0, collect=False)
+    await server.wait_idle(timeout_s=30.0)
+
+
 async def gather_bounded(coros: Sequence[Any], *, limit_s: float) -> list[Any]:
     """Run concurrently; results (or exceptions) in order, everything cancelled after ``limit_s``."""
     tasks = [asyncio.ensure_future(c) for c in coros]

@@ -15,7 +15,7 @@ import resource
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._calls import conversation_script, gather_bounded, run_call
+from ._calls import conversation_script, gather_bounded, run_call, warm_up
 from ._latency import fresh_db, stage_rows
 from ._proc import ServerProcess
 from ._script import voice_to_voice
@@ -135,6 +135,7 @@ async def run_capacity(*, transport: str, steps: tuple[int, ...], ramp_s: float,
     results: list[StepResult] = []
     name = f"capacity-{transport}"
     async with ServerProcess(stack="fakes", profile=profile, database_url=fresh_db(name)) as server:
+        await warm_up(server, transport)
         idle_mb = (await server.stats())["rss_kb"] / 1024
         reference: float | None = None
         for n in steps:

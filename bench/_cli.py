@@ -7,8 +7,10 @@ import asyncio
 import json
 import sys
 from dataclasses import asdict, is_dataclass
+from pathlib import Path
 from typing import Any
 
+from ._proc import ROOT
 from ._stacks import PROFILES, STACKS
 
 __all__ = ["main"]
@@ -45,12 +47,30 @@ def main(argv: list[str] | None = None) -> None:
     t.add_argument("--repeats", type=int, default=3)
     g = sub.add_parser("scoring", help="hang-up to scored report")
     g.add_argument("--interviews", type=int, default=5)
-    args = p.parse_args(argv)
+    a = sub.add_parser("all", help="everything, then rewrite BENCHMARKS.md")
+    a.add_argument("--quick", action="store_true", help="smaller sizes (a few minutes)")
+    a.add_argument("--out", default=str(ROOT / "BENCHMARKS.md"))
+    sub.add_parser("report", help="re-render BENCHMARKS.md from the last run's saved results")
+    args = p.parse_args(argv if argv is not None else sys.argv[1:])
+    command = "python -m bench " + " ".join(argv if argv is not None else sys.argv[1:])
 
     if args.cmd == "serve":
         from ._server import serve
 
         serve(stack=args.stack, profile=args.profile, database_url=args.database_url)
+        return
+    if args.cmd == "all":
+        from ._all import run_all
+
+        asyncio.run(run_all(quick=args.quick, out=Path(args.out), command=command))
+        print(f"wrote {args.out}")
+        return
+    if args.cmd == "report":
+        import pickle
+
+        from ._report import write
+
+        write(ROOT / "BENCHMARKS.md", pickle.loads((ROOT / "var/bench/results.pickle").read_bytes()))
         return
     if args.cmd == "v2v":
         from ._latency import run_v2v

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._calls import TRANSPORTS, CallRecord, bargein_script, conversation_script, run_call
+from ._calls import TRANSPORTS, CallRecord, bargein_script, conversation_script, run_call, warm_up
 from ._proc import ROOT, ServerProcess
 from ._script import barge_ins, false_interruptions, voice_to_voice
 from ._stats import Dist, dist
@@ -57,6 +57,7 @@ async def run_v2v(*, stack: str, profile: str, turns: int) -> list[V2VResult]:
     async with ServerProcess(
         stack=stack, profile=profile, database_url=fresh_db(f"v2v-{stack}-{profile}")
     ) as srv:
+        await warm_up(srv, "phone")
         for transport in TRANSPORTS:
             steps = conversation_script(transport=transport, turns=turns, speech=speech)
             rec = await run_call(srv, transport, steps)
