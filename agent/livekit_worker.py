@@ -76,6 +76,7 @@ class LiveKitSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LIVEKIT_", extra="ignore")
 
     url: str = ""  # ws(s)://... of the LiveKit server; the API client derives http(s) from it
+    public_url: str = ""  # what the candidate's browser connects to, if not ``url`` (e.g. behind TLS)
     api_key: str = ""
     api_secret: SecretStr = SecretStr("")
     agent_name: str = "mockline-interviewer"

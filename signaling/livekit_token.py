@@ -121,4 +121,6 @@ async def start_livekit_interview(
     s = settings or get_livekit_settings()
     dispatch_id = await dispatch_interviewer(interview_id=interview_id, settings=s)
     token = candidate_token(interview_id=interview_id, settings=s, name=candidate_name)
-    return LiveKitJoin(url=s.url, room=room_name_for(interview_id, s), token=token, dispatch_id=dispatch_id)
+    return LiveKitJoin(
+        url=s.public_url or s.url, room=room_name_for(interview_id, s), token=token, dispatch_id=dispatch_id
+    )
