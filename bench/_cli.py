@@ -23,6 +23,8 @@ def _dump(obj: Any) -> Any:
 
 
 def main(argv: list[str] | None = None) -> None:
+    if str(ROOT) not in sys.path:  # `mockline bench` from elsewhere: the fakes reuse tests/ helpers
+        sys.path.insert(0, str(ROOT))
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     sub = p.add_subparsers(dest="cmd", required=True)
     s = sub.add_parser("serve", help="(internal) the system under test, in its own process")

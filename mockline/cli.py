@@ -15,7 +15,7 @@ app = typer.Typer(
 )
 
 # One module per command (group); each exposes register(app).
-COMMANDS = ("db", "up", "admin", "worker", "score", "invite", "simulate", "agent")
+COMMANDS = ("db", "up", "admin", "worker", "score", "invite", "simulate", "agent", "bench")
 
 
 def _load() -> None:
