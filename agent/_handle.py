@@ -1,0 +1,384 @@
+"""``InterviewHandle``: one running interview - its ``AgentSession``, events, persistence and end.
+
+Session events drive everything: ``conversation_item_added`` writes turns (agent turns with the text the
+candidate actually heard) and per-reply metrics, ``user_state_changed`` "away" asks the conductor for a
+check-in, ``close`` finishes the interview row. Handlers never raise into the session: one interview's
+bug is logged and contained.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
+
+from livekit.agents import AgentSession, llm
+from livekit.agents.voice import io
+from livekit.agents.voice.events import (
+    AgentStateChangedEvent,
+    CloseEvent,
+    ConversationItemAddedEvent,
+    ErrorEvent,
+    UserInputTranscribedEvent,
+    UserStateChangedEvent,
+)
+from livekit.agents.voice.transcription.synchronizer import TranscriptSynchronizer
+
+from ._interviewer import Brain, InterviewerAgent
+from ._io import PacedAudioOutput, PushAudioInput
+from ._metrics import latency_from_messages
+from ._persist import (
+    InterviewWriter,
+    LoadedInterview,
+    MetricRecord,
+    TurnRecord,
+    finish_interview,
+    load_interview,
+)
+from ._turns import turn_handling
+
+if TYPE_CHECKING:
+    from ._runtime import AgentRuntime
+
+__all__ = ["InterviewHandle", "InterviewListener"]
+
+logger = logging.getLogger("mockline.agent")
+
+
+class InterviewListener(Protocol):
+    def on_caption(self, *, speaker: str, text: str, final: bool) -> None: ...
+    def on_state(self, *, agent: str | None = None, user: str | None = None) -> None: ...
+    def on_ended(self, *, reason: str) -> None: ...
+
+
+class _CaptionOutput(io.TextOutput):
+    """Agent captions, paced by the TranscriptSynchronizer, to the listener."""
+
+    def __init__(self, listener: InterviewListener | None) -> None:
+        super().__init__(label="captions", next_in_chain=None)
+        self._listener = listener
+        self._text = ""
+
+    async def capture_text(self, text: str) -> None:
+        self._text += text
+        if self._listener is not None:
+            _safe(self._listener.on_caption, speaker="agent", text=self._text, final=False)
+
+    def flush(self) -> None:
+        if self._listener is not None and self._text:
+            _safe(self._listener.on_caption, speaker="agent", text=self._text, final=True)
+        self._text = ""
+
+
+def _safe(fn: Callable[..., Any], /, **kwargs: Any) -> None:
+    try:
+        fn(**kwargs)
+    except Exception:
+        logger.exception("interview listener raised")
+
+
+class InterviewHandle:
+    """One running interview. ``wait()`` for its end reason, ``aclose(reason)`` to end it."""
+
+    def __init__(
+        self,
+        *,
+        runtime: AgentRuntime,
+        interview_id: str,
+        audio_input: io.AudioInput,
+        audio_output: io.AudioOutput,
+        listener: InterviewListener | None,
+        telephony: bool,
+    ) -> None:
+        self.interview_id = interview_id
+        self._rt = runtime
+        self._input = audio_input
+        self._output = audio_output
+        self._listener = listener
+        self._telephony = telephony
+        self._writer = InterviewWriter(db=runtime.database, interview_id=interview_id)
+        self._done: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._reason: str | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._finalize_task: asyncio.Task[None] | None = None
+        self.session: AgentSession | None = None
+        self.agent: InterviewerAgent | None = None
+        self._brain: Brain | None = None
+        self._sync: TranscriptSynchronizer | None = None
+        self._interview: LoadedInterview | None = None
+        self._seq = 1
+        self._open_answer: TurnRecord | None = None  # candidate turn not yet answered by the agent
+        self._answered: llm.ChatMessage | None = None
+        self._last_final_at: float | None = None
+        self.latencies: list[dict[str, Any]] = []
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+
+    async def _start(self, *, channel: str | None) -> None:
+        db = self._rt.database
+        self._interview = iv = await asyncio.to_thread(load_interview, db, self.interview_id, channel=channel)
+        self._seq = iv.next_seq
+        self._brain = brain = self._rt._brain_factory(interview=iv)
+        chat_ctx = llm.ChatContext()
+        for t in iv.turns:
+            chat_ctx.add_message(
+                role="assistant" if t.speaker == "agent" else "user",
+                content=t.text,
+                interrupted=t.interrupted,
+            )
+        settings = self._rt.settings
+        session: AgentSession = AgentSession(
+            vad=self._rt.phone_vad if self._telephony else self._rt.vad,
+            stt=self._rt.stt,
+            tts=self._rt.tts,
+            llm=brain.llm,
+            turn_handling=turn_handling(
+                settings, telephony=self._telephony, turn_detector=self._rt.turn_detector
+            ),
+            user_away_timeout=settings.user_away_timeout,
+            aec_warmup_duration=settings.aec_warmup_s or None,
+        )
+        self.session = session
+        self._sync = TranscriptSynchronizer(
+            next_in_chain_audio=self._output, next_in_chain_text=_CaptionOutput(self._listener)
+        )
+        session.input.audio = self._input
+        session.output.audio = self._sync.audio_output
+        session.output.transcription = self._sync.text_output
+        self.agent = InterviewerAgent(
+            brain=brain, chat_ctx=chat_ctx, resumed=iv.resumed, on_finished=self._on_brain_finished
+        )
+        session.on("conversation_item_added", self._guard(self._on_item))
+        session.on("user_input_transcribed", self._guard(self._on_transcribed))
+        session.on("agent_state_changed", self._guard(self._on_agent_state))
+        session.on("user_state_changed", self._guard(self._on_user_state))
+        session.on("error", self._guard(self._on_error))
+        session.on("close", self._guard(self._on_close))
+        if isinstance(self._input, PushAudioInput):
+            self._input.add_close_callback(self._on_input_closed)
+        self._writer.start()
+        self._spawn(self._watchdog(settings.max_session_minutes * 60.0))
+        await session.start(self.agent, record=False)
+        logger.info("interview started", extra={"interview_id": self.interview_id, "resumed": iv.resumed})
+
+    async def wait(self) -> str:
+        """The end reason: "completed", "hangup", "dropped", "timeout" or "error"."""
+        return await asyncio.shield(self._done)
+
+    async def aclose(self, reason: str = "hangup") -> str:
+        """End the interview from the transport side. Idempotent; returns the end reason."""
+        if self._reason is None:
+            self._reason = reason
+        if self.session is not None and self._finalize_task is None:
+            with contextlib.suppress(Exception):
+                await self.session.aclose()
+        if self._finalize_task is None:  # session never started or emitted no close
+            self._finalize_task = asyncio.create_task(self._finalize())
+        await asyncio.shield(self._finalize_task)
+        return self._done.result()
+
+    async def _abort(self) -> None:
+        self._reason = self._reason or "error"
+        if self.session is not None:
+            with contextlib.suppress(Exception):
+                await self.session.aclose()
+        await self._cleanup()
+        if not self._done.done():
+            self._done.set_result(self._reason)
+
+    # -- events ------------------------------------------------------------------------------------
+
+    def _guard(self, fn: Callable[[Any], None]) -> Callable[[Any], None]:
+        def wrapped(ev: Any) -> None:
+            try:
+                fn(ev)
+            except Exception:
+                logger.exception("interview event handler failed", extra={"interview_id": self.interview_id})
+
+        return wrapped
+
+    def _offset(self, t: float | None) -> float:
+        assert self._interview is not None
+        base = self._interview.started_at.timestamp()
+        return round(max(0.0, (t or 0.0) - base), 3)
+
+    def _on_item(self, ev: ConversationItemAddedEvent) -> None:
+        msg = ev.item
+        if not isinstance(msg, llm.ChatMessage) or msg.role not in ("user", "assistant"):
+            return
+        text = (msg.text_content or "").strip()
+        m = dict(msg.metrics or {})
+        start = self._offset(m.get("started_speaking_at") or msg.created_at)
+        end = self._offset(m.get("stopped_speaking_at") or msg.created_at)
+        assert self.agent is not None
+        if msg.role == "user":
+            if not text:
+                return
+            rec = self._open_answer
+            if rec is not None:  # the agent stayed silent (wait): the same answer continues
+                rec.text = f"{rec.text} {text}"
+                rec.ended_at = max(rec.ended_at, end)
+            else:
+                rec = TurnRecord(
+                    seq=self._next_seq(), speaker="candidate", text=text, started_at=start, ended_at=end
+                )
+                self._open_answer = rec
+            stopped = m.get("stopped_speaking_at")
+            if not m.get("transcription_delay") and self._last_final_at and stopped:
+                # the framework reports 0 when the final transcript beat its end-of-turn bookkeeping;
+                # measure it ourselves: VAD end of speech -> the last final transcript of this turn
+                m["transcription_delay"] = max(0.0, self._last_final_at - stopped)
+            previous = dict(self._answered.metrics or {}) if self._answered is not None else {}
+            # latency counts from the end of the last part of the answer
+            self._answered = msg.model_copy(update={"metrics": {**previous, **m}})
+            rec.state = self._snapshot()
+            self._writer.turn(rec)
+            return
+        action = self.agent.on_reply_played(msg)
+        if not text:
+            return
+        rec = TurnRecord(
+            seq=self._next_seq(),
+            speaker="agent",
+            text=text,
+            started_at=start,
+            ended_at=max(start, end),
+            interrupted=bool(msg.interrupted),
+            question_id=getattr(action, "question_id", None),
+            kind=getattr(action, "kind", None),
+            state=self._snapshot(),
+        )
+        self._writer.turn(rec)
+        lat = latency_from_messages(msg, self._answered)
+        if isinstance(self._output, PacedAudioOutput):
+            lat.extra["underruns_total"] = self._output.stats.underruns
+        self.latencies.append({"seq": rec.seq, **lat.as_dict()})
+        self._writer.metric(
+            MetricRecord(
+                seq=rec.seq,
+                turn=rec,
+                eou_delay_ms=lat.eou_delay_ms,
+                stt_ms=lat.stt_ms,
+                llm_ttft_ms=lat.llm_ttft_ms,
+                tts_ttfb_ms=lat.tts_ttfb_ms,
+                v2v_ms=lat.v2v_ms,
+                extra=lat.extra,
+            )
+        )
+        self._open_answer = None
+        self._answered = None
+
+    def _next_seq(self) -> int:
+        seq, self._seq = self._seq, self._seq + 1
+        return seq
+
+    def _snapshot(self) -> dict[str, Any] | None:
+        conductor = getattr(self.agent.brain, "conductor", None) if self.agent else None
+        snap = getattr(conductor, "snapshot", None)
+        if snap is None:
+            return None
+        try:
+            state = snap()
+        except Exception:
+            logger.exception("brain snapshot failed", extra={"interview_id": self.interview_id})
+            return None
+        return dict(state) if state is not None else None
+
+    def _on_transcribed(self, ev: UserInputTranscribedEvent) -> None:
+        if ev.is_final:
+            self._last_final_at = ev.created_at
+        if self._listener is not None:
+            _safe(self._listener.on_caption, speaker="candidate", text=ev.transcript, final=ev.is_final)
+
+    def _on_agent_state(self, ev: AgentStateChangedEvent) -> None:
+        if self._listener is not None:
+            _safe(self._listener.on_state, agent=ev.new_state)
+
+    def _on_user_state(self, ev: UserStateChangedEvent) -> None:
+        if self._listener is not None:
+            _safe(self._listener.on_state, user=ev.new_state)
+        if ev.new_state == "away" and self.agent is not None and self._reason is None:
+            self.agent.check_in(self._rt.settings.user_away_timeout)
+
+    def _on_error(self, ev: ErrorEvent) -> None:
+        err = ev.error
+        logger.warning(
+            "session error",
+            extra={
+                "interview_id": self.interview_id,
+                "error_type": type(getattr(err, "error", err)).__name__,
+                "recoverable": getattr(err, "recoverable", None),
+            },
+        )
+
+    def _on_close(self, ev: CloseEvent) -> None:
+        if self._reason is None:
+            self._reason = "error" if ev.error is not None else "hangup"
+        if self._finalize_task is None:
+            self._finalize_task = asyncio.create_task(self._finalize())
+
+    def _on_brain_finished(self) -> None:
+        """The closing utterance was played: end the interview."""
+        if self._reason is None:
+            self._reason = "completed"
+        if self.session is not None:
+            self.session.shutdown(drain=True)
+
+    def _on_input_closed(self) -> None:
+        if self._reason is None:  # the transport hung up without calling aclose()
+            self._spawn(self.aclose("hangup"))
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _watchdog(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+        self._spawn(self.aclose("timeout"))
+
+    async def _finalize(self) -> None:
+        reason = self._reason or "error"
+        try:
+            finished = await self._writer.call(
+                lambda: finish_interview(
+                    self._rt.database, self.interview_id, reason=reason, state=self._snapshot()
+                )
+            )
+        except Exception:
+            finished = False
+            logger.exception("could not record the interview end", extra={"interview_id": self.interview_id})
+        await self._cleanup()
+        logger.info("interview ended", extra={"interview_id": self.interview_id, "reason": reason})
+        if self._listener is not None:
+            _safe(self._listener.on_ended, reason=reason)
+        if finished and self._rt._on_finished is not None:
+            try:
+                result = self._rt._on_finished(self.interview_id)
+                if asyncio.iscoroutine(result):
+                    await result
+            except Exception:
+                logger.exception("on_finished callback failed", extra={"interview_id": self.interview_id})
+        if not self._done.done():
+            self._done.set_result(reason)
+
+    async def _cleanup(self) -> None:
+        current = asyncio.current_task()
+        for task in list(self._tasks):
+            if task is not current:
+                task.cancel()
+        await asyncio.gather(*(t for t in self._tasks if t is not current), return_exceptions=True)
+        await self._writer.aclose(drain_s=self._rt.settings.persist_drain_timeout)
+        if self._sync is not None:
+            with contextlib.suppress(Exception):
+                await self._sync.aclose()
+        if isinstance(self._output, PacedAudioOutput):
+            await self._output.aclose()
+        if self._brain is not None:
+            with contextlib.suppress(Exception):
+                await self._brain.aclose()
+        if isinstance(self._input, PushAudioInput):
+            self._input.close()
+        self._rt._forget(self)
