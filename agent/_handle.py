@@ -209,7 +209,7 @@ class InterviewHandle:
         if not isinstance(msg, llm.ChatMessage) or msg.role not in ("user", "assistant"):
             return
         text = (msg.text_content or "").strip()
-        m = dict(msg.metrics or {})
+        m: dict[str, Any] = dict(msg.metrics or {})
         start = self._offset(m.get("started_speaking_at") or msg.created_at)
         end = self._offset(m.get("stopped_speaking_at") or msg.created_at)
         assert self.agent is not None

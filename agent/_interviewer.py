@@ -16,6 +16,9 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from livekit.agents import Agent, ModelSettings, llm
+from livekit.agents.llm import LLM as _LLM
+from livekit.agents.llm import ChatContext as _ChatContext
+from livekit.agents.types import FlushSentinel
 
 __all__ = ["Brain", "InterviewerAgent"]
 
@@ -31,12 +34,10 @@ INSTRUCTIONS = (
 class Brain(Protocol):
     """What the runtime needs from ``agent.brain.build_brain(...)``."""
 
-    llm: llm.LLM
+    llm: _LLM
     conductor: Any  # .opening(), .on_silence(seconds), .finished, .snapshot()
 
-    def prepare_turn(
-        self, chat_ctx: llm.ChatContext, *, action: Any = None
-    ) -> tuple[llm.ChatContext, Any]: ...
+    def prepare_turn(self, chat_ctx: _ChatContext, *, action: Any = None) -> tuple[_ChatContext, Any]: ...
     def commit(self, action: Any) -> None: ...
     async def aclose(self) -> None: ...
 
@@ -107,7 +108,7 @@ class InterviewerAgent(Agent):
 
     async def llm_node(
         self, chat_ctx: llm.ChatContext, tools: list[llm.Tool], model_settings: ModelSettings
-    ) -> AsyncIterable[llm.ChatChunk | str]:
+    ) -> AsyncIterable[llm.ChatChunk | str | FlushSentinel]:
         chat_ctx, forced = self._take_forced(chat_ctx)
         if forced is not None:
             chat_ctx2, action = self._brain.prepare_turn(chat_ctx, action=forced)

@@ -176,11 +176,11 @@ def _write_turn(db: Database, interview_id: str, rec: TurnRecord) -> None:
             s.flush()
             rec.id = row.id
         else:  # the candidate continued the same answer after a pause: extend the row
-            row = s.get(TranscriptTurn, rec.id)
-            if row is None:
+            existing = s.get(TranscriptTurn, rec.id)
+            if existing is None:
                 return
-            row.text = rec.text
-            row.ended_at = rec.ended_at
+            existing.text = rec.text
+            existing.ended_at = rec.ended_at
         iv = s.get(Interview, interview_id)
         if iv is not None:
             iv.last_seen_at = utcnow()

@@ -108,7 +108,7 @@ class AgentRuntime:
         try:
             from agent import providers
 
-            built = dict(
+            built: dict[str, Any] = dict(
                 vad=providers.load_vad(speech),
                 phone_vad=providers.load_vad(speech, telephony=True),
                 stt=providers.build_stt(speech),

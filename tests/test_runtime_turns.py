@@ -1,0 +1,61 @@
+"""The text end-of-turn detector that keeps thinking pauses inside one answer."""
+
+from __future__ import annotations
+
+import pytest
+from livekit.agents import llm
+
+from agent._turns import TextTurnDetector, end_of_turn_probability, turn_handling
+from agent.settings import AgentSettings
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "So the first thing I would do is...",
+        "I would look at the logs and",
+        "We moved the queue to the",
+        "Then, um",
+        "The main reason was,",
+        "and that's because",
+    ],
+)
+def test_an_answer_that_trails_off_is_unlikely_to_be_finished(text: str) -> None:
+    assert end_of_turn_probability(text) < 0.5
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "And in the end the latency went down by half.",
+        "That's how I did it",
+        "I'm not sure what you mean",
+        "I worked on that with",  # prepositions that often end a sentence are deliberately not dangling
+        "Yes.",
+        "",
+    ],
+)
+def test_a_complete_looking_answer_ends_the_turn_promptly(text: str) -> None:
+    assert end_of_turn_probability(text) > 0.5
+
+
+async def test_detector_reads_the_last_candidate_message() -> None:
+    ctx = llm.ChatContext()
+    ctx.add_message(role="assistant", content="Tell me about a project.")
+    ctx.add_message(role="user", content="Well, the project I'm proudest of is")
+    det = TextTurnDetector()
+    p = await det.predict_end_of_turn(ctx)
+    assert p < (await det.unlikely_threshold("en"))  # type: ignore[operator]
+    ctx.add_message(role="user", content="a billing system we rebuilt last year.")
+    assert await det.predict_end_of_turn(ctx) > 0.5
+
+
+def test_phone_turn_taking_waits_longer_than_web() -> None:
+    s = AgentSettings()
+    web, phone = turn_handling(s, telephony=False), turn_handling(s, telephony=True)
+    assert web["endpointing"]["min_delay"] >= 0.8  # a thinking pause is not cut off after 0.5 s
+    assert phone["endpointing"]["min_delay"] > web["endpointing"]["min_delay"]
+    assert web["interruption"]["min_duration"] >= 0.5  # "mm-hmm" does not cut the agent off
+    assert web["preemptive_generation"]["enabled"] is True
