@@ -37,7 +37,7 @@ def _verdict(ok: bool | None) -> str:
 def _targets(r: dict[str, Any]) -> list[str]:
     rows = []
     v2v = {(x.stack, x.profile, x.transport): x for x in r.get("v2v", [])}
-    fakes = [x for k, x in v2v.items() if k[0] == "fakes" and k[1] == "product"]
+    fakes = [x for k, x in v2v.items() if k[0] == "fakes"]
     worst = max((x.stages["overhead_ms"].p95 or 0.0 for x in fakes), default=None) if fakes else None
     rows.append(
         [
@@ -112,7 +112,10 @@ def _v2v(r: dict[str, Any]) -> list[str]:
             ]
         )
         out += _table(["ms", "median", "p95", "worst", "n"], rows)
-        legs = (x.client_v2v.median or 0) - (x.stages["v2v_ms"].median or 0) if x.client_v2v.n else None
+        server = x.stages.get("v2v_ms")
+        legs = None
+        if server is not None and server.median is not None and x.client_v2v.median is not None:
+            legs = x.client_v2v.median - server.median
         note = f"Transport, both legs (caller − server median): {legs:.0f} ms. " if legs is not None else ""
         out += [
             "",

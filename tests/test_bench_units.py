@@ -1,0 +1,114 @@
+"""The benchmark's arithmetic: summaries, what counts as voice-to-voice, barge-in and a false interruption,
+the pipeline overhead, and the verdicts BENCHMARKS.md prints (no timing here, only synthetic timelines)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench._latency import BargeInResult, V2VResult, stage_rows
+from bench._report import render
+from bench._script import Said, Timeline, barge_ins, false_interruptions, voice_to_voice
+from bench._stats import dist
+
+pytestmark = pytest.mark.unit
+
+
+def frames(start: float, end: float) -> list[float]:
+    """Arrival times of 20 ms agent frames from ``start`` to ``end``."""
+    n = round((end - start) / 0.02)
+    return [round(start + i * 0.02, 4) for i in range(n)]
+
+
+def test_summary_is_median_p95_and_worst():
+    d = dist([float(v) for v in range(1, 101)] + [None])
+    assert (d.n, d.median, d.worst) == (100, 50.5, 100.0)
+    assert d.p95 == pytest.approx(95.05)
+    assert dist([]).cells() == ["–", "–", "–", "0"]
+
+
+def test_voice_to_voice_counts_from_the_end_of_each_answer_to_the_next_agent_audio():
+    tl = Timeline(
+        said=[Said("answer", 1.0, 3.0), Said("answer", 10.0, 12.0)],
+        voiced=[*frames(0.0, 0.5), *frames(4.2, 8.0), *frames(13.5, 15.0)],
+    )
+    assert voice_to_voice(tl) == pytest.approx([1200.0, 1500.0])
+
+
+def test_an_answer_the_agent_never_replied_to_gives_no_figure():
+    tl = Timeline(said=[Said("answer", 1.0, 3.0), Said("answer", 5.0, 7.0)], voiced=frames(7.5, 8.0))
+    assert voice_to_voice(tl) == pytest.approx([500.0])  # only the second answer was answered
+
+
+def test_barge_in_is_measured_to_the_last_agent_frame_before_silence_and_to_clear():
+    tl = Timeline(
+        said=[Said("barge", 2.0, 3.5), Said("barge", 20.0, 21.0)],
+        voiced=[*frames(0.0, 2.9), *frames(9.0, 12.0)],  # stops 0.9 s after the first barge-in
+        clears=[2.95],
+    )
+    stops, clears, skipped = barge_ins(tl)
+    assert stops == pytest.approx([900.0])
+    assert clears == pytest.approx([950.0])
+    assert skipped == 1  # the agent was quiet when the second one started
+
+
+def test_a_backchannel_that_makes_a_gap_counts_as_a_false_interruption():
+    tl = Timeline(
+        said=[Said("backchannel:cough", 1.0, 1.25), Said("backchannel:mm-hmm", 11.0, 11.4)],
+        voiced=[*frames(0.0, 6.0), *frames(10.0, 11.8), *frames(12.6, 16.0)],
+    )
+    assert false_interruptions(tl) == {"cough": (0, 1), "mm-hmm": (1, 1)}
+
+
+def test_pipeline_overhead_is_v2v_minus_the_critical_path():
+    server = {
+        "metrics": [
+            {"eou_delay_ms": None, "stt_ms": None, "llm_ttft_ms": 300, "tts_ttfb_ms": 100, "v2v_ms": None},
+            {"eou_delay_ms": 900, "stt_ms": 150, "llm_ttft_ms": 300, "tts_ttfb_ms": 100, "v2v_ms": 1030},
+            {"eou_delay_ms": 200, "stt_ms": 150, "llm_ttft_ms": 300, "tts_ttfb_ms": 100, "v2v_ms": 580},
+        ]
+    }
+    rows = stage_rows(server)  # the greeting (no v2v) is not a turn
+    assert [r["overhead_ms"] for r in rows] == pytest.approx([30.0, 30.0])  # 900+100 and 150+300+100
+    assert stage_rows(server, preemptive=False)[1]["overhead_ms"] == pytest.approx(-20.0)
+
+
+def test_report_states_which_targets_are_met():
+    fast = dist([600.0, 610.0, 620.0])
+    slow = dist([1100.0, 1120.0])
+    results = {
+        "command": "python -m bench all --quick",
+        "machine": {
+            "cores": "2",
+            "cpu": "Test CPU",
+            "ram": "4 GiB",
+            "python": "3.11",
+            "os": "Linux",
+            "date": "2025-01-01 00:00 UTC",
+            "commit": "abc123",
+        },  # fmt: skip
+        "load_before": "0.1 / 0.1 / 0.1",
+        "load_after": "0.2 / 0.2 / 0.2",
+        "duration_s": 120.0,
+        "v2v": [
+            V2VResult("fakes", "fast", "phone", {"overhead_ms": dist([10.0, 50.0])}, client_v2v=fast),
+            V2VResult("fakes", "product", "phone", {"overhead_ms": dist([5.0])}, client_v2v=slow),
+        ],
+        "bargein": [
+            BargeInResult("hybrid", "phone", dist([900.0]), dist([1000.0]), 0, {"cough": (0, 4)}, 1),
+        ],
+        "capacity": {},
+        "scoring": [],
+        "errors": {"capacity webrtc": "RuntimeError: boom"},
+    }
+    text = render(results)
+    lines = {line.split("|")[1].strip(): line for line in text.splitlines() if line.startswith("| ")}
+    assert "**met**" in lines["v2v ≤ 650 ms median, fakes, 0.2 s endpointing (caller's ear, worse transport)"]
+    assert (
+        "**not met**"
+        in lines["v2v ≤ 650 ms median, fakes, 0.9/1.0 s endpointing (caller's ear, worse transport)"]
+    )
+    assert "**not met**" in lines["pipeline overhead ≤ 40 ms p95 (fakes)"]
+    assert "**met**" in lines["false interruptions ≤ 5 %"] and "0/4" in lines["false interruptions ≤ 5 %"]
+    assert "not measured" in lines["≥ 50 concurrent Twilio sessions"]
+    assert "python -m bench all --quick" in text and "Test CPU" in text
+    assert "capacity webrtc: RuntimeError: boom" in text
