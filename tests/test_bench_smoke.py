@@ -26,10 +26,10 @@ async def test_one_answer_over_each_transport_yields_every_stage():
         # the fixed-latency fakes are on the critical path, so voice-to-voice cannot be shorter than them
         assert r.stages["v2v_ms"].median >= r.stages["stt_ms"].median + r.stages["tts_ttfb_ms"].median
         assert r.client_v2v.median > 0
+    machine = {k: "x" for k in ("cores", "cpu", "ram", "python", "os", "date", "commit")}
     text = render({
-        "command": "pytest", "machine": {k: "x" for k in ("cores", "cpu", "ram", "python", "os", "date", "commit")},
-        "load_before": "0", "load_after": "0", "duration_s": 1.0, "v2v": results, "bargein": [],
-        "capacity": {}, "scoring": [], "errors": {},
+        "command": "pytest", "machine": machine, "load_before": "0", "load_after": "0", "duration_s": 1.0,
+        "v2v": results, "bargein": [], "capacity": {}, "scoring": [], "errors": {},
     })  # fmt: skip
     assert "#### fakes stack, fast turn-taking, phone" in text
 

@@ -85,7 +85,7 @@ def test_report_states_which_targets_are_met():
             "os": "Linux",
             "date": "2025-01-01 00:00 UTC",
             "commit": "abc123",
-        },  # fmt: skip
+        },
         "load_before": "0.1 / 0.1 / 0.1",
         "load_after": "0.2 / 0.2 / 0.2",
         "duration_s": 120.0,
