@@ -22,9 +22,12 @@ from ._runtime import (
     InterviewListener,
     ProvidersUnavailable,
 )
+from ._shared import preload_runtime, shared_runtime
 from .settings import AgentSettings, get_agent_settings
 
 __all__ = [
+    "preload_runtime",
+    "shared_runtime",
     "AgentRuntime",
     "AgentRuntimeError",
     "AgentSettings",

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import hmac
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.staticfiles import StaticFiles
 
 from ._errors import DashboardError
@@ -13,7 +14,8 @@ from ._routes_auth import router as auth_router
 from ._routes_interviews import router as interviews_router
 from ._routes_plans import router as plans_router
 from ._routes_practice import router as practice_router
-from ._web import handle_dashboard_error
+from ._sessions import Viewer
+from ._web import current_viewer, handle_dashboard_error
 
 __all__ = ["install_dashboard", "router"]
 
@@ -31,3 +33,16 @@ def install_dashboard(app: FastAPI) -> None:
     app.include_router(report_router())
     app.mount("/static/dashboard", StaticFiles(directory=STATIC_DIR), name="dashboard_static")
     app.add_exception_handler(DashboardError, handle_dashboard_error)
+    # JSON APIs of other packages (e.g. telephony's /api/phone-screens) authenticate through this.
+    app.state.recruiter_auth = recruiter_api_auth
+
+
+def recruiter_api_auth(request: Request) -> Viewer:
+    """The logged-in recruiter for a JSON API call; state-changing calls need the session's CSRF token in
+    the ``X-CSRF-Token`` header (cookies alone would let another site make the call)."""
+    viewer = current_viewer(request)
+    if request.method not in ("GET", "HEAD"):
+        sent = request.headers.get("x-csrf-token", "")
+        if not hmac.compare_digest(sent.encode(), viewer.csrf_token.encode()):
+            raise HTTPException(status_code=403, detail="CSRF token missing or wrong (X-CSRF-Token header)")
+    return viewer

@@ -11,5 +11,14 @@ def setup_logging(level: str = "INFO") -> None:
         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
     )
     # Third-party chatter at INFO is noise for a user of the CLI.
-    for noisy in ("livekit.agents", "aioice", "aiortc", "httpx", "faster_whisper", "urllib3"):
+    for noisy in (
+        "livekit.agents",
+        "aioice",
+        "aiortc",
+        "httpx",
+        "faster_whisper",
+        "urllib3",
+        "openai",
+        "arq",
+    ):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))

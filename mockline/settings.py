@@ -21,6 +21,8 @@ class AppSettings(BaseSettings):
     secret_key: str = ""
     data_dir: str = "var"
     log_level: str = "INFO"
+    # Load the speech models at start-up (``mockline up``) instead of on the first interview.
+    preload_agent: bool = False
 
     @model_validator(mode="after")
     def _secrets(self) -> AppSettings:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,8 +24,29 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from agent import preload_runtime
+        from scoring import ScoringRuntime
+
+        # Scoring: in-process without REDIS_URL, else a producer for `mockline worker`; the outbox sweep
+        # runs in both cases so no finished interview stays unscored.
+        scoring = ScoringRuntime()
+        await scoring.start()
+        app.state.scoring = scoring
+        # Every transport shares one agent runtime; finished interviews go straight to scoring.
+        app.state.runtime_options = {"on_finished": scoring.enqueue_scoring}
+        preload = asyncio.create_task(preload_runtime(app.state)) if settings.preload_agent else None
         logger.info("web process ready at %s", settings.base_url)
-        yield
+        try:
+            yield
+        finally:
+            if preload is not None:
+                preload.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await preload
+            runtime = getattr(app.state, "runtime", None)
+            if runtime is not None:
+                await runtime.aclose()
+            await scoring.aclose()
 
     app = FastAPI(title="mockline", lifespan=lifespan)
     app.state.settings = settings

@@ -78,17 +78,12 @@ def create_router(settings: SignalingSettings | None = None) -> APIRouter:
     """The browser-interview routes; the router's lifespan owns the sessions of this process."""
     settings = settings or get_signaling_settings()
     set_host_addresses(settings.rtc_host_addresses)
-    runtime_lock = asyncio.Lock()
 
     async def runtime_of(app: FastAPI) -> Any:
-        # Loaded on the first interview so the web process starts fast (docs/agent-runtime.md).
-        async with runtime_lock:
-            if getattr(app.state, "runtime", None) is None:
-                from agent import AgentRuntime, AgentSettings
+        # One runtime per process, shared with telephony; loaded on first use (docs/agent-runtime.md).
+        from agent import shared_runtime
 
-                logger.info("loading the agent runtime")
-                app.state.runtime = await asyncio.to_thread(AgentRuntime.load, AgentSettings())
-        return app.state.runtime
+        return await shared_runtime(app.state)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -26,7 +26,6 @@ class TelephonyState:
     environment: str
     tokens: StreamTokens
     live_calls: LiveCalls = field(default_factory=LiveCalls)
-    runtime_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     scheduler: asyncio.Task[None] | None = None
 
 
@@ -48,19 +47,10 @@ def telephony_state(app: Starlette) -> TelephonyState:
 
 
 async def get_runtime(app: Starlette) -> Any:
-    """The process's ``AgentRuntime`` (``app.state.runtime``), loaded on the first phone interview."""
-    runtime = getattr(app.state, "runtime", None)
-    if runtime is not None:
-        return runtime
-    async with telephony_state(app).runtime_lock:
-        runtime = getattr(app.state, "runtime", None)
-        if runtime is None:
-            from agent import AgentRuntime, AgentSettings
+    """The process's shared ``AgentRuntime`` (``app.state.runtime``), loaded on first use."""
+    from agent import shared_runtime
 
-            logger.info("loading the agent runtime for the first interview")
-            runtime = await asyncio.to_thread(AgentRuntime.load, AgentSettings())
-            app.state.runtime = runtime
-    return runtime
+    return await shared_runtime(app.state)
 
 
 async def run_scheduler(state: TelephonyState, place_due: Any) -> None:

@@ -348,3 +348,36 @@ def test_practice_creates_its_own_plan_and_a_private_report_link(seeded, tmp_pat
         recruiter_invites = s.scalars(select(Invitation).where(Invitation.org_id.is_not(None))).all()
     assert recruiter_invites == []  # (none seeded) and the practice interview is not in any recruiter list
     assert "practice" not in acme.get("/dashboard/interviews.csv").text.split("\n", 1)[1]
+
+
+def test_phone_screen_api_needs_login_and_the_csrf_header(seeded, tmp_path, db):
+    """Telephony's JSON API authenticates through the dashboard: a session cookie alone cannot schedule
+    a call (another site could send it); the session's CSRF token must come in X-CSRF-Token."""
+    from storage import create_invitation
+
+    with db.session() as s:
+        inv_id = create_invitation(
+            s, plan_id=seeded.plan_a, org_id=seeded.org_a, candidate_phone="+15550100"
+        ).invitation.id
+    at = (utcnow() + timedelta(hours=2)).isoformat()
+    body = {"invitation_id": inv_id, "at": at}
+
+    anon = _client(tmp_path)
+    assert anon.post("/api/phone-screens", json=body, follow_redirects=False).status_code in (303, 401)
+
+    c = _client(tmp_path)
+    assert _login(c, seeded.email_a, PASSWORD_A).status_code == 303
+    r = c.post("/api/phone-screens", json=body)
+    assert r.status_code == 403 and "CSRF" in r.json()["detail"]
+    with db.session() as s:
+        assert s.get(Invitation, inv_id).scheduled_call_at is None
+
+    r = c.post("/api/phone-screens", json=body, headers={"X-CSRF-Token": _csrf(c)})
+    assert r.status_code == 202, r.text
+    with db.session() as s:
+        assert s.get(Invitation, inv_id).scheduled_call_at is not None
+
+    other = _client(tmp_path)
+    assert _login(other, seeded.email_b, PASSWORD_B).status_code == 303
+    r = other.post("/api/phone-screens", json=body, headers={"X-CSRF-Token": _csrf(other)})
+    assert r.status_code == 404

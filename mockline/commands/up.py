@@ -22,8 +22,17 @@ def register(app: typer.Typer) -> None:
             settings.host = host
         if port:
             settings.port = port
+        settings.preload_agent = True
         setup_logging(settings.log_level)
         upgrade_to_head(get_database())
-        typer.echo(f"mockline is starting on {settings.base_url}")
-        typer.echo(f"  health:    {settings.base_url}/healthz")
+        base = settings.base_url
+        typer.echo(f"mockline is starting on {base} (speech models load in the background)")
+        typer.echo(f"  practise an interview now:   {base}/practice")
+        typer.echo(f"  recruiter dashboard:         {base}/dashboard")
+        typer.echo(
+            "    first admin:               mockline admin create --email you@example.com --org 'Your org'"
+        )
+        typer.echo("  invite a candidate (link):   mockline invite --role 'backend engineer'")
+        typer.echo(f"  Twilio voice webhook:        {base}/twilio/voice  (README: Phone interviews)")
+        typer.echo(f"  health:                      {base}/healthz")
         uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
