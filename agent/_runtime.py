@@ -128,6 +128,11 @@ class AgentRuntime:
     def active(self) -> int:
         return len(self._handles)
 
+    @property
+    def live_interview_ids(self) -> set[str]:
+        """Interviews with a running session in this process."""
+        return {h.interview_id for h in self._handles}
+
     async def start_interview(
         self,
         *,

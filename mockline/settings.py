@@ -23,6 +23,9 @@ class AppSettings(BaseSettings):
     log_level: str = "INFO"
     # Load the speech models at start-up (``mockline up``) instead of on the first interview.
     preload_agent: bool = False
+    # An in-progress interview with no turn for this long, and no session holding it, is finished as a
+    # hang-up (and so scored). Well above the reconnect grace period.
+    stale_interview_minutes: float = 15.0
 
     @model_validator(mode="after")
     def _secrets(self) -> AppSettings:

@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
@@ -14,6 +15,7 @@ from sqlalchemy import text
 
 from storage import get_database
 
+from ._stale import run_stale_sweeper
 from .settings import AppSettings, get_app_settings
 
 logger = logging.getLogger("mockline.web")
@@ -35,14 +37,25 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
         # Every transport shares one agent runtime; finished interviews go straight to scoring.
         app.state.runtime_options = {"on_finished": scoring.enqueue_scoring}
         preload = asyncio.create_task(preload_runtime(app.state)) if settings.preload_agent else None
+
+        def live() -> set[str]:
+            runtime = getattr(app.state, "runtime", None)
+            return runtime.live_interview_ids if runtime is not None else set()
+
+        stale = asyncio.create_task(
+            run_stale_sweeper(
+                get_database, older_than=timedelta(minutes=settings.stale_interview_minutes), live=live
+            )
+        )
         logger.info("web process ready at %s", settings.base_url)
         try:
             yield
         finally:
-            if preload is not None:
-                preload.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await preload
+            for task in (preload, stale):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             runtime = getattr(app.state, "runtime", None)
             if runtime is not None:
                 await runtime.aclose()
