@@ -19,6 +19,5 @@ def setup_logging(level: str = "INFO") -> None:
         "faster_whisper",
         "urllib3",
         "openai",
-        "arq",
     ):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))

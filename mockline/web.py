@@ -57,9 +57,11 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
             runtime = getattr(app.state, "runtime", None)
-            if runtime is not None:
-                await runtime.aclose()
-            await scoring.aclose()
+            try:
+                if runtime is not None:
+                    await runtime.aclose()
+            finally:
+                await scoring.aclose()
 
     app = FastAPI(title="mockline", lifespan=lifespan)
     app.state.settings = settings

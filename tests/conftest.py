@@ -8,12 +8,14 @@ database but are not about storage.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 from sqlalchemy import create_engine, text
 
 from storage import Base, Database, reset_database, upgrade_to_head
@@ -81,14 +83,22 @@ def sqlite_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
     reset_database(None)
 
 
-@pytest.fixture(autouse=True)
-def _fail_on_leaked_tasks(request: pytest.FixtureRequest) -> Iterator[None]:
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Every async test checks for leaked tasks; first in the list so it is torn down last, after the
+    # test's own servers and clients have closed.
+    for item in items:
+        if inspect.iscoroutinefunction(getattr(item, "function", None)):
+            item.fixturenames.insert(0, "_fail_on_leaked_tasks")  # type: ignore[attr-defined]
+
+
+@pytest_asyncio.fixture
+async def _fail_on_leaked_tasks() -> AsyncIterator[None]:
     """Async tests must not leave background tasks running (every task is owned and cancelled)."""
+    before = set(asyncio.all_tasks())
     yield
-    try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:
-        return
-    leaked = [t for t in asyncio.all_tasks(loop) if not t.done() and t is not asyncio.current_task()]
+    for _ in range(5):  # let tasks that were just cancelled run their last step
+        await asyncio.sleep(0)
+    current = asyncio.current_task()
+    leaked = [t for t in asyncio.all_tasks() if t is not current and not t.done() and t not in before]
     if leaked:
         pytest.fail(f"leaked asyncio tasks: {leaked!r}")

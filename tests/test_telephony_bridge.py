@@ -152,6 +152,15 @@ class ScriptedRuntime:
         self.started.set()
         return handle
 
+    @property
+    def live_interview_ids(self) -> set[str]:
+        return {h.interview_id for h in self.handles}
+
+    async def aclose(self) -> None:
+        """The runtime contract: the web process ends every running interview at shutdown."""
+        for h in self.handles:
+            await h.aclose("dropped")
+
 
 # ------------------------------------------------------------------------------------------ harness
 
