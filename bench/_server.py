@@ -1,8 +1,10 @@
 """The system under test: the web app's signaling and telephony routers on uvicorn, in its own process.
 
 ``python -m bench serve --stack fakes --profile product`` prints one JSON line ``{"port": ...}`` and serves
-until SIGTERM/SIGINT. Besides the real routes (``/rtc/offer``, ``/twilio/stream``) it mounts bench-only
-routes on loopback:
+until SIGTERM/SIGINT. With ``BENCH_CPROFILE=<file>`` in the environment the server's main (event-loop)
+thread runs under cProfile and the stats are written to that file at exit.
+
+Besides the real routes (``/rtc/offer``, ``/twilio/stream``) it mounts bench-only routes on loopback:
 
 - ``POST /bench/setup`` ``{"channel": "phone"|"webrtc", "count": n}``: interviews ready to join (stream
   parameters for phone calls, invitation tokens for the browser).
@@ -209,4 +211,33 @@ def serve(*, stack: str, profile: str, database_url: str, max_sessions: int = 20
     sock.listen(256)
     print(json.dumps({"port": sock.getsockname()[1], "pid": os.getpid()}), flush=True)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on", ws_max_size=1 << 20))
+    profile_to = os.environ.get("BENCH_CPROFILE")  # profile the event-loop thread of the server
+    slow_ms = os.environ.get("BENCH_SLOW_CALLBACK_MS")  # log every loop step longer than this
+    if slow_ms:
+        logging.getLogger("asyncio").setLevel(logging.WARNING)
+
+        async def watched() -> None:
+            loop = asyncio.get_running_loop()
+            loop.set_debug(True)
+            loop.slow_callback_duration = float(slow_ms) / 1000
+            await server.serve(sockets=[sock])
+
+        asyncio.run(watched())
+        return
+    if not profile_to:
+        asyncio.run(server.serve(sockets=[sock]))
+        return
+    import cProfile
+    import signal
+
+    profiler = cProfile.Profile()
+
+    def dump(*_: object) -> None:  # uvicorn restores this handler and re-raises SIGTERM after shutdown
+        profiler.disable()
+        profiler.dump_stats(profile_to)
+        os._exit(0)
+
+    signal.signal(signal.SIGTERM, dump)
+    profiler.enable()
     asyncio.run(server.serve(sockets=[sock]))
+    dump()
