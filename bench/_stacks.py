@@ -9,7 +9,9 @@
 
 Turn-taking profiles: ``product`` keeps the ``AgentSettings`` defaults (0.9 s endpointing on the web,
 1.0 s on the phone, 0.8/0.9 s minimum interruption); ``fast`` shortens endpointing to 0.2 s to show what
-the pipeline itself costs against the latency targets.
+the pipeline itself costs against the latency targets; ``words2`` is ``product`` with
+``min_interruption_words=2`` (a transcribed one-word backchannel no longer takes the turn while the agent
+speaks), to test the false-interruption fix.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any
 __all__ = ["PROFILES", "STACKS", "agent_settings", "build_runtime"]
 
 STACKS = ("fakes", "offline", "hybrid")
-PROFILES = ("product", "fast")
+PROFILES = ("product", "fast", "words2")
 
 
 def agent_settings(*, stack: str, profile: str) -> Any:
@@ -36,6 +38,9 @@ def agent_settings(*, stack: str, profile: str) -> Any:
     if profile == "fast":
         update["web"] = base.web.model_copy(update={"min_endpointing_delay": 0.2})
         update["phone"] = base.phone.model_copy(update={"min_endpointing_delay": 0.2})
+    elif profile == "words2":
+        update["web"] = base.web.model_copy(update={"min_interruption_words": 2})
+        update["phone"] = base.phone.model_copy(update={"min_interruption_words": 2})
     elif profile != "product":
         raise ValueError(f"unknown profile {profile!r}: use one of {', '.join(PROFILES)}")
     return base.model_copy(update=update)
