@@ -162,8 +162,9 @@ def test_phone_screen_api_needs_a_recruiter(sqlite_db, twilio_api):
     app = create_app(APP)
     app.state.telephony_settings = _settings(twilio_api)
     with TestClient(app) as client:
+        # The dashboard's login guards the route: no session, no call.
         refused = client.post("/api/phone-screens", json={"invitation_id": invitation_id})
-        assert refused.status_code == 503 and twilio_api.calls == []
+        assert refused.status_code == 401 and twilio_api.calls == []
 
         app.state.recruiter_auth = lambda request: SimpleNamespace(org_id=None)
         later = (utcnow() + timedelta(days=1)).isoformat()
