@@ -26,8 +26,6 @@ from ._shared import preload_runtime, shared_runtime
 from .settings import AgentSettings, get_agent_settings
 
 __all__ = [
-    "preload_runtime",
-    "shared_runtime",
     "AgentRuntime",
     "AgentRuntimeError",
     "AgentSettings",
@@ -49,5 +47,7 @@ __all__ = [
     "finish_interview",
     "get_agent_settings",
     "interview_report",
+    "preload_runtime",
+    "shared_runtime",
     "summarise",
 ]

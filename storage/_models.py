@@ -38,7 +38,7 @@ def new_id() -> str:
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}  # noqa: RUF012 (SQLAlchemy's API)
 
 
 class InterviewStatus(enum.StrEnum):
@@ -145,7 +145,9 @@ class Interview(Base):
         ForeignKey("invitations.id", ondelete="SET NULL"), index=True, nullable=True
     )
     mode: Mapped[str] = mapped_column(String(20), default="recruiter")  # recruiter | practice
-    channel: Mapped[str] = mapped_column(String(20), default="simulate")  # webrtc | phone | livekit | simulate
+    channel: Mapped[str] = mapped_column(
+        String(20), default="simulate"
+    )  # webrtc | phone | livekit | simulate
     status: Mapped[str] = mapped_column(String(20), default=InterviewStatus.INVITED.value, index=True)
     candidate_name: Mapped[str] = mapped_column(String(200), default="")
     brain: Mapped[str] = mapped_column(String(20), default="offline")
@@ -167,9 +169,7 @@ class Interview(Base):
     turns: Mapped[list[TranscriptTurn]] = relationship(
         back_populates="interview", order_by="TranscriptTurn.seq", cascade="all, delete-orphan"
     )
-    metrics: Mapped[list[TurnMetric]] = relationship(
-        order_by="TurnMetric.seq", cascade="all, delete-orphan"
-    )
+    metrics: Mapped[list[TurnMetric]] = relationship(order_by="TurnMetric.seq", cascade="all, delete-orphan")
 
 
 class TranscriptTurn(Base):

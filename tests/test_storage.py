@@ -37,12 +37,17 @@ def test_interview_with_turns_and_metrics_round_trip(db):
         s.add_all([org, plan])
         s.flush()
         inv = Invitation(
-            org_id=org.id, plan_id=plan.id, token_hash="a" * 64, pin="123456",
+            org_id=org.id,
+            plan_id=plan.id,
+            token_hash="a" * 64,
+            pin="123456",
             expires_at=utcnow() + timedelta(days=1),
         )
         s.add(inv)
         s.flush()
-        iv = Interview(org_id=org.id, plan_id=plan.id, invitation_id=inv.id, status=InterviewStatus.IN_PROGRESS)
+        iv = Interview(
+            org_id=org.id, plan_id=plan.id, invitation_id=inv.id, status=InterviewStatus.IN_PROGRESS
+        )
         s.add(iv)
         s.flush()
         interview_id = iv.id
@@ -50,10 +55,21 @@ def test_interview_with_turns_and_metrics_round_trip(db):
     # Turns are committed one by one, as they happen: each is visible to a new session at once.
     for seq, (speaker, text_) in enumerate([("agent", "Hello, welcome."), ("candidate", "Hi, thanks.")]):
         with db.session() as s:
-            s.add(TranscriptTurn(interview_id=interview_id, seq=seq, speaker=speaker, text=text_,
-                                 started_at=seq * 2.0, ended_at=seq * 2.0 + 1.5, interrupted=(seq == 0)))
+            s.add(
+                TranscriptTurn(
+                    interview_id=interview_id,
+                    seq=seq,
+                    speaker=speaker,
+                    text=text_,
+                    started_at=seq * 2.0,
+                    ended_at=seq * 2.0 + 1.5,
+                    interrupted=(seq == 0),
+                )
+            )
         with db.session() as s:
-            n = len(s.scalars(select(TranscriptTurn).where(TranscriptTurn.interview_id == interview_id)).all())
+            n = len(
+                s.scalars(select(TranscriptTurn).where(TranscriptTurn.interview_id == interview_id)).all()
+            )
             assert n == seq + 1
 
     with db.session() as s:
