@@ -133,21 +133,13 @@ def _create_plan(request: Request, viewer: Viewer, pf: PlanForm, pdf: bytes | No
     except PlanFormError as e:
         return _plan_form_page(request, viewer, pf, e.errors, status_code=422)
     with get_database().session() as s:
-        plan = InterviewPlan(
-            org_id=viewer.org_id,
+        plan = InterviewPlan.from_spec(
+            spec,
             title=pf.title or f"{spec['role']} ({spec['seniority']}, {spec['interview_type']})",
-            role=spec["role"],
-            seniority=spec["seniority"],
-            interview_type=spec["interview_type"],
-            language=spec.get("language", "en"),
-            difficulty=spec["difficulty"],
-            question_count=spec["question_count"],
-            time_limit_minutes=spec["time_limit_minutes"],
-            rounds=spec["rounds"],
+            org_id=viewer.org_id,
+            created_by=viewer.user_id,
             job_description=args["job_description"],
             resume_text=pf.resume_text or None,
-            spec=spec,
-            created_by=viewer.user_id,
         )
         s.add(plan)
         s.flush()

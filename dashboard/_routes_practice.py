@@ -125,18 +125,7 @@ def practice_start(request: Request, form: AnonForm = Depends(anon_form)) -> Res
         return _practice_page(request, form=pf, errors=e.errors, token=form.csrf_token, status_code=422)
     limiter.add_failure(ip)
     with get_database().session() as s:
-        plan = InterviewPlan(
-            org_id=None,
-            title=f"Practice: {spec['role']}",
-            role=spec["role"],
-            seniority=spec["seniority"],
-            interview_type=spec["interview_type"],
-            difficulty=spec["difficulty"],
-            question_count=spec["question_count"],
-            time_limit_minutes=spec["time_limit_minutes"],
-            rounds=spec["rounds"],
-            spec=spec,
-        )
+        plan = InterviewPlan.from_spec(spec, title=f"Practice: {spec['role']}")
         s.add(plan)
         s.flush()
         new = create_invitation(

@@ -106,6 +106,36 @@ class InterviewPlan(Base):
     created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
+    @classmethod
+    def from_spec(
+        cls,
+        spec: dict[str, Any],
+        *,
+        title: str,
+        org_id: str | None = None,
+        created_by: str | None = None,
+        job_description: str | None = None,
+        resume_text: str | None = None,
+    ) -> InterviewPlan:
+        """A plan row from a plan snapshot (``agent.plans.PlanSpec.to_json()``): the searchable columns are
+        copied out of the snapshot, which is stored whole in ``spec``."""
+        return cls(
+            org_id=org_id,
+            title=title,
+            role=spec["role"],
+            seniority=spec["seniority"],
+            interview_type=spec["interview_type"],
+            language=spec.get("language", "en"),
+            difficulty=spec["difficulty"],
+            question_count=spec["question_count"],
+            time_limit_minutes=spec["time_limit_minutes"],
+            rounds=spec["rounds"],
+            job_description=job_description,
+            resume_text=resume_text,
+            spec=spec,
+            created_by=created_by,
+        )
+
 
 class Invitation(Base):
     """A candidate's link and phone PIN. The link token is never stored, only its SHA-256."""

@@ -45,17 +45,7 @@ def register(app: typer.Typer) -> None:
         db = get_database()
         upgrade_to_head(db)
         with db.session() as s:
-            plan = InterviewPlan(
-                title=f"{'Practice: ' if practice else ''}{spec['role']}",
-                role=spec["role"],
-                seniority=spec["seniority"],
-                interview_type=spec["interview_type"],
-                difficulty=spec["difficulty"],
-                question_count=spec["question_count"],
-                time_limit_minutes=spec["time_limit_minutes"],
-                rounds=spec["rounds"],
-                spec=spec,
-            )
+            plan = InterviewPlan.from_spec(spec, title=f"{'Practice: ' if practice else ''}{spec['role']}")
             s.add(plan)
             s.flush()
             new = create_invitation(

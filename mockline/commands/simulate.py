@@ -251,9 +251,7 @@ async def run_simulation(
 
     def create() -> str:
         with db.session() as s:
-            row = InterviewPlan(
-                title=f"simulate: {plan.role}", role=plan.role, question_count=questions, spec=plan.to_json()
-            )
+            row = InterviewPlan.from_spec(plan.to_json(), title=f"simulate: {plan.role}")
             s.add(row)
             s.flush()
             iv = Interview(
