@@ -131,7 +131,8 @@ def judge(step: StepResult, reference_p95: float | None) -> None:
 
 
 async def run_capacity(*, transport: str, steps: tuple[int, ...], ramp_s: float, call_s: float,
-                       profile: str = "product") -> list[StepResult]:  # fmt: skip
+                       profile: str = "product", keep_going: bool = False) -> list[StepResult]:  # fmt: skip
+    """Step up until a step fails (or through every step with ``keep_going``, to explore)."""
     results: list[StepResult] = []
     name = f"capacity-{transport}"
     async with ServerProcess(stack="fakes", profile=profile, database_url=fresh_db(name)) as server:
@@ -144,6 +145,6 @@ async def run_capacity(*, transport: str, steps: tuple[int, ...], ramp_s: float,
                 reference = step.v2v.p95
             judge(step, reference)
             results.append(step)
-            if not step.passed:
+            if not step.passed and not keep_going:
                 break
     return results

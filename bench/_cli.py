@@ -45,6 +45,7 @@ def main(argv: list[str] | None = None) -> None:
     c.add_argument("--steps", default="1,5,10,25,50")
     c.add_argument("--ramp", type=float, default=5.0)
     c.add_argument("--seconds", type=float, default=40.0)
+    c.add_argument("--keep-going", action="store_true", help="run every step even after one fails")
     t = sub.add_parser("stt", help="offline STT word error rate and real-time factor")
     t.add_argument("--repeats", type=int, default=3)
     g = sub.add_parser("scoring", help="hang-up to scored report")
@@ -89,7 +90,13 @@ def main(argv: list[str] | None = None) -> None:
 
         steps = tuple(int(x) for x in args.steps.split(","))
         out = asyncio.run(
-            run_capacity(transport=args.transport, steps=steps, ramp_s=args.ramp, call_s=args.seconds)
+            run_capacity(
+                transport=args.transport,
+                steps=steps,
+                ramp_s=args.ramp,
+                call_s=args.seconds,
+                keep_going=args.keep_going,
+            )
         )
     elif args.cmd == "stt":
         from ._stt import run_stt
