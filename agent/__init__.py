@@ -4,7 +4,7 @@
 """
 
 from ._interviewer import Brain, InterviewerAgent
-from ._io import OutputStats, PacedAudioOutput, PushAudioInput
+from ._io import OutputStats, PacedAudioOutput, PacingClock, PushAudioInput, shared_pacing_clock
 from ._metrics import LatencySummary, TurnLatency, summarise
 from ._persist import (
     InterviewClosed,
@@ -14,6 +14,7 @@ from ._persist import (
     finish_interview,
     interview_report,
 )
+from ._process import freeze_loaded, tune_for_realtime
 from ._runtime import (
     AgentRuntime,
     AgentRuntimeError,
@@ -39,15 +40,19 @@ __all__ = [
     "LatencySummary",
     "OutputStats",
     "PacedAudioOutput",
+    "PacingClock",
     "PersistError",
     "ProvidersUnavailable",
     "PushAudioInput",
     "TurnLatency",
     "add_recording",
     "finish_interview",
+    "freeze_loaded",
     "get_agent_settings",
     "interview_report",
     "preload_runtime",
+    "shared_pacing_clock",
     "shared_runtime",
     "summarise",
+    "tune_for_realtime",
 ]

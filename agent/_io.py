@@ -2,9 +2,17 @@
 
 ``PushAudioInput``: the transport pushes candidate audio in (from any thread); the session iterates it.
 ``PacedAudioOutput``: the session captures agent audio (TTS frames of up to ~200 ms, faster than real time);
-the base class splits them into 20 ms frames, paces them against a monotonic clock by absolute deadlines and
-hands each one to the transport's ``send_frame``. Subclasses override ``send_frame`` and optionally
-``on_clear`` and ``wait_remote_playout``.
+the base class splits them into 20 ms frames and hands each one to the transport's ``send_frame`` when it is
+due. Subclasses override ``send_frame`` and optionally ``on_clear``, ``on_drop_buffered`` and
+``wait_remote_playout``.
+
+Pacing: one :class:`PacingClock` per event loop ticks every 20 ms and sends the due frames of every active
+output (one timer for the whole process instead of one sleeping task per session, whose lateness piled up
+under load). Each segment has its own schedule: frame *k* is due at ``anchor + k·20 ms`` and leaves up to
+``lead_s`` early (the far end buffers it), so a late tick costs nothing as long as it is less than
+``lead_s`` late. A frame that leaves more than ``max_gap_s − 20 ms`` after its slot means the listener's
+buffer ran dry mid-segment: an *underrun*; the schedule then restarts from now (no catch-up burst). Pauses
+and the gaps between segments restart the schedule without counting.
 
 Segment protocol (livekit ``voice/io.py``): a segment opens with the first ``capture_frame`` and closes with
 ``flush()``; ``clear_buffer()`` interrupts it. ``on_playback_started`` fires when the first 20 ms frame
@@ -19,14 +27,16 @@ import contextlib
 import logging
 import threading
 import time
+import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from livekit import rtc
 from livekit.agents.utils.audio import AudioByteStream
 from livekit.agents.voice import io
 
-__all__ = ["OutputStats", "PacedAudioOutput", "PushAudioInput"]
+__all__ = ["OutputStats", "PacedAudioOutput", "PacingClock", "PushAudioInput", "shared_pacing_clock"]
 
 logger = logging.getLogger("mockline.agent")
 
@@ -144,25 +154,114 @@ class OutputStats:
 
     segments: int = 0
     frames_sent: int = 0
-    underruns: int = 0  # gaps > max_gap_s between frames while a segment was playing
+    underruns: int = 0  # frames that left > max_gap_s - frame_s after their slot, mid-segment
     interrupted_segments: int = 0
+    resent_frames: int = 0  # frames dropped at the far end on pause and sent again on resume
     first_frame_times: list[float] = field(default_factory=list)  # wall clock, one per segment
 
 
 @dataclass
 class _Segment:
     pushed_s: float = 0.0
-    played_s: float = 0.0
+    played_s: float = 0.0  # handed to the transport
     started: bool = False
     flushed: bool = False
     finished: bool = False
     frames: collections.deque[tuple[rtc.AudioFrame, float]] = field(default_factory=collections.deque)
+    # sent frames the listener may not have played yet: (frame, real seconds, playout slot)
+    inflight: collections.deque[tuple[rtc.AudioFrame, float, float]] = field(
+        default_factory=collections.deque
+    )
     splitter: AudioByteStream | None = None
     resampler: rtc.AudioResampler | None = None
 
 
+class PacingClock:
+    """One ticker that, every ``frame_s``, lets each active output send the frames that are due.
+
+    Outputs register while they have frames that can go out (not paused, not waiting on a send or on the
+    remote playout); the ticker task ends when none is registered and restarts on the next registration,
+    so an idle process has no timer. Ticks follow absolute deadlines; after a stall the ticker resumes from
+    now (each output's own schedule decides what is due, so nothing is lost).
+    """
+
+    def __init__(
+        self,
+        *,
+        frame_s: float = 0.02,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    ) -> None:
+        self.frame_s = frame_s
+        self.clock = clock
+        self._sleep = sleep
+        self._active: dict[PacedAudioOutput, None] = {}  # insertion-ordered set
+        self._task: asyncio.Task[None] | None = None
+        self.ticks = 0
+        self.late_ticks = 0  # ticks that ran more than one frame after their deadline
+
+    def __len__(self) -> int:
+        return len(self._active)
+
+    def add(self, out: PacedAudioOutput) -> None:
+        self._active[out] = None
+        if self._task is None or self._task.done() or self._task.cancelling():
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="pacing-clock")
+
+    def discard(self, out: PacedAudioOutput) -> None:
+        self._active.pop(out, None)
+        task = self._task
+        if not self._active and task is not None and task is not asyncio.current_task():
+            task.cancel()  # nothing to pace: no timer left behind
+            self._task = None
+
+    async def _run(self) -> None:
+        next_tick = self.clock() + self.frame_s
+        while self._active:
+            now = self.clock()
+            if next_tick > now:
+                await self._sleep(next_tick - now)
+                now = self.clock()
+            elif now - next_tick > self.frame_s:
+                self.late_ticks += 1
+                next_tick = now
+            self.ticks += 1
+            for out in list(self._active):
+                try:
+                    out._tick(now)
+                except Exception:
+                    logger.exception("paced output tick failed", extra={"label": out.label})
+                    self.discard(out)
+            next_tick += self.frame_s
+
+    async def aclose(self) -> None:
+        self._active.clear()
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+
+_SHARED: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, PacingClock] = weakref.WeakKeyDictionary()
+
+
+def shared_pacing_clock() -> PacingClock:
+    """The running event loop's pacing clock (created on first use)."""
+    loop = asyncio.get_running_loop()
+    pacer = _SHARED.get(loop)
+    if pacer is None:
+        pacer = _SHARED[loop] = PacingClock()
+    return pacer
+
+
 class PacedAudioOutput(io.AudioOutput):
-    """Base class for transport audio sinks: split, pace, send, report playback."""
+    """Base class for transport audio sinks: split, pace, send, report playback.
+
+    By default every output of an event loop shares :func:`shared_pacing_clock` and sends up to ``lead_s``
+    (default two frames) ahead of each frame's slot. Passing ``clock``/``sleep`` (tests) or ``pacer`` gives
+    the output its own clock; with a private clock ``lead_s`` defaults to 0 (each frame leaves on its slot).
+    """
 
     def __init__(
         self,
@@ -171,8 +270,10 @@ class PacedAudioOutput(io.AudioOutput):
         sample_rate: int,
         frame_ms: int = 20,
         max_gap_s: float = 0.04,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        lead_s: float | None = None,
+        clock: Callable[[], float] | None = None,
+        sleep: Callable[[float], Awaitable[object]] | None = None,
+        pacer: PacingClock | None = None,
     ) -> None:
         super().__init__(
             label=label,
@@ -183,12 +284,23 @@ class PacedAudioOutput(io.AudioOutput):
         self._frame_samples = sample_rate * frame_ms // 1000
         self._frame_s = self._frame_samples / sample_rate
         self._max_gap_s = max_gap_s
-        self._clock = clock
-        self._sleep = sleep
+        if pacer is None and (clock is not None or sleep is not None):
+            pacer = PacingClock(
+                frame_s=self._frame_s, clock=clock or time.monotonic, sleep=sleep or asyncio.sleep
+            )
+            self._own_pacer = True
+        else:
+            self._own_pacer = False
+        self._pacer = pacer
+        if lead_s is None:
+            lead_s = 0.0 if self._own_pacer else 2 * self._frame_s
+        self._lead_s = lead_s
         self._segments: collections.deque[_Segment] = collections.deque()
         self._capturing: _Segment | None = None
-        self._wakeup = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._anchor: float | None = None  # slot of frame 0 of the current schedule
+        self._sent_since_anchor = 0
+        self._sending: asyncio.Task[None] | None = None  # a send_frame that did not complete at once
+        self._finishing: asyncio.Task[None] | None = None  # waiting for the remote playout of a segment
         self._closed = False
         self._paused = False
         self.stats = OutputStats()
@@ -196,16 +308,29 @@ class PacedAudioOutput(io.AudioOutput):
     # -- transport hooks ---------------------------------------------------------------------------
 
     async def send_frame(self, frame: rtc.AudioFrame) -> None:
-        """Send one 20 ms frame to the remote side. Called at real-time pace."""
+        """Send one 20 ms frame to the remote side. Should not block: it runs on the shared clock's tick
+        (a send that suspends holds back only this output's next frames)."""
         raise NotImplementedError
 
     def on_clear(self) -> None:
         """Queued audio was dropped (barge-in): tell the remote side to drop what it buffered."""
 
+    def on_drop_buffered(self) -> bool:
+        """Pause: drop the audio the remote side buffered ahead; True if it did (it is re-sent on resume).
+
+        Default: False, the remote plays out the (at most ``lead_s``) audio it already has."""
+        return False
+
     async def wait_remote_playout(self) -> None:
         """Awaited after a segment's last frame was sent, before it is reported finished."""
 
     # -- session side (io.AudioOutput) -------------------------------------------------------------
+
+    @property
+    def pacer(self) -> PacingClock:
+        if self._pacer is None:
+            self._pacer = shared_pacing_clock()
+        return self._pacer
 
     async def capture_frame(self, frame: rtc.AudioFrame) -> None:
         if self._closed:
@@ -231,8 +356,7 @@ class PacedAudioOutput(io.AudioOutput):
             chunks = [frame]
         for chunk in chunks:
             self._split(seg, chunk.data.tobytes())
-        self._ensure_task()
-        self._wakeup.set()
+        self._kick()
 
     def _split(self, seg: _Segment, data: bytes) -> None:
         assert seg.splitter is not None
@@ -255,37 +379,75 @@ class PacedAudioOutput(io.AudioOutput):
                 seg.frames.append((self._pad(f), real_s))
                 seg.pushed_s += real_s
         seg.flushed = True
-        self._wakeup.set()
+        self._kick()
 
     def clear_buffer(self) -> None:
         active = [s for s in self._segments if not s.finished]
         if not active:
             return
+        now = self.pacer.clock()
         for seg in active:
             seg.frames.clear()
         with contextlib.suppress(Exception):
             self.on_clear()
+        if self._finishing is not None:
+            self._finishing.cancel()
+            self._finishing = None
         for seg in active:
-            self._finish(seg, interrupted=True)
-        self._wakeup.set()
+            self._finish(seg, interrupted=True, now=now)
+        self._anchor = None
+        self._kick()
 
     def pause(self) -> None:
-        """Hold playback (the candidate may be interrupting); queued audio stays for ``resume()``."""
+        """Hold playback (the candidate may be interrupting); queued audio stays for ``resume()``.
+
+        Audio already sent ahead of its slot is dropped at the far end when the transport can
+        (``on_drop_buffered``) and goes back to the queue, so the caller stops at once and a resume
+        continues exactly where they stopped hearing."""
+        if self._paused:
+            return
         self._paused = True
+        self.pacer.discard(self)
+        seg = self._segments[0] if self._segments else None
+        if seg is None or seg.finished or self._finishing is not None or self._sending is not None:
+            return
+        now = self.pacer.clock()
+        unplayed = [item for item in seg.inflight if item[2] + self._frame_s > now + 1e-6]
+        if not unplayed:
+            return
+        dropped = False
+        with contextlib.suppress(Exception):
+            dropped = self.on_drop_buffered()
+        if not dropped:
+            return
+        for f, real_s, _slot in reversed(unplayed):
+            seg.frames.appendleft((f, real_s))
+            seg.played_s -= real_s
+            self.stats.frames_sent -= 1
+            self.stats.resent_frames += 1
+        seg.inflight.clear()
 
     def resume(self) -> None:
+        if not self._paused:
+            return
         self._paused = False
-        self._wakeup.set()
+        self._anchor = None  # a pause is not an underrun: restart the schedule after it
+        self._kick()
 
     async def aclose(self) -> None:
-        """Stop the pacing task; unfinished segments finish as interrupted. Idempotent."""
+        """Stop pacing; unfinished segments finish as interrupted. Idempotent."""
         self._closed = True
         self.clear_buffer()
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        if self._pacer is not None:
+            self._pacer.discard(self)
+        for task in (self._sending, self._finishing):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        self._sending = self._finishing = None
+        if self._own_pacer and self._pacer is not None:
+            await self._pacer.aclose()
 
     # -- pacing ------------------------------------------------------------------------------------
 
@@ -296,11 +458,113 @@ class PacedAudioOutput(io.AudioOutput):
         data = frame.data.tobytes() + b"\x00\x00" * missing
         return rtc.AudioFrame(data, frame.sample_rate, 1, self._frame_samples)
 
-    def _ensure_task(self) -> None:
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._playout(), name=f"paced-output-{self.label}")
+    def _kick(self) -> None:
+        """Something changed (audio arrived, a send completed, resume…): send what is due now and stay on
+        the clock while more can go out."""
+        if self._closed or self._paused or self._sending is not None or self._finishing is not None:
+            return
+        self._tick(self.pacer.clock())
 
-    def _finish(self, seg: _Segment, *, interrupted: bool) -> None:
+    def _tick(self, now: float) -> None:
+        pacer = self.pacer
+        if self._closed or self._paused or self._sending is not None or self._finishing is not None:
+            pacer.discard(self)
+            return
+        while self._segments and self._segments[0].finished:
+            self._segments.popleft()
+        seg = self._segments[0] if self._segments else None
+        if seg is None:
+            pacer.discard(self)
+            return
+        while seg.inflight and seg.inflight[0][2] + self._frame_s <= now:
+            seg.inflight.popleft()  # played by now
+        tolerance = self._max_gap_s - self._frame_s
+        while seg.frames:
+            if self._anchor is None:
+                self._anchor, self._sent_since_anchor = now, 0
+            slot = self._anchor + self._sent_since_anchor * self._frame_s
+            if slot > now + self._lead_s + 1e-9:
+                break
+            if now - slot > tolerance + 1e-9:
+                if self._sent_since_anchor:  # the listener's buffer ran dry mid-segment
+                    self.stats.underruns += 1
+                self._anchor, self._sent_since_anchor = now, 0  # restart the schedule, never burst
+                slot = now
+            frame, real_s = seg.frames.popleft()
+            if not seg.started:
+                seg.started = True
+                self.stats.first_frame_times.append(time.time())
+                self.on_playback_started(created_at=time.time())
+            seg.played_s += real_s  # handed to the transport
+            seg.inflight.append((frame, real_s, slot))
+            self.stats.frames_sent += 1
+            self._sent_since_anchor += 1
+            self._send(frame)
+            if self._sending is not None or seg.finished:  # the send suspended, or it cleared us
+                pacer.discard(self)
+                return
+        if seg.frames:
+            pacer.add(self)  # more is due on later ticks
+            return
+        pacer.discard(self)
+        if seg.flushed:  # everything sent: wait for the far end, then report it finished
+            self._finishing = asyncio.get_running_loop().create_task(
+                self._finish_after_playout(seg), name=f"paced-output-finish-{self.label}"
+            )
+        # else: the TTS is behind; capture_frame kicks us when audio arrives (late frames count)
+
+    def _send(self, frame: rtc.AudioFrame) -> None:
+        """Run ``send_frame``; most transports complete without suspending, so no task is created."""
+        coro = self.send_frame(frame)
+        try:
+            waiting_on = coro.send(None)
+        except StopIteration:
+            return
+        except Exception:
+            logger.exception("send_frame failed", extra={"label": self.label})
+            return
+        self._sending = asyncio.get_running_loop().create_task(
+            self._continue_send(coro, waiting_on), name=f"paced-output-send-{self.label}"
+        )
+
+    async def _continue_send(self, coro: Any, waiting_on: Any) -> None:
+        try:
+            while True:
+                if isinstance(waiting_on, asyncio.Future):
+                    waiting_on._asyncio_future_blocking = False
+                    try:
+                        await asyncio.wait([waiting_on])  # the coroutine reads its result itself
+                    except asyncio.CancelledError:
+                        waiting_on.cancel()
+                        coro.close()
+                        raise
+                else:  # a bare yield (asyncio.sleep(0))
+                    await asyncio.sleep(0)
+                try:
+                    waiting_on = coro.send(None)
+                except StopIteration:
+                    return
+                except Exception:
+                    logger.exception("send_frame failed", extra={"label": self.label})
+                    return
+        finally:
+            if self._sending is asyncio.current_task():
+                self._sending = None
+                if not self._closed:
+                    asyncio.get_running_loop().call_soon(self._kick)
+
+    async def _finish_after_playout(self, seg: _Segment) -> None:
+        try:
+            with contextlib.suppress(Exception):
+                await self.wait_remote_playout()
+        finally:
+            if self._finishing is asyncio.current_task():
+                self._finishing = None
+        self._finish(seg, interrupted=False)
+        self._anchor = None
+        self._kick()
+
+    def _finish(self, seg: _Segment, *, interrupted: bool, now: float | None = None) -> None:
         if seg.finished:
             return
         seg.finished = True
@@ -311,49 +575,57 @@ class PacedAudioOutput(io.AudioOutput):
                 self._segments.remove(seg)
         if interrupted:
             self.stats.interrupted_segments += 1
-        self.on_playback_finished(
-            playback_position=min(seg.played_s, seg.pushed_s) if interrupted else seg.pushed_s,
-            interrupted=interrupted,
-        )
+            # sent but not yet played when the far end dropped it: the candidate never heard it
+            unheard = sum(
+                real_s for _f, real_s, slot in seg.inflight if now is not None and slot > now + 1e-6
+            )
+            position = max(0.0, min(seg.played_s - unheard, seg.pushed_s))
+        else:
+            position = seg.pushed_s
+        seg.inflight.clear()
+        self.on_playback_finished(playback_position=position, interrupted=interrupted)
 
-    async def _playout(self) -> None:
-        deadline: float | None = None
-        last_sent: float | None = None
-        while True:
-            seg = self._segments[0] if self._segments else None
-            paused = self._paused and seg is not None and bool(seg.frames)
-            if seg is None or (not seg.frames and not seg.flushed) or paused:
-                self._wakeup.clear()
-                await self._wakeup.wait()
-                if paused:  # a pause is not an underrun: restart the schedule after it
-                    deadline = last_sent = None
-                continue
-            if not seg.frames:  # flushed and fully sent
-                with contextlib.suppress(Exception):
-                    await self.wait_remote_playout()
-                self._finish(seg, interrupted=False)
-                deadline = last_sent = None
-                continue
-            frame, real_s = seg.frames.popleft()
-            now = self._clock()
-            if deadline is None or now > deadline + self._frame_s:
-                deadline = now  # starting, or the TTS fell behind: restart the schedule, never burst
-            elif deadline > now:
-                await self._sleep(deadline - now)
-                now = self._clock()
-            if seg.finished:  # cleared while we waited
-                continue
-            if last_sent is not None and now - last_sent > self._max_gap_s:
-                self.stats.underruns += 1
-            if not seg.started:
-                seg.started = True
-                self.stats.first_frame_times.append(time.time())
-                self.on_playback_started(created_at=time.time())
-            seg.played_s += real_s  # handed to the transport: the candidate hears it
-            self.stats.frames_sent += 1
-            try:
-                await self.send_frame(frame)
-            except Exception:
-                logger.exception("send_frame failed", extra={"label": self.label})
-            last_sent = now
-            deadline += self._frame_s
+
+class _NoSpeakingRate:
+    """Stands in for livekit's ``SpeakingRateDetector``: no events, so the synchronizer paces words at the
+    segment's average rate (text length / audio length) instead of an STFT over every agent audio chunk."""
+
+    def stream(self) -> _NoSpeakingRateStream:
+        return _NoSpeakingRateStream()
+
+
+class _NoSpeakingRateStream:
+    def push_frame(self, frame: rtc.AudioFrame) -> None:
+        pass
+
+    def flush(self) -> None:
+        pass
+
+    def end_input(self) -> None:
+        pass
+
+    async def aclose(self) -> None:
+        pass
+
+    def __aiter__(self) -> _NoSpeakingRateStream:
+        return self
+
+    async def __anext__(self) -> Any:
+        raise StopAsyncIteration
+
+
+def without_speaking_rate(sync: Any) -> bool:
+    """Turn off the speaking-rate estimator of a livekit ``TranscriptSynchronizer`` (1.8.x internals; a no-op
+    returning False if they changed). Word timing then follows the average rate of each segment, and the
+    interrupted text still follows the played position, which is what the stored transcript needs."""
+    opts = getattr(sync, "_opts", None)
+    impl = getattr(sync, "_impl", None)
+    audio: Any = getattr(impl, "_audio_data", None)
+    if opts is None or not hasattr(opts, "speaking_rate_detector") or not hasattr(audio, "sr_stream"):
+        return False
+    opts.speaking_rate_detector = _NoSpeakingRate()
+    old = audio.sr_stream
+    audio.sr_stream = _NoSpeakingRateStream()  # the first segment's impl was built before the swap
+    closing = asyncio.get_running_loop().create_task(old.aclose(), name="speaking-rate-close")
+    closing.add_done_callback(lambda t: t.cancelled() or t.exception())
+    return True

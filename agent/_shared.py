@@ -3,7 +3,7 @@
 The web process stores it on its app state. Transports call :func:`shared_runtime` on their first interview;
 the application layer may put ``runtime_options`` (keyword arguments for ``AgentRuntime.load``, e.g.
 ``on_finished``) on the state beforehand, or preload it with :func:`preload_runtime` at start-up so the first
-candidate does not wait for the models.
+candidate does not wait for the models (a preload also freezes what it loaded out of the collector's scans).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import asyncio
 import logging
 from typing import Any
 
+from ._process import freeze_loaded
 from ._runtime import AgentRuntime
 from .settings import AgentSettings
 
@@ -52,3 +53,5 @@ async def preload_runtime(state: Any) -> None:
         await shared_runtime(state)
     except Exception:
         logger.exception("could not preload the agent runtime")
+        return
+    freeze_loaded()  # the models and libraries stay out of the garbage collector's scans (agent/_process.py)

@@ -26,8 +26,10 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        from agent import preload_runtime
+        from agent import preload_runtime, tune_for_realtime
         from scoring import ScoringRuntime
+
+        tune_for_realtime()  # GC thresholds and a thread pool sized for many sessions (agent/_process.py)
 
         # Scoring: in-process without REDIS_URL, else a producer for `mockline worker`; the outbox sweep
         # runs in both cases so no finished interview stays unscored.

@@ -15,12 +15,14 @@ from __future__ import annotations
 import asyncio
 import fractions
 import logging
+import math
 import time
 from collections import deque
 from collections.abc import Callable
 
 import av
 import numpy as np
+from aiortc import rtp as aiortc_rtp
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from livekit import rtc
 
@@ -29,6 +31,24 @@ __all__ = ["AgentAudioTrack", "InboundConverter", "pump_inbound"]
 logger = logging.getLogger("mockline.signaling")
 
 FRAME_MS = 20
+_LATE_S = 0.02
+
+
+def audio_level_dbov(frame: av.AudioFrame) -> int:
+    """RFC 6465 audio level (−127…0 dBov) of an s16 frame, vectorised.
+
+    aiortc computes this for every outgoing audio frame (the RTP audio-level extension) with a per-sample
+    Python loop: ~0.2 ms per 20 ms frame at 48 kHz, 1 % of a core per browser session. Same definition
+    and result (every sample of the first plane, RMS over ``frame.samples`` full-scale samples)."""
+    samples = np.frombuffer(bytes(frame.planes[0]), dtype=np.int16).astype(np.float64)
+    rms = math.sqrt(float(np.dot(samples, samples)) / (frame.samples * 32767 * 32767))
+    if rms <= 0:
+        return -127
+    return round(min(0.0, max(-127.0, 20 * math.log10(rms))))
+
+
+# aiortc's sender calls ``rtp.compute_audio_level_dbov`` through the module: use the vectorised one.
+aiortc_rtp.compute_audio_level_dbov = audio_level_dbov
 
 
 class AgentAudioTrack(MediaStreamTrack):
@@ -60,6 +80,9 @@ class AgentAudioTrack(MediaStreamTrack):
         # Counters a test or a metrics endpoint can read.
         self.frames_sent = 0
         self.voiced_frames_sent = 0
+        # agent audio frames handed to the encoder more than 20 ms after their slot (the event loop was
+        # stalled): the browser's jitter buffer may hide a little of it, so this is the pessimistic count
+        self.late_frames = 0
 
     @property
     def buffered_ms(self) -> int:
@@ -125,6 +148,7 @@ class AgentAudioTrack(MediaStreamTrack):
         if self.readyState != "live":
             raise MediaStreamError
         now = time.monotonic()
+        late = False
         if self._start is None:
             self._start = now
         else:
@@ -132,7 +156,10 @@ class AgentAudioTrack(MediaStreamTrack):
             wait = self._start + self._pts / self.sample_rate - now
             if wait > 0:
                 await asyncio.sleep(wait)
+            late = wait < -_LATE_S
         payload = self._next_payload()
+        if late and payload is not self._silence:
+            self.late_frames += 1
         frame = av.AudioFrame(format="s16", layout="mono", samples=self.samples_per_frame)
         frame.planes[0].update(payload)
         frame.sample_rate = self.sample_rate

@@ -1,9 +1,12 @@
 """Agent audio to the caller: a ``PacedAudioOutput`` that speaks Media Streams.
 
 The base class splits and paces TTS audio into 20 ms frames at 8 kHz; here each frame becomes a μ-law
-``media`` message. After a segment's last frame we send a ``mark`` and wait for Twilio to echo it, so
-"playback finished" means the caller has heard it. Barge-in (``clear_buffer``) sends ``clear`` and releases
-the mark wait at once.
+``media`` message, sent up to ``lead_s`` (200 ms) ahead of its playout slot: Twilio buffers it, so a late
+tick of the shared pacing clock does not reach the caller's ear. After a segment's last frame we send a
+``mark`` and wait for Twilio to echo it, so "playback finished" means the caller has heard it. Barge-in
+(``clear_buffer``) sends ``clear`` and releases the mark wait at once. A pause (the candidate may be
+interrupting) also sends ``clear`` at once, so the caller stops hearing the agent within a frame; the base
+class puts the audio Twilio dropped back in the queue and a resume sends it again.
 
 Outgoing messages go through one :class:`Outbox` so media, marks and clears leave in order from a single
 writer task.
@@ -17,13 +20,12 @@ import itertools
 import logging
 from collections.abc import Awaitable, Callable
 
-import numpy as np
 from livekit import rtc
 
-from agent import PacedAudioOutput
+from agent import PacedAudioOutput, PacingClock
 
-from .codec import SAMPLE_RATE, pcm16_to_ulaw
-from .serializer import clear_message, mark_message, media_message
+from .codec import SAMPLE_RATE
+from .serializer import MediaEncoder, clear_message, mark_message
 
 __all__ = ["Outbox", "TwilioAudioOutput"]
 
@@ -87,10 +89,19 @@ class Outbox:
 class TwilioAudioOutput(PacedAudioOutput):
     """Session audio → μ-law ``media`` messages, with mark-gated playout and ``clear`` on barge-in."""
 
-    def __init__(self, *, outbox: Outbox, stream_sid: str, mark_timeout_s: float = 15.0) -> None:
-        super().__init__(label="twilio", sample_rate=SAMPLE_RATE)
+    def __init__(
+        self,
+        *,
+        outbox: Outbox,
+        stream_sid: str,
+        mark_timeout_s: float = 15.0,
+        lead_s: float = 0.2,
+        pacer: PacingClock | None = None,  # default: the event loop's shared clock
+    ) -> None:
+        super().__init__(label="twilio", sample_rate=SAMPLE_RATE, lead_s=lead_s, pacer=pacer)
         self._outbox = outbox
         self._stream_sid = stream_sid
+        self._media = MediaEncoder(stream_sid)
         self._mark_timeout_s = mark_timeout_s
         self._names = (f"seg-{n}" for n in itertools.count(1))
         self._pending: dict[str, asyncio.Future[bool]] = {}
@@ -99,14 +110,20 @@ class TwilioAudioOutput(PacedAudioOutput):
         self.clears_sent = 0
 
     async def send_frame(self, frame: rtc.AudioFrame) -> None:
-        samples = np.frombuffer(frame.data, dtype=np.int16)
-        self._outbox.put(media_message(self._stream_sid, pcm16_to_ulaw(samples)), media=True)
+        self._outbox.put(self._media.encode_pcm16(frame.data), media=True)
 
     def on_clear(self) -> None:
         self._outbox.drop_pending_media()
         self._outbox.put(clear_message(self._stream_sid))
         self.clears_sent += 1
         self._release_all(heard=False)
+
+    def on_drop_buffered(self) -> bool:
+        # Pause: Twilio drops what it buffered; no mark is pending mid-segment (it follows the last frame).
+        self._outbox.drop_pending_media()
+        self._outbox.put(clear_message(self._stream_sid))
+        self.clears_sent += 1
+        return True
 
     async def wait_remote_playout(self) -> None:
         name = next(self._names)

@@ -53,6 +53,7 @@ def _build_decode_table() -> np.ndarray:
 
 _ENCODE = _build_encode_table()
 _DECODE = _build_decode_table()
+_ENCODE_U16 = np.roll(_ENCODE, -32768)  # indexed by the int16 sample's raw bits (uint16 view)
 
 
 def pcm16_to_ulaw(pcm: bytes | np.ndarray) -> bytes:
@@ -60,7 +61,8 @@ def pcm16_to_ulaw(pcm: bytes | np.ndarray) -> bytes:
     samples = np.frombuffer(pcm, dtype=np.int16) if isinstance(pcm, bytes | bytearray | memoryview) else pcm
     if samples.dtype != np.int16:
         raise TypeError(f"expected int16 samples, got {samples.dtype}")
-    return _ENCODE[samples.astype(np.int32) + 32768].tobytes()
+    # the table is indexed by the sample + 32768, i.e. its two's-complement bits with the sign bit flipped
+    return _ENCODE_U16[samples.view(np.uint16)].tobytes()
 
 
 def ulaw_to_pcm16(data: bytes) -> np.ndarray:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._errors import MalformedFrame, OutOfOrder, OversizedMessage, UnknownEvent
+from .codec import pcm16_to_ulaw
 
 __all__ = [
     "MAX_MESSAGE_BYTES",
@@ -29,6 +30,7 @@ __all__ = [
     "Dtmf",
     "Mark",
     "Media",
+    "MediaEncoder",
     "Start",
     "Stop",
     "StreamDecoder",
@@ -307,6 +309,23 @@ def media_message(stream_sid: str, payload: bytes) -> str:
         },
         separators=(",", ":"),
     )
+
+
+class MediaEncoder:
+    """Outbound ``media`` messages for one stream, 50 a second: the envelope is built once, each frame only
+    encodes μ-law and base64 (the same text :func:`media_message` produces)."""
+
+    def __init__(self, stream_sid: str) -> None:
+        envelope = media_message(stream_sid, b"")
+        self._head, _, self._tail = envelope.partition('"payload":""')
+        self._head += '"payload":"'
+        self._tail = '"' + self._tail
+
+    def encode(self, ulaw: bytes) -> str:
+        return self._head + base64.b64encode(ulaw).decode("ascii") + self._tail
+
+    def encode_pcm16(self, pcm: bytes | memoryview) -> str:
+        return self.encode(pcm16_to_ulaw(pcm))
 
 
 def mark_message(stream_sid: str, name: str) -> str:

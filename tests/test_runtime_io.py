@@ -220,8 +220,12 @@ async def test_send_errors_do_not_stop_playback_and_close_finishes_open_segments
     await out.capture_frame(tone(200))  # a segment still open when the transport goes away
     await out.aclose()
     assert out.finished()[-1].interrupted is True  # type: ignore[attr-defined]
+    sent = len(out.sent)
     await out.capture_frame(tone(100))  # after close: ignored, nothing restarts
-    assert out._task is None
+    out.flush()
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert len(out.sent) == sent and len(out.pacer) == 0
 
 
 async def test_push_input_delivers_frames_from_another_thread_in_order_and_ends_on_close() -> None:

@@ -35,4 +35,12 @@ def register(app: typer.Typer) -> None:
         typer.echo("  invite a candidate (link):   mockline invite --role 'backend engineer'")
         typer.echo(f"  Twilio voice webhook:        {base}/twilio/voice  (README: Phone interviews)")
         typer.echo(f"  health:                      {base}/healthz")
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
+        # no permessage-deflate: Twilio sends 50 small base64 media messages a second per call; compressing
+        # each costs CPU and saves little
+        uvicorn.run(
+            create_app(settings),
+            host=settings.host,
+            port=settings.port,
+            log_level="warning",
+            ws_per_message_deflate=False,
+        )
