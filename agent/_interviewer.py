@@ -5,20 +5,25 @@ The brain decides what to say; the agent decides when. Per candidate turn, ``llm
 reply through the brain's ``llm`` (the default llm_node). A ``wait`` action says nothing: the candidate is
 mid-thought and keeps the floor. The action is committed to the brain only when the reply was actually
 played (``on_reply_played``), so a preemptive generation that gets discarded changes nothing.
+``stt_node`` withholds backchannels spoken over the agent ("mm-hmm", a cough), so they never become a turn
+and the paused reply resumes (``agent/_backchannel.py``).
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import AsyncIterable, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from livekit.agents import Agent, ModelSettings, llm
+from livekit import rtc
+from livekit.agents import Agent, ModelSettings, llm, stt
 from livekit.agents.llm import LLM as _LLM
 from livekit.agents.llm import ChatContext as _ChatContext
 from livekit.agents.types import FlushSentinel
+
+from ._backchannel import BackchannelFilter
 
 __all__ = ["Brain", "InterviewerAgent"]
 
@@ -56,8 +61,11 @@ class InterviewerAgent(Agent):
         chat_ctx: llm.ChatContext | None = None,
         resumed: bool = False,
         on_finished: Callable[[], None] | None = None,
+        ignore_backchannels: bool = True,
     ) -> None:
         super().__init__(instructions=INSTRUCTIONS, chat_ctx=chat_ctx)
+        # "mm-hmm" / a cough over the agent: not a turn, the paused reply resumes (agent/_backchannel.py)
+        self.backchannels: BackchannelFilter | None = BackchannelFilter() if ignore_backchannels else None
         self._brain = brain
         self._resumed = resumed
         self._on_finished = on_finished
@@ -68,6 +76,18 @@ class InterviewerAgent(Agent):
     @property
     def brain(self) -> Brain:
         return self._brain
+
+    # -- listening -------------------------------------------------------------------------------
+
+    async def stt_node(
+        self, audio: AsyncIterable[rtc.AudioFrame], model_settings: ModelSettings
+    ) -> AsyncIterator[stt.SpeechEvent | str]:
+        events: AsyncIterable[stt.SpeechEvent | str] = Agent.default.stt_node(self, audio, model_settings)
+        if self.backchannels is not None:
+            self.backchannels.attach(self.session)
+            events = self.backchannels.filter(events)
+        async for ev in events:
+            yield ev
 
     # -- speaking ----------------------------------------------------------------------------------
 

@@ -21,7 +21,13 @@ from livekit.agents.voice.turn import TurnHandlingOptions
 
 from .settings import AgentSettings
 
-__all__ = ["TextTurnDetector", "build_turn_detector", "turn_handling"]
+__all__ = [
+    "TextTurnDetector",
+    "build_turn_detector",
+    "end_of_turn_probability",
+    "last_user_text",
+    "turn_handling",
+]
 
 # Words a finished English sentence almost never ends on (conjunctions, articles, possessives, a few
 # prepositions and auxiliaries, fillers); words that often end sentences ("it", "that", "with", "do") are
@@ -65,7 +71,7 @@ class TextTurnDetector:
         *,
         timeout: float | None = None,  # noqa: ASYNC109 (protocol)
     ) -> float:
-        return end_of_turn_probability(_last_user_text(chat_ctx))
+        return end_of_turn_probability(last_user_text(chat_ctx))
 
 
 def end_of_turn_probability(text: str) -> float:
@@ -81,7 +87,7 @@ def end_of_turn_probability(text: str) -> float:
     return 0.9
 
 
-def _last_user_text(chat_ctx: llm.ChatContext) -> str:
+def last_user_text(chat_ctx: llm.ChatContext) -> str:
     for item in reversed(chat_ctx.items):
         if isinstance(item, llm.ChatMessage) and item.role == "user":
             return item.text_content or ""
@@ -98,6 +104,10 @@ def build_turn_detector(settings: AgentSettings) -> Any:
 
         init_eot()  # load the weights now (~0.2 s), not on the first turn
         return TurnDetector(version="v1-mini")
+    if settings.turn_detector == "smart":
+        from ._smart_turn import SmartTurn
+
+        return SmartTurn()  # loads the model now (~0.1 s); sessions call .listen(input)
     return None
 
 
@@ -121,5 +131,8 @@ def turn_handling(
             "false_interruption_timeout": t.false_interruption_timeout,
             "resume_false_interruption": True,
         },
-        preemptive_generation={"enabled": settings.preemptive_generation},
+        preemptive_generation={
+            "enabled": settings.preemptive_generation,
+            "preemptive_tts": settings.preemptive_generation and settings.preemptive_tts,
+        },
     )

@@ -1,26 +1,53 @@
 """Agent runtime settings (``MOCKLINE_AGENT_`` prefix).
 
-Turn-taking values, and why (an interview is not a customer-service call):
+Turn-taking values, and why (an interview is not a customer-service call). Measured with
+``python -m bench v2v --stack fakes`` and ``python -m bench bargein --stack hybrid`` (BENCHMARKS.md):
 
-- ``min_endpointing_delay`` 0.9 s (phone 1.0 s): silence after the VAD's end of speech before a clear,
-  finished answer is taken as the end of the turn. livekit's 0.5 s default answers people who are still
-  composing a sentence; 0.9 s still feels prompt after "...and that's how we shipped it."
-- ``max_endpointing_delay`` 3.5 s: the longest the agent waits when the turn detector thinks the candidate
-  is not done ("so the first thing I would... hmm"). A 2.5 s thinking pause fits inside it.
+- ``min_endpointing_delay`` 0.5 s (phone 0.6 s): silence after the VAD's end of speech before an answer the
+  turn detector judges *finished* ("...and that's how we shipped it.") is taken as the end of the turn.
+  Only complete-looking answers get it: with the default ``turn_detector`` "text" an answer that trails off
+  waits ``max_endpointing_delay`` instead, so the short value answers promptly without cutting off a
+  thinking candidate. Why not lower: with ``preemptive_tts`` the reply is ready ~STT + LLM + TTS after the
+  end of speech (550 ms with the bench's fixed-latency fakes, 0.9 s+ with offline whisper), so a shorter
+  wait buys nothing and only raises the risk of answering a pause between two finished sentences. Phone
+  gets 0.1 s more: 8 kHz audio makes the VAD's end of speech less reliable. Measured (``python -m bench
+  v2v --stack fakes --turns 6``): server v2v 560 ms web / 609 ms phone (was 1006 / 1105), caller 618 ms
+  on the phone; the WebRTC caller hears 766 ms, ~205 ms of it the aiortc legs, not turn-taking.
+- ``max_endpointing_delay`` 3.5 s (phone 3.8 s): the wait when the transcript trails off ("so the first
+  thing I would... hmm"). A 2.5 s thinking pause fits inside it (``mockline simulate`` checks it).
 - ``turn_detector`` "text" (default): an answer whose transcript trails off ("so the first thing I'd do
   is...", "...and", "um") gets ``max_endpointing_delay``, anything else ``min_endpointing_delay``
   (``agent/_turns.py``, with why livekit's local audio model "eot" is not the default). "vad" uses
-  ``min_endpointing_delay`` alone. Either way the brain's ``wait`` action ("hmm, let me think") keeps the
-  floor with the candidate: the agent says nothing and the next words continue the same answer.
-- ``min_interruption_duration`` 0.8 s (phone 0.9 s): a cough, "mm-hmm" or "right" while the agent speaks
-  must not cut it off; a real barge-in ("sorry, can I ask...") lasts longer than that.
-- ``false_interruption_timeout`` 1.5 s: if an apparent barge-in is followed by silence, the agent resumes
-  (``PacedAudioOutput`` pauses on speech and resumes, so a cough costs a short gap, not the sentence).
-- ``preemptive_generation``: on; the brain is deterministic and cheap, and the LLM path saves ~TTFT.
+  ``min_endpointing_delay`` alone - do not combine it with the short 0.5 s. Either way the brain's
+  ``wait`` action ("hmm, let me think") keeps the floor with the candidate.
+- ``min_interruption_duration`` 0.15 s (both): how long the candidate must make sound over the agent
+  before its audio *pauses*. Short, so a barge-in is heard at once (target: audio stopped at the caller
+  within 250 ms p95). livekit counts it on the VAD's speech duration, which is 0 until the VAD's own
+  ``min_speech_duration`` (0.10 s web / 0.15 s phone) has passed, so 0.15 s pauses the phone agent the
+  moment its VAD starts speech; lower buys nothing there and ~50 ms on the web. Measured on the hybrid
+  bench (``python -m bench bargein --stack hybrid``, loaded 2-core machine): 0.2 s stopped the agent
+  360-390 ms (phone) / 520-540 ms (WebRTC) after the candidate started, 0.1 s 320-360 / 470-480 ms with
+  more pauses on knocks and coughs, 0.15 s 300-320 / 447 ms; what is left is the VAD onset and, on the
+  web, ~200 ms of aiortc transport. The price of a short value is more pauses on noise and, on a
+  speakerphone, on echo the canceller leaves (``aec_warmup_s`` covers its adaptation). A pause is not
+  an interruption: what was said decides (``agent/_backchannel.py``): words ("sorry, can I ask...")
+  interrupt the reply for good and become the candidate's turn; a backchannel ("mm-hmm", "right",
+  "okay") or a noise (cough, knock) over the agent is not a turn, and the reply resumes where it paused
+  as soon as the transcript shows it (hybrid bench: 0/12 turns cut, 6/12 short pauses).
+- ``ignore_backchannels`` on: that filter. Off restores livekit's behaviour, where a transcribed "mm-hmm"
+  over the agent commits a user turn and the reply to it cuts the agent off.
+- ``min_interruption_words`` 0: livekit checks it before *pausing* as well, so any value > 0 delays the
+  pause by a transcription (measured 1.3-2.3 s); the backchannel filter judges the words instead.
+- ``false_interruption_timeout`` 2.0 s (phone 2.5 s): the resume for a pause that produced no transcript
+  the filter could judge (a recogniser that reports nothing for noise). It must outlast the STT's final
+  after the end of speech, or a real barge-in whose transcript is late resumes the agent for a moment
+  before cutting it (offline whisper: ~0.9 s web, 1-2.5 s phone on 2 shared cores).
+- ``preemptive_generation`` on, with ``preemptive_tts``: the brain is deterministic and cheap; the reply
+  is generated *and synthesised* from the final transcript during the endpointing wait, so neither the
+  LLM's first token nor the TTS's first audio sits after the end of turn. A changed transcript discards it.
 - ``user_away_timeout`` 12 s: after this long of silence while the agent is listening, the interviewer
   checks in ("take your time — would a hint help?").
-- Phone: 8 kHz narrow-band audio makes the VAD end speech later and less reliably, so the delays are
-  slightly longer. VAD thresholds are the providers' concern (``agent/providers/_vad.py``).
+- VAD thresholds are the providers' concern (``agent/providers/_vad.py``).
 """
 
 from __future__ import annotations
@@ -38,20 +65,23 @@ class TurnTuning(BaseSettings):
 
     model_config = SettingsConfigDict(extra="ignore")
 
-    min_endpointing_delay: float = 0.9
+    min_endpointing_delay: float = 0.5
     max_endpointing_delay: float = 3.5
-    min_interruption_duration: float = 0.8
+    min_interruption_duration: float = 0.15
     min_interruption_words: int = 0
-    false_interruption_timeout: float = 1.5
+    false_interruption_timeout: float = 2.0
 
 
 class AgentSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MOCKLINE_AGENT_", extra="ignore", env_nested_delimiter="__")
 
     # "text": trailing-off transcript → max delay (agent/_turns.py); "eot": livekit's local audio model;
-    # "vad": VAD silence + min delay only.
-    turn_detector: Literal["text", "eot", "vad"] = "text"
+    # "smart": the transcript rule plus pipecat's Smart Turn audio model (agent/_smart_turn.py, extra
+    # `smartturn`; real voices only); "vad": VAD silence + min delay only.
+    turn_detector: Literal["text", "eot", "smart", "vad"] = "text"
     preemptive_generation: bool = True
+    preemptive_tts: bool = True  # synthesise the preemptive reply too (needs preemptive_generation)
+    ignore_backchannels: bool = True  # agent/_backchannel.py
     user_away_timeout: float = 12.0
     # Interruptions are ignored for the first seconds of the agent's first words while the candidate's echo
     # canceller adapts (livekit default 3 s). None/0 where there is no echo path (simulate, tests).
@@ -60,9 +90,9 @@ class AgentSettings(BaseSettings):
     max_session_minutes: float = 90.0
     web: TurnTuning = TurnTuning()
     phone: TurnTuning = TurnTuning(
-        min_endpointing_delay=1.0,
+        min_endpointing_delay=0.6,
         max_endpointing_delay=3.8,
-        min_interruption_duration=0.9,
+        false_interruption_timeout=2.5,
     )
     # Where `mockline simulate` and the transports write recordings (relative to the working directory).
     recordings_dir: str = "var/recordings"

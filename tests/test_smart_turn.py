@@ -1,0 +1,110 @@
+"""The Smart Turn audio end-of-turn detector (``MOCKLINE_AGENT_TURN_DETECTOR=smart``) on real human speech."""
+
+from __future__ import annotations
+
+import wave
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from livekit import rtc
+from livekit.agents import llm
+
+from agent._io import PushAudioInput
+from agent._smart_turn import SmartTurn, SmartTurnModel, TurnAudioTap
+from agent._turns import build_turn_detector, end_of_turn_probability
+from agent.settings import AgentSettings
+from telephony.codec import pcm16_to_ulaw, resample_pcm16, ulaw_to_pcm16
+
+CLIPS = sorted((Path(__file__).parent / "data" / "librivox").glob("*.wav"))
+
+
+@pytest.fixture(scope="module")
+def model() -> SmartTurnModel:
+    return SmartTurnModel()
+
+
+def _speech(path: Path) -> np.ndarray:
+    """The clip as int16 at 16 kHz, trailing silence trimmed (the VAD has already cut it there)."""
+    with wave.open(str(path)) as w:
+        assert w.getframerate() == 16000
+        pcm = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16)
+    loud = np.flatnonzero(np.abs(pcm) > 650)
+    return pcm[: loud[-1] + 1600]
+
+
+def _phone(pcm: np.ndarray) -> np.ndarray:
+    """What reaches us from a phone call: 8 kHz μ-law."""
+    return ulaw_to_pcm16(pcm16_to_ulaw(resample_pcm16(pcm, from_rate=16000, to_rate=8000)))
+
+
+async def _session_hears(model: SmartTurnModel, pcm: np.ndarray, rate: int) -> Any:
+    """A session's detector after the candidate's audio has flowed through its input (20 ms frames)."""
+    src = PushAudioInput(max_buffer_s=60)
+    tap, detector = SmartTurn(model).listen(src)
+    step = rate // 50
+    for i in range(0, pcm.size - step + 1, step):
+        src.push_frame(rtc.AudioFrame(pcm[i : i + step].tobytes(), rate, 1, step))
+    src.close()
+    async for _ in tap:
+        pass
+    return detector
+
+
+def _ctx(text: str) -> llm.ChatContext:
+    ctx = llm.ChatContext()
+    ctx.add_message(role="assistant", content="Tell me about the book.")
+    ctx.add_message(role="user", content=text)
+    return ctx
+
+
+@pytest.mark.parametrize("clip", CLIPS, ids=lambda p: p.stem[-4:])
+def test_a_finished_sentence_sounds_finished_and_the_same_sentence_cut_short_does_not(
+    model: SmartTurnModel, clip: Path
+) -> None:
+    pcm = _speech(clip).astype(np.float32) / 32768.0
+    assert model.probability(pcm) > 0.5
+    assert model.probability(pcm[: int(pcm.size * 0.6)]) < 0.5
+
+
+@pytest.mark.parametrize("clip", CLIPS, ids=lambda p: p.stem[-4:])
+async def test_phone_audio_through_a_session_tap_gets_the_same_judgement(
+    model: SmartTurnModel, clip: Path
+) -> None:
+    pcm = _phone(_speech(clip))
+    finished = await _session_hears(model, pcm, 8000)
+    assert await finished.predict_end_of_turn(_ctx("He might have been made still more respectable.")) > 0.5
+    cut = await _session_hears(model, pcm[: int(pcm.size * 0.6)], 8000)
+    assert await cut.predict_end_of_turn(_ctx("He might have been made still")) < 0.5
+
+
+async def test_a_transcript_that_trails_off_waits_however_finished_it_sounds(model: SmartTurnModel) -> None:
+    detector = await _session_hears(model, _speech(CLIPS[0]), 16000)
+    text = "and he had then leisure to consider how much there might be, and"
+    assert await detector.predict_end_of_turn(_ctx(text)) == end_of_turn_probability(text) < 0.5
+
+
+async def test_the_tap_passes_every_frame_through_and_keeps_only_the_last_8_seconds() -> None:
+    pcm = (np.arange(16000 * 12) % 3000).astype(np.int16)  # 12 s
+    src = PushAudioInput(max_buffer_s=60)
+    tap = TurnAudioTap(src)
+    for i in range(0, pcm.size, 320):
+        src.push_frame(rtc.AudioFrame(pcm[i : i + 320].tobytes(), 16000, 1, 320))
+    src.close()
+    got = [np.frombuffer(f.data, dtype=np.int16) async for f in tap]
+    assert np.array_equal(np.concatenate(got), pcm)
+    kept = tap.recent()
+    assert kept.size == 16000 * 8
+    assert np.allclose(kept, pcm[-16000 * 8 :].astype(np.float32) / 32768.0)
+
+
+async def test_without_its_audio_the_detector_is_the_transcript_rule(model: SmartTurnModel) -> None:
+    """In a LiveKit room the audio does not pass through our input, so the shared detector reads text only."""
+    det = SmartTurn(model)
+    assert await det.predict_end_of_turn(_ctx("so the first thing I would do is")) < 0.5
+    assert await det.predict_end_of_turn(_ctx("That is how we shipped it.")) > 0.5
+
+
+def test_the_setting_selects_it() -> None:
+    assert isinstance(build_turn_detector(AgentSettings(turn_detector="smart")), SmartTurn)
