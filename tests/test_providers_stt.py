@@ -115,6 +115,46 @@ async def test_stream_interim_then_preflight_then_final(whisper: WhisperSTT) -> 
     assert usage and usage[0] is not None and usage[0].audio_duration > len(speech) / 48000 * 0.8
 
 
+async def test_final_after_a_quiet_pause_reuses_the_preflight_decode(whisper: WhisperSTT) -> None:
+    line = "I have five years of experience with Python"
+    stream = whisper.stream()
+    events: list[stt.SpeechEvent] = []
+    try:
+        # a pause long enough for a preflight (0.2 s) but not for the final (0.5 s)
+        for frame in to_frames(concat(silence(0.4), speak(line, voice="piper"), silence(0.35)), 16000):
+            stream.push_frame(frame)
+        await _events_until(stream, T.PREFLIGHT_TRANSCRIPT, events)
+        decodes = whisper.engine.decodes
+        for frame in to_frames(silence(1.5), 16000):  # the candidate stays quiet: the turn is over
+            stream.push_frame(frame)
+        await _events_until(stream, T.END_OF_SPEECH, events)
+    finally:
+        await stream.aclose()
+    assert whisper.engine.decodes == decodes  # the final came from the preflight's decode
+    assert _texts(events, T.FINAL_TRANSCRIPT) == [_texts(events, T.PREFLIGHT_TRANSCRIPT)[-1]]
+    assert wer(line, _texts(events, T.FINAL_TRANSCRIPT)[0]) <= 0.15
+
+
+async def test_speech_after_a_preflight_gets_a_fresh_final_with_the_new_words(whisper: WhisperSTT) -> None:
+    first, more = "I prefer writing tests first", "then I refactor the code until it is simple"
+    stream = whisper.stream()
+    events: list[stt.SpeechEvent] = []
+    try:
+        for frame in to_frames(concat(silence(0.4), speak(first, voice="piper"), silence(0.35)), 16000):
+            stream.push_frame(frame)
+        await _events_until(stream, T.PREFLIGHT_TRANSCRIPT, events)
+        for frame in to_frames(concat(speak(more, voice="piper"), silence(1.5)), 16000):  # goes on talking
+            stream.push_frame(frame)
+        await _events_until(stream, T.END_OF_SPEECH, events)
+    finally:
+        await stream.aclose()
+    preflight, finals = _texts(events, T.PREFLIGHT_TRANSCRIPT)[0], _texts(events, T.FINAL_TRANSCRIPT)
+    assert wer(first, preflight) <= 0.2 and "refactor" not in words(preflight)
+    assert len(finals) == 1  # one answer, one final: the pause did not split it
+    assert wer(f"{first} {more}", finals[0]) <= 0.15
+    assert [e.type for e in events].count(T.END_OF_SPEECH) == 1
+
+
 async def test_stream_phone_audio(whisper: WhisperSTT) -> None:
     line = "I would like to work on the payments team"
     phone = telephone(concat(silence(0.5), speak(line, voice="piper"), silence(1.2)))

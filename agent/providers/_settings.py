@@ -26,7 +26,7 @@ class SpeechSettings(BaseSettings):
     stt_model: str = ""
     stt_device: str = "cpu"
     stt_compute_type: str = "int8"
-    stt_cpu_threads: int = Field(default=2, ge=0)  # threads per decode (0: CTranslate2 default)
+    stt_cpu_threads: int = Field(default=1, ge=0)  # per decode (0: CTranslate2 default); 1 wins on busy cores
     stt_concurrency: int = Field(default=1, ge=1)  # decodes at once in this process (2 cores here)
     stt_beam_size: int = Field(default=5, ge=1)  # preflight/final decodes; interim decodes are greedy
     stt_language: str = "en"  # empty: detect (multilingual models only)

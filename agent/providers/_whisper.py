@@ -91,7 +91,7 @@ class WhisperSTT(stt.STT):
         conn_options: APIConnectOptions,
     ) -> stt.SpeechEvent:
         audio = buffer_to_float32(buffer)
-        result = await self._engine.transcribe(audio, beam_size=self._beam_size)
+        result = await self._engine.transcribe(audio, beam_size=self._beam_size, full_window=True)
         lang = language if is_given(language) else (result.language or self._language)
         return stt.SpeechEvent(
             type=stt.SpeechEventType.FINAL_TRANSCRIPT,

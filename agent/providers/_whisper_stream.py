@@ -6,16 +6,24 @@ through the STT's own silero VAD stream, which only cuts *segments*; turn-taking
 Per segment the stream emits::
 
     START_OF_SPEECH
-    INTERIM_TRANSCRIPT*     every ``interim_interval`` s of new speech, greedy, skipped while a decode runs
+    INTERIM_TRANSCRIPT*     every ``interim_interval`` s of new speech, greedy, skipped while decodes queue
     PREFLIGHT_TRANSCRIPT    as soon as a pause of ``preflight_silence`` starts (lets the LLM start early)
-    FINAL_TRANSCRIPT        when the pause reaches the segment silence; reuses the preflight text when no
-                            speech came after it, so the final costs no second decode
+    FINAL_TRANSCRIPT        once, when the pause reaches the segment silence
     END_OF_SPEECH, RECOGNITION_USAGE
 
-Interim decodes are skipped while this stream's previous interim or any decode in the shared pool is
-running (2 cores). A preflight never waits for an interim: an interim that finishes after a pause began
-is dropped, so events keep the order above. Every background task is owned by the stream and cancelled
-when it closes.
+Decoding is incremental so the final is ready soon after the candidate stops. Every pause starts a
+preflight decode of the segment so far, with the text already *agreed* forced as the decoder's prefix,
+so the beam search only covers the words after it while the encoder still hears the whole answer. If
+the candidate goes on talking and the tail since the previous kept pause was at least ``min_piece``
+long, that decode is kept as a *piece*: the leading words it shares with the previous piece's reading
+become agreed (LocalAgreement-2: two successive decodes read them the same); a shorter tail's decode is
+dropped (cancelled if no worker picked it up yet). The final reuses the last preflight when nothing was
+said after it (no second decode), otherwise it decodes once more with the agreed prefix; either way the
+end of the turn waits for one decode whose search covers only the last pause or two.
+
+Preflight and final decodes run before interim ones in the engine's process-wide queue (see
+``_whisper_engine``). An interim that finishes after a pause began is dropped, so events keep the order
+above. Every background task is owned by the stream and cancelled when it closes.
 """
 
 from __future__ import annotations
@@ -25,7 +33,7 @@ import logging
 import time
 import uuid
 from collections.abc import Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
@@ -35,7 +43,7 @@ from livekit.agents.types import APIConnectOptions
 from livekit.agents.utils import aio
 
 from ._audio import WHISPER_RATE, int16_to_float32
-from ._whisper_engine import Transcript, WhisperEngine
+from ._whisper_engine import Priority, Transcript, WhisperEngine
 
 if TYPE_CHECKING:
     from ._whisper import WhisperSTT
@@ -51,6 +59,23 @@ class StreamTuning:
     interim_interval: float = 1.0
     preflight_silence: float = 0.2
     max_segment: float = 28.0
+    min_piece: float = 1.5  # shortest tail kept as a finished piece when speech resumes after a pause
+
+
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    """The segment read up to some point: ``committed`` is forced into the next decode."""
+
+    committed: str  # words two successive decodes agreed on (LocalAgreement-2)
+    pending: str  # the rest of this decode, committed if the next decode reads it the same
+    result: Transcript  # the whole text so far: committed + this decode's words
+
+
+@dataclass(slots=True)
+class _Piece:
+    start: int  # samples into the segment
+    end: int
+    decode: asyncio.Task[_Reading | None]
 
 
 @dataclass(slots=True)
@@ -58,11 +83,12 @@ class _Segment:
     start_sample: int  # since the stream started, 16 kHz
     chunks: list[np.ndarray] = field(default_factory=list)
     samples: int = 0
+    tail_start: int = 0  # samples into the segment where the undecided audio begins
+    pieces: list[_Piece] = field(default_factory=list)
     interim_at: int = 0  # samples covered when the last interim decode started
     in_pause: bool = False
     pause_id: int = 0
-    preflight: asyncio.Task[Transcript | None] | None = None
-    resumed: bool = False  # speech came after the preflight snapshot
+    preflight: _Piece | None = None  # the decode of the tail, started at the current pause
     closed: bool = False
 
     def append(self, data: bytes | memoryview) -> None:
@@ -70,8 +96,12 @@ class _Segment:
         self.chunks.append(chunk)
         self.samples += chunk.size
 
-    def audio(self) -> np.ndarray:
-        return int16_to_float32(np.concatenate(self.chunks)) if self.chunks else np.zeros(0, np.float32)
+    def audio(self, start: int = 0, end: int | None = None) -> np.ndarray:
+        if not self.chunks:
+            return np.zeros(0, np.float32)
+        if len(self.chunks) > 1:
+            self.chunks = [np.concatenate(self.chunks)]
+        return int16_to_float32(self.chunks[0][start:end])
 
 
 class WhisperSpeechStream(stt.RecognizeStream):
@@ -149,19 +179,37 @@ class WhisperSpeechStream(stt.RecognizeStream):
             if not seg.in_pause:
                 seg.in_pause = True
                 seg.pause_id += 1
-                if seg.preflight is None or seg.resumed:
-                    seg.resumed = False
-                    seg.preflight = self._spawn(self._preflight(seg, seg.pause_id, seg.audio()))
+                if self._interim_task is not None:
+                    self._interim_task.cancel()  # superseded by the preflight; frees the queue if pending
+                if seg.preflight is None:
+                    start, end = seg.tail_start, seg.samples
+                    before = list(seg.pieces)
+                    audio = seg.audio(0, end)  # the whole answer so far: the pieces' text is forced
+                    decode = self._spawn(self._preflight(seg, seg.pause_id, before, audio))
+                    seg.preflight = _Piece(start, end, decode)
             return
         if ev.raw_accumulated_silence == 0.0:
             if seg.in_pause:
                 seg.in_pause = False
-                seg.resumed = seg.preflight is not None
+                self._resume(seg)
             idle = self._interim_task is None or self._interim_task.done()
             new_audio = seg.samples - seg.interim_at
             if idle and not self._engine.busy and new_audio >= self._tuning.interim_interval * WHISPER_RATE:
                 seg.interim_at = seg.samples
-                self._interim_task = self._spawn(self._interim(seg, seg.audio()))
+                self._interim_task = self._spawn(
+                    self._interim(seg, list(seg.pieces), seg.tail_start, seg.audio())
+                )
+
+    def _resume(self, seg: _Segment) -> None:
+        """Speech after a pause: keep the tail's preflight as a finished piece, or drop it if short."""
+        piece, seg.preflight = seg.preflight, None
+        if piece is None:
+            return
+        if piece.end - piece.start >= self._tuning.min_piece * WHISPER_RATE:
+            seg.pieces.append(piece)
+            seg.tail_start = piece.end
+        else:
+            piece.decode.cancel()  # undecoded if no worker picked it up yet
 
     def _spawn(self, coro: Coroutine[Any, Any, _R]) -> asyncio.Task[_R]:
         task = asyncio.create_task(coro, name="whisper-decode")
@@ -169,37 +217,65 @@ class WhisperSpeechStream(stt.RecognizeStream):
         task.add_done_callback(self._tasks.discard)
         return task
 
-    async def _interim(self, seg: _Segment, audio: np.ndarray) -> None:
+    async def _reading(self, pieces: list[_Piece]) -> _Reading | None:
+        """The reading of the last of ``pieces`` that decoded (each covers the segment up to its end)."""
+        for piece in reversed(pieces):
+            reading = await asyncio.shield(piece.decode)  # a cancelled reader must not cancel the piece
+            if reading is not None:
+                return reading
+        return None
+
+    async def _read(self, audio: np.ndarray, before: _Reading | None, *, beam_size: int,
+                    priority: Priority = Priority.FINAL) -> _Reading:  # fmt: skip
+        """Decode the segment's audio so far with the agreed text forced; agree on more of it."""
+        committed = before.committed if before is not None else ""
+        result = await self._engine.transcribe(
+            audio, beam_size=beam_size, priority=priority, prefix=committed
+        )
+        agreed, pending = _agree(before.pending if before is not None else "", result.text)
+        whole = replace(result, text=_cat(committed, result.text), audio_duration=audio.size / WHISPER_RATE)
+        return _Reading(committed=_cat(committed, agreed), pending=pending, result=whole)
+
+    async def _interim(self, seg: _Segment, before: list[_Piece], tail_start: int, audio: np.ndarray) -> None:
         try:
-            result = await self._engine.transcribe(audio, beam_size=1)
+            reading = await self._read(
+                audio, await self._reading(before), beam_size=1, priority=Priority.INTERIM
+            )
+        except asyncio.CancelledError:
+            raise
         except Exception:
             logger.warning("interim decode failed; waiting for the final", exc_info=True)
             return
         # a pause (preflight) or the final supersedes it: never emit an interim after them
-        if result.text and not seg.closed and not seg.in_pause:
-            self._send(self._transcript_event(stt.SpeechEventType.INTERIM_TRANSCRIPT, seg, result))
+        if reading.result.text and not seg.closed and not seg.in_pause and seg.tail_start == tail_start:
+            self._send(self._transcript_event(stt.SpeechEventType.INTERIM_TRANSCRIPT, seg, reading.result))
 
-    async def _preflight(self, seg: _Segment, pause_id: int, audio: np.ndarray) -> Transcript | None:
+    async def _preflight(self, seg: _Segment, pause_id: int, before: list[_Piece],
+                         audio: np.ndarray) -> _Reading | None:  # fmt: skip
+        """Read the segment up to this pause; emit a preflight if the pause still goes on."""
         try:
-            result = await self._engine.transcribe(audio, beam_size=self._beam_size)
+            reading = await self._read(audio, await self._reading(before), beam_size=self._beam_size)
+        except asyncio.CancelledError:
+            raise
         except Exception:
             logger.warning("preflight decode failed; the final will decode again", exc_info=True)
             return None
-        if result.text and not seg.closed and seg.in_pause and seg.pause_id == pause_id:
-            self._send(self._transcript_event(stt.SpeechEventType.PREFLIGHT_TRANSCRIPT, seg, result))
-        return result
+        if reading.result.text and not seg.closed and seg.in_pause and seg.pause_id == pause_id:
+            self._send(self._transcript_event(stt.SpeechEventType.PREFLIGHT_TRANSCRIPT, seg, reading.result))
+        return reading
 
     async def _finalize(self, seg: _Segment, *, trailing_silence: float, end_of_speech: bool = False) -> None:
-        result: Transcript | None = None
-        if seg.preflight is not None and not seg.resumed and seg.in_pause:
-            result = await seg.preflight  # nothing was said after the preflight snapshot: reuse it
-        if result is None and seg.samples:
-            result = await self._engine.transcribe(seg.audio(), beam_size=self._beam_size)
+        reading: _Reading | None = None
+        if seg.preflight is not None and seg.in_pause:
+            reading = await seg.preflight.decode  # nothing was said after the preflight snapshot: reuse it
+        if reading is None and seg.samples:
+            before = await self._reading(seg.pieces)
+            reading = await self._read(seg.audio(), before, beam_size=self._beam_size)
         seg.closed = True
         self._segment = None
-        if result is not None and result.text:
+        if reading is not None and reading.result.text:
             spoken = max(0.0, seg.samples / WHISPER_RATE - trailing_silence)
-            self._send(self._transcript_event(stt.SpeechEventType.FINAL_TRANSCRIPT, seg, result,
+            self._send(self._transcript_event(stt.SpeechEventType.FINAL_TRANSCRIPT, seg, reading.result,
                                               speech_duration=spoken))  # fmt: skip
         if end_of_speech:
             self._send(stt.SpeechEvent(type=stt.SpeechEventType.END_OF_SPEECH, request_id=self._request_id,
@@ -219,3 +295,21 @@ class WhisperSpeechStream(stt.RecognizeStream):
 
     def _send(self, event: stt.SpeechEvent) -> None:
         self._event_ch.send_nowait(event)
+
+
+def _words(text: str) -> list[str]:
+    return ["".join(c for c in w.lower() if c.isalnum()) for w in text.split()]
+
+
+def _agree(previous: str, current: str) -> tuple[str, str]:
+    """Split ``current`` into the leading words ``previous`` also read, and the rest."""
+    a, b = _words(previous), _words(current)
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n] and a[n]:
+        n += 1
+    words = current.split()
+    return " ".join(words[:n]), " ".join(words[n:])
+
+
+def _cat(a: str, b: str) -> str:
+    return f"{a} {b}".strip()

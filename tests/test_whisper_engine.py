@@ -1,0 +1,69 @@
+"""The shared whisper decode queue: the end of a turn is never stuck behind captions or stale decodes,
+and the utterance-length window reads the same words as whisper's full 30 s window."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from agent.providers import SpeechSettings, WhisperEngine
+from agent.providers._whisper_engine import Priority
+from tests.audio import concat, read_wav, speak, wer
+
+pytestmark = pytest.mark.integration
+
+DATA = Path(__file__).parent / "data" / "librivox"
+TIMEOUT = 180  # generous: 2 shared cores
+
+
+@pytest.fixture(scope="module")
+def engine() -> WhisperEngine:
+    return WhisperEngine.load(SpeechSettings())
+
+
+def _answer() -> np.ndarray:
+    line = "I led the migration of our billing service to a new database and we finished two weeks early"
+    return concat(speak(line, voice="piper"), speak(line, voice="piper")).astype(np.float32) / 32768
+
+
+async def test_a_final_decode_overtakes_queued_captions(engine: WhisperEngine) -> None:
+    audio = _answer()
+    done: list[str] = []
+
+    async def run(name: str, priority: Priority) -> None:
+        await engine.transcribe(audio, beam_size=1, priority=priority)
+        done.append(name)
+
+    async with asyncio.timeout(TIMEOUT):
+        # all queued in one loop iteration: at most the first caption is already decoding
+        await asyncio.gather(*(run(f"interim{i}", Priority.INTERIM) for i in range(4)),
+                             run("final", Priority.FINAL))  # fmt: skip
+    assert done.index("final") <= 1, done
+
+
+async def test_a_decode_cancelled_while_queued_is_never_run(engine: WhisperEngine) -> None:
+    audio = _answer()
+    async with asyncio.timeout(TIMEOUT):
+        await engine.transcribe(audio[:16000], beam_size=1)  # warm
+        before = engine.decodes
+        first = asyncio.create_task(engine.transcribe(audio, beam_size=5, priority=Priority.INTERIM))
+        stale = asyncio.create_task(engine.transcribe(audio, beam_size=5, priority=Priority.INTERIM))
+        await asyncio.sleep(0)  # both queued; a worker is busy with the first
+        stale.cancel()  # the candidate spoke again: this snapshot is useless
+        await first
+        await engine.transcribe(audio[:16000], beam_size=1)  # queued after the stale one
+    assert stale.cancelled()
+    assert engine.decodes - before == 2  # the first and the last, not the cancelled one
+
+
+async def test_utterance_window_reads_like_the_full_window(engine: WhisperEngine) -> None:
+    refs = dict(line.split("\t") for line in (DATA / "transcripts.txt").read_text().splitlines())
+    async with asyncio.timeout(TIMEOUT):
+        for name, text in refs.items():
+            audio = read_wav(DATA / f"{name}.wav")[0].astype(np.float32) / 32768
+            short = await engine.transcribe(audio, beam_size=5)
+            full = await engine.transcribe(audio, beam_size=5, full_window=True)
+            assert wer(text, short.text) <= wer(text, full.text) + 0.05, (short.text, full.text)
