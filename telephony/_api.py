@@ -44,7 +44,6 @@ async def _recruiter(request: Request) -> Any:
 async def create_phone_screen(body: PhoneScreenRequest, request: Request) -> JSONResponse:
     user = await _recruiter(request)
     state = telephony_state(request.app)
-    app_settings = request.app.state.settings
 
     def run() -> Any:
         db = get_database()
@@ -54,7 +53,7 @@ async def create_phone_screen(body: PhoneScreenRequest, request: Request) -> JSO
             if inv is None or (user_org is not None and inv.org_id not in (None, user_org)):
                 raise HTTPException(status_code=404, detail="no such invitation")
         return schedule_phone_screen(
-            body.invitation_id, body.at, settings=state.settings, app_settings=app_settings, db=db
+            body.invitation_id, body.at, settings=state.settings, base_url=state.base_url, db=db
         )
 
     try:

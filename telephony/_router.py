@@ -23,7 +23,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     check_settings(state.settings, environment=state.environment)
     s = state.settings
     if s.scheduler_interval_s > 0 and s.account_sid and s.auth_token and s.from_number:
-        place_due = partial(place_due_calls, settings=s, app_settings=app.state.settings)
+        place_due = partial(place_due_calls, settings=s, base_url=state.base_url)
         state.scheduler = asyncio.create_task(run_scheduler(state, place_due), name="phone-scheduler")
     try:
         yield

@@ -19,7 +19,6 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from mockline.settings import AppSettings, get_app_settings
 from storage import Database, Invitation, InvitationError, get_database, resolve_pin, utcnow
 
 from ._calls import open_interview
@@ -97,12 +96,14 @@ def place_call(
     invitation_id: str,
     *,
     settings: TelephonySettings | None = None,
-    app_settings: AppSettings | None = None,
+    base_url: str,
     db: Database | None = None,
 ) -> PlacedCall:
-    """Dial the candidate now. Blocking (HTTP to Twilio): run it in a thread from async code."""
+    """Dial the candidate now. Blocking (HTTP to Twilio): run it in a thread from async code.
+
+    ``base_url`` is the public URL Twilio calls back (``AppSettings.base_url``), passed in by the caller so
+    telephony does not reach up into the application's settings."""
     settings = settings or get_telephony_settings()
-    app_settings = app_settings or get_app_settings()
     db = db or get_database()
     if not settings.from_number:
         raise OutboundCallError("TWILIO_FROM_NUMBER must be set to place calls")
@@ -111,7 +112,7 @@ def place_call(
         inv = _usable_invitation(s, invitation_id)
         to_number = inv.candidate_phone
         interview_id = open_interview(s, inv, call_sid=None, phone=to_number).id
-    base = app_settings.base_url
+    base = base_url.rstrip("/")
     try:
         call = client.calls.create(
             to=to_number,
@@ -145,7 +146,7 @@ def schedule_phone_screen(
     at: datetime | None = None,
     *,
     settings: TelephonySettings | None = None,
-    app_settings: AppSettings | None = None,
+    base_url: str,
     db: Database | None = None,
 ) -> PlacedCall | ScheduledCall:
     """Recruiter-facing: call the candidate now (``at`` None or past) or at ``at`` (the scheduler dials)."""
@@ -154,7 +155,7 @@ def schedule_phone_screen(
     if at is not None and at.tzinfo is None:
         raise OutboundCallError("the scheduled time must include a timezone")
     if at is None or at <= now:
-        return place_call(invitation_id, settings=settings, app_settings=app_settings, db=db)
+        return place_call(invitation_id, settings=settings, base_url=base_url, db=db)
     with db.session() as s:
         inv = _usable_invitation(s, invitation_id)
         inv.scheduled_call_at = at
@@ -165,7 +166,7 @@ def place_due_calls(
     *,
     now: datetime | None = None,
     settings: TelephonySettings | None = None,
-    app_settings: AppSettings | None = None,
+    base_url: str,
     db: Database | None = None,
     retry_in: timedelta = timedelta(minutes=5),
 ) -> list[PlacedCall]:
@@ -190,7 +191,7 @@ def place_due_calls(
         if not claimed:
             continue
         try:
-            placed.append(place_call(invitation_id, settings=settings, app_settings=app_settings, db=db))
+            placed.append(place_call(invitation_id, settings=settings, base_url=base_url, db=db))
         except OutboundCallError as e:
             logger.warning(
                 "scheduled phone screen not placed: %s",

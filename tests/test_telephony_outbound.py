@@ -63,7 +63,7 @@ def _invitation(db, phone: str | None = "+15550123456", org_id: str | None = Non
 
 def test_place_call_uses_the_real_client_and_binds_the_call(db, twilio_api):
     invitation_id = _invitation(db)
-    placed = place_call(invitation_id, settings=_settings(twilio_api), app_settings=APP, db=db)
+    placed = place_call(invitation_id, settings=_settings(twilio_api), base_url=APP.base_url, db=db)
 
     (call,) = twilio_api.calls
     assert placed.call_sid == call.sid and placed.status == "queued"
@@ -79,7 +79,7 @@ def test_place_call_uses_the_real_client_and_binds_the_call(db, twilio_api):
 
 def test_answered_outbound_call_connects_without_a_pin(sqlite_db, twilio_api):
     settings = _settings(twilio_api)
-    placed = place_call(_invitation(sqlite_db), settings=settings, app_settings=APP, db=sqlite_db)
+    placed = place_call(_invitation(sqlite_db), settings=settings, base_url=APP.base_url, db=sqlite_db)
     # Twilio now requests the Url it was given, signed with our auth token.
     url = f"{PUBLIC}/twilio/voice?interview={placed.interview_id}"
     params = {"CallSid": placed.call_sid, "Direction": "outbound-api", "To": "+15550123456", "From": FROM}
@@ -103,23 +103,25 @@ def test_answered_outbound_call_connects_without_a_pin(sqlite_db, twilio_api):
 def test_refusals_are_clear_and_say_whether_to_retry(sqlite_db, twilio_api):
     bad_number = _invitation(sqlite_db, phone="555-0123")
     with pytest.raises(OutboundCallError) as e:
-        place_call(bad_number, settings=_settings(twilio_api), app_settings=APP, db=sqlite_db)
+        place_call(bad_number, settings=_settings(twilio_api), base_url=APP.base_url, db=sqlite_db)
     assert "21211" in e.value.message and e.value.retryable is False
 
     good = _invitation(sqlite_db)
     with pytest.raises(OutboundCallError) as e:
-        place_call(good, settings=_settings(twilio_api, auth_token="wrong"), app_settings=APP, db=sqlite_db)
+        place_call(
+            good, settings=_settings(twilio_api, auth_token="wrong"), base_url=APP.base_url, db=sqlite_db
+        )
     assert "401" in e.value.message and e.value.retryable is False
 
     twilio_api.fail_with = 503
     with pytest.raises(OutboundCallError) as e:
-        place_call(good, settings=_settings(twilio_api), app_settings=APP, db=sqlite_db)
+        place_call(good, settings=_settings(twilio_api), base_url=APP.base_url, db=sqlite_db)
     assert e.value.retryable is True
 
     no_phone = _invitation(sqlite_db, phone=None)
     requests_before = twilio_api.requests
     with pytest.raises(OutboundCallError, match="no candidate phone"):
-        place_call(no_phone, settings=_settings(twilio_api), app_settings=APP, db=sqlite_db)
+        place_call(no_phone, settings=_settings(twilio_api), base_url=APP.base_url, db=sqlite_db)
     assert twilio_api.requests == requests_before  # refused before dialling
 
 
@@ -127,13 +129,17 @@ def test_scheduled_phone_screen_is_dialled_once_when_due(db, twilio_api):
     settings = _settings(twilio_api)
     invitation_id = _invitation(db)
     at = utcnow() + timedelta(hours=2)
-    scheduled = schedule_phone_screen(invitation_id, at, settings=settings, app_settings=APP, db=db)
+    scheduled = schedule_phone_screen(invitation_id, at, settings=settings, base_url=APP.base_url, db=db)
     assert isinstance(scheduled, ScheduledCall) and twilio_api.calls == []
 
-    assert place_due_calls(now=at - timedelta(minutes=1), settings=settings, app_settings=APP, db=db) == []
-    placed = place_due_calls(now=at + timedelta(seconds=1), settings=settings, app_settings=APP, db=db)
+    assert (
+        place_due_calls(now=at - timedelta(minutes=1), settings=settings, base_url=APP.base_url, db=db) == []
+    )
+    placed = place_due_calls(now=at + timedelta(seconds=1), settings=settings, base_url=APP.base_url, db=db)
     assert [p.invitation_id for p in placed] == [invitation_id]
-    assert place_due_calls(now=at + timedelta(minutes=1), settings=settings, app_settings=APP, db=db) == []
+    assert (
+        place_due_calls(now=at + timedelta(minutes=1), settings=settings, base_url=APP.base_url, db=db) == []
+    )
     assert len(twilio_api.calls) == 1
 
 
@@ -141,10 +147,10 @@ def test_failed_scheduled_call_is_retried_later(sqlite_db, twilio_api):
     settings = _settings(twilio_api)
     invitation_id = _invitation(sqlite_db)
     at = utcnow() + timedelta(minutes=30)
-    schedule_phone_screen(invitation_id, at, settings=settings, app_settings=APP, db=sqlite_db)
+    schedule_phone_screen(invitation_id, at, settings=settings, base_url=APP.base_url, db=sqlite_db)
     twilio_api.fail_with = 503
     now = at + timedelta(seconds=1)
-    assert place_due_calls(now=now, settings=settings, app_settings=APP, db=sqlite_db) == []
+    assert place_due_calls(now=now, settings=settings, base_url=APP.base_url, db=sqlite_db) == []
     with sqlite_db.session() as s:
         retry_at = s.get(Invitation, invitation_id).scheduled_call_at
     assert retry_at is not None and retry_at.replace(tzinfo=now.tzinfo) > now
@@ -152,7 +158,7 @@ def test_failed_scheduled_call_is_retried_later(sqlite_db, twilio_api):
 
 def test_schedule_now_dials_immediately(sqlite_db, twilio_api):
     result = schedule_phone_screen(
-        _invitation(sqlite_db), settings=_settings(twilio_api), app_settings=APP, db=sqlite_db
+        _invitation(sqlite_db), settings=_settings(twilio_api), base_url=APP.base_url, db=sqlite_db
     )
     assert isinstance(result, PlacedCall) and len(twilio_api.calls) == 1
 
