@@ -27,7 +27,7 @@ from livekit.agents.voice.events import (
 from livekit.agents.voice.transcription.synchronizer import TranscriptSynchronizer
 
 from ._interviewer import Brain, InterviewerAgent
-from ._io import PacedAudioOutput, PushAudioInput
+from ._io import PacedAudioOutput, PushAudioInput, without_speaking_rate
 from ._metrics import latency_from_messages
 from ._persist import (
     InterviewWriter,
@@ -37,7 +37,9 @@ from ._persist import (
     finish_interview,
     load_interview,
 )
+from ._smart_turn import SmartTurn
 from ._turns import turn_handling
+from ._views import session_view
 
 if TYPE_CHECKING:
     from ._runtime import AgentRuntime
@@ -87,12 +89,15 @@ class InterviewHandle:
         *,
         runtime: AgentRuntime,
         interview_id: str,
-        audio_input: io.AudioInput,
-        audio_output: io.AudioOutput,
+        audio_input: io.AudioInput | None,
+        audio_output: io.AudioOutput | None,
         listener: InterviewListener | None,
         telephony: bool,
+        room: Any = None,  # rtc.Room: livekit's RoomIO does the audio I/O and captions (room_options)
+        room_options: Any = None,
     ) -> None:
         self.interview_id = interview_id
+        self._room, self._room_options = room, room_options
         self._rt = runtime
         self._input = audio_input
         self._output = audio_output
@@ -129,26 +134,35 @@ class InterviewHandle:
                 interrupted=t.interrupted,
             )
         settings = self._rt.settings
+        audio_in, turn_detector = self._input, self._rt.turn_detector
+        if isinstance(turn_detector, SmartTurn) and audio_in is not None:
+            audio_in, turn_detector = turn_detector.listen(audio_in)  # per session: hears this input
         session: AgentSession = AgentSession(
-            vad=self._rt.phone_vad if self._telephony else self._rt.vad,
-            stt=self._rt.stt,
-            tts=self._rt.tts,
+            # per-session views: the models are shared, the providers' event listeners are not
+            vad=session_view(self._rt.phone_vad if self._telephony else self._rt.vad),
+            stt=session_view(self._rt.stt),
+            tts=session_view(self._rt.tts),
             llm=brain.llm,
-            turn_handling=turn_handling(
-                settings, telephony=self._telephony, turn_detector=self._rt.turn_detector
-            ),
+            turn_handling=turn_handling(settings, telephony=self._telephony, turn_detector=turn_detector),
             user_away_timeout=settings.user_away_timeout,
             aec_warmup_duration=settings.aec_warmup_s or None,
         )
         self.session = session
-        self._sync = TranscriptSynchronizer(
-            next_in_chain_audio=self._output, next_in_chain_text=_CaptionOutput(self._listener)
-        )
-        session.input.audio = self._input
-        session.output.audio = self._sync.audio_output
-        session.output.transcription = self._sync.text_output
+        if self._room is None:
+            assert self._input is not None and self._output is not None
+            self._sync = TranscriptSynchronizer(
+                next_in_chain_audio=self._output, next_in_chain_text=_CaptionOutput(self._listener)
+            )
+            without_speaking_rate(self._sync)  # its STFT per agent audio chunk was the top CPU cost at scale
+            session.input.audio = audio_in
+            session.output.audio = self._sync.audio_output
+            session.output.transcription = self._sync.text_output
         self.agent = InterviewerAgent(
-            brain=brain, chat_ctx=chat_ctx, resumed=iv.resumed, on_finished=self._on_brain_finished
+            brain=brain,
+            chat_ctx=chat_ctx,
+            resumed=iv.resumed,
+            on_finished=self._on_brain_finished,
+            ignore_backchannels=settings.ignore_backchannels,
         )
         session.on("conversation_item_added", self._guard(self._on_item))
         session.on("user_input_transcribed", self._guard(self._on_transcribed))
@@ -160,7 +174,10 @@ class InterviewHandle:
             self._input.add_close_callback(self._on_input_closed)
         self._writer.start()
         self._spawn(self._watchdog(settings.max_session_minutes * 60.0))
-        await session.start(self.agent, record=False)
+        if self._room is not None:
+            await session.start(self.agent, record=False, room=self._room, room_options=self._room_options)
+        else:
+            await session.start(self.agent, record=False)
         logger.info("interview started", extra={"interview_id": self.interview_id, "resumed": iv.resumed})
 
     async def wait(self) -> str:

@@ -18,8 +18,9 @@ import logging
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from livekit.agents import stt, tts, vad
-from livekit.agents.voice import io
+from livekit import rtc
+from livekit.agents import NOT_GIVEN, stt, tts, vad
+from livekit.agents.voice import io, room_io
 
 from storage import Database, get_database
 
@@ -28,7 +29,7 @@ try:  # livekit plugins must register on the main thread; AgentRuntime.load() of
 except ImportError:  # pragma: no cover - a base dependency
     pass
 
-from ._handle import InterviewHandle, InterviewListener
+from ._handle import InterviewHandle, InterviewListener, _CaptionOutput
 from ._interviewer import Brain
 from ._persist import LoadedInterview
 from ._turns import build_turn_detector
@@ -137,13 +138,27 @@ class AgentRuntime:
         self,
         *,
         interview_id: str,
-        audio_input: io.AudioInput,
-        audio_output: io.AudioOutput,
+        audio_input: io.AudioInput | None = None,
+        audio_output: io.AudioOutput | None = None,
         listener: InterviewListener | None = None,
         telephony: bool = False,
         channel: str | None = None,
+        room: rtc.Room | None = None,
+        participant: str | None = None,
+        room_options: room_io.RoomOptions | None = None,
     ) -> InterviewHandle:
-        """Start (or resume) an interview. Raises ``PersistError`` subclasses for bad ids/finished ones."""
+        """Start (or resume) an interview. Raises ``PersistError`` subclasses for bad ids/finished ones.
+
+        Either ``audio_input`` + ``audio_output`` (our own transports), or ``room``: a LiveKit room, wired by
+        livekit's public ``RoomIO`` (``AgentSession.start(room=..., room_options=...)``): the microphone of
+        ``participant`` (identity) in, a published ``interviewer`` track out, both sides' transcripts on
+        the standard ``lk.transcription`` text streams. ``room_options`` replaces :meth:`room_options`."""
+        if room is None and (audio_input is None or audio_output is None):
+            raise ValueError("start_interview needs audio_input and audio_output, or room")
+        if room is not None and (audio_input is not None or audio_output is not None):
+            raise ValueError("start_interview takes a room or audio_input/audio_output, not both")
+        if room is not None and room_options is None:
+            room_options = self.room_options(participant=participant, listener=listener)
         handle = InterviewHandle(
             runtime=self,
             interview_id=interview_id,
@@ -151,6 +166,8 @@ class AgentRuntime:
             audio_output=audio_output,
             listener=listener,
             telephony=telephony,
+            room=room,
+            room_options=room_options,
         )
         self._handles.add(handle)
         try:
@@ -160,6 +177,33 @@ class AgentRuntime:
             await handle._abort()
             raise
         return handle
+
+    def room_options(
+        self, *, participant: str | None, listener: InterviewListener | None = None
+    ) -> room_io.RoomOptions:
+        """livekit ``RoomOptions`` for an interview in a room: only ``participant``'s microphone (16 kHz
+        mono, what VAD/STT use), the agent's voice as track ``interviewer``, transcripts of both sides
+        to the room (agent text paced with its audio; also to ``listener``), no typed chat input, and
+        the session stays open when the candidate leaves: the transport decides the end reason."""
+        return room_io.RoomOptions(
+            audio_input=room_io.AudioInputOptions(
+                sample_rate=16000, num_channels=1, frame_size_ms=20, pre_connect_audio=False
+            ),
+            audio_output=room_io.AudioOutputOptions(
+                sample_rate=24000,
+                num_channels=1,
+                track_publish_options=rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_MICROPHONE),
+                track_name="interviewer",
+            ),
+            text_output=room_io.TextOutputOptions(
+                sync_transcription=True,
+                next_in_chain=_CaptionOutput(listener) if listener is not None else None,
+            ),
+            text_input=False,
+            participant_identity=participant if participant else NOT_GIVEN,
+            close_on_disconnect=False,
+            delete_room_on_close=False,
+        )
 
     async def aclose(self) -> None:
         """End every running interview ("dropped": they stay resumable)."""

@@ -7,10 +7,13 @@ explicitly dispatched to. The web process creates the dispatch (``signaling.live
 which worker gets the job (load-based), which is all the distribution there is: run more ``mockline agent``
 processes on more machines to take more interviews.
 
-Per job the worker joins the room, wires the candidate's microphone track in and a published agent track
-out (the RoomIO input/output classes livekit's own ``RoomIO`` uses) and runs the interview through the same
-``AgentRuntime`` as the embedded mode: same ``InterviewerAgent``, same persistence, same end reasons.
-Models load once per worker process in ``prewarm`` (``setup_fnc``) and are shared by its jobs.
+Per job the worker joins the room and runs the interview through the same ``AgentRuntime`` as the embedded
+mode with ``start_interview(room=ctx.room, participant=<interview id>)``: livekit's public ``RoomIO`` links
+the candidate's microphone, publishes the interviewer's track and both sides' transcripts (the standard
+``lk.transcription`` text streams the join page shows as captions). Same ``InterviewerAgent``, same
+persistence, same end reasons. A finished interview goes to the scoring queue at once (``REDIS_URL``),
+the outbox sweep being the safety net. Models load once per worker process in ``prewarm`` (``setup_fnc``)
+and are shared by its jobs.
 
 Errors::
 
@@ -27,7 +30,7 @@ import json
 import logging
 import signal
 from collections.abc import Awaitable, Callable
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from livekit import rtc
 from livekit.agents import AgentServer, AutoSubscribe, JobContext, JobExecutorType, JobProcess, JobRequest
@@ -35,15 +38,22 @@ from livekit.agents.voice import io
 from pydantic import BaseModel, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ._persist import InterviewClosed, PersistError
 from ._runtime import AgentRuntime
 
+if TYPE_CHECKING:
+    from scoring import ScoringSettings
+    from storage import Database
+
 __all__ = [
+    "END_REASON_ATTRIBUTE",
     "DispatchMetadata",
     "DispatchMetadataError",
     "LiveKitConfigError",
     "LiveKitSettings",
     "LiveKitWorkerError",
     "build_server",
+    "enqueue_finished",
     "entrypoint",
     "get_livekit_settings",
     "parse_dispatch_metadata",
@@ -87,6 +97,12 @@ class LiveKitSettings(BaseSettings):
     load_threshold: float = Field(default=0.75, gt=0, le=1)  # above this CPU load, jobs go elsewhere
     initialize_timeout_seconds: float = Field(default=120.0, gt=0)  # model load in prewarm
     health_port: int = 8081  # worker health endpoint (GET /)
+    # A candidate whose connection dropped (not a hang-up) may rejoin the room within this many seconds and
+    # carry on; after that the interview ends as "dropped" (resumable from the link).
+    resume_grace_seconds: float = Field(default=120.0, ge=0)
+    # How long the interviewer waits in the room for the candidate to arrive (the page fetched a token, then
+    # was closed) before the interview ends as "dropped" and the worker takes other jobs.
+    join_timeout_seconds: float = Field(default=600.0, gt=0)
     development: bool = False  # allow the livekit-server --dev key pair (devkey/secret)
 
     def check(self) -> None:
@@ -128,9 +144,31 @@ def room_name_for(interview_id: str, settings: LiveKitSettings | None = None) ->
 # -- per process ------------------------------------------------------------------------------------------
 
 
+async def enqueue_finished(
+    interview_id: str, *, settings: ScoringSettings | None = None, db: Database | None = None
+) -> bool:
+    """``on_finished``: hand the interview to the scoring queue at once, as the web process does.
+
+    With ``REDIS_URL`` the job goes to the arq queue that ``mockline worker`` processes consume; without it
+    there is no queue in this process, and the web process's outbox sweep (the safety net in both cases)
+    scores it. False when it was not queued now (the outbox event stays pending)."""
+    from scoring import QueueUnavailable, RedisScoringQueue, enqueue_scoring, get_scoring_settings
+
+    settings = settings or get_scoring_settings()
+    if not settings.redis_url:
+        return False
+    queue = RedisScoringQueue(settings=settings)
+    try:
+        return await enqueue_scoring(interview_id, queue=queue, db=db)
+    except QueueUnavailable:  # enqueue_scoring already logged it and left the outbox event pending
+        return False
+    finally:
+        await queue.aclose()
+
+
 @functools.lru_cache(maxsize=1)
 def _process_runtime() -> AgentRuntime:
-    return AgentRuntime.load()
+    return AgentRuntime.load(on_finished=enqueue_finished)
 
 
 def prewarm(proc: JobProcess) -> None:
@@ -140,62 +178,106 @@ def prewarm(proc: JobProcess) -> None:
 
 # -- per job -----------------------------------------------------------------------------------------------
 
+# A stand-in for the room's audio (tests): returns the audio input/output the interview uses instead.
 RoomAudio = Callable[[rtc.Room, str], Awaitable[tuple[io.AudioInput, io.AudioOutput]]]
 
+# The interviewer sets this attribute on itself with the end reason just before it leaves the room, so the
+# join page can tell "finished" from "interrupted".
+END_REASON_ATTRIBUTE = "mockline.end_reason"
 
-async def _room_audio(room: rtc.Room, identity: str) -> tuple[io.AudioInput, io.AudioOutput]:
-    """The candidate's microphone in, a published agent track out (livekit's RoomIO classes)."""
-    from livekit.agents.voice.room_io._input import _ParticipantAudioInputStream
-    from livekit.agents.voice.room_io._output import _ParticipantAudioOutput
 
-    audio_in = _ParticipantAudioInputStream(
-        room, sample_rate=16000, num_channels=1, noise_cancellation=None, pre_connect_audio_handler=None
-    )
-    audio_in.set_participant(identity)
-    audio_out = _ParticipantAudioOutput(
-        room,
-        sample_rate=24000,
-        num_channels=1,
-        track_publish_options=rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_MICROPHONE),
-        track_name="interviewer",
-    )
-    await audio_out.start()
-    return audio_in, audio_out
+def _left_reason(reason: int | None) -> str | None:
+    """How the candidate leaving the room ends the interview: "hangup" (they left on purpose), "dropped"
+    (their connection failed: they may come back), None (the same candidate's new connection replaced it)."""
+    if reason is None or reason == rtc.DisconnectReason.CLIENT_INITIATED:
+        return "hangup"
+    if reason == rtc.DisconnectReason.DUPLICATE_IDENTITY:
+        return None
+    return "dropped"
+
+
+async def _announce_end(room: rtc.Room, reason: str) -> None:
+    if not room.isconnected():
+        return
+    try:
+        await asyncio.wait_for(room.local_participant.set_attributes({END_REASON_ATTRIBUTE: reason}), 5)
+    except Exception as e:  # the page then shows "interrupted" and the link resumes: not fatal
+        logger.warning("could not announce the interview end to the room", extra={"error": type(e).__name__})
 
 
 async def run_interview_job(
-    ctx: JobContext, *, runtime: AgentRuntime, room_audio: RoomAudio = _room_audio
+    ctx: JobContext,
+    *,
+    runtime: AgentRuntime,
+    room_audio: RoomAudio | None = None,
+    settings: LiveKitSettings | None = None,
 ) -> str:
-    """Run the dispatched interview in ``ctx.room`` until it ends; returns the end reason."""
+    """Run the dispatched interview in ``ctx.room`` until it ends; returns the end reason.
+
+    The runtime wires the room with livekit's public RoomIO (``start_interview(room=...)``): the
+    candidate (identity = interview id) in, the interviewer's track and both sides' transcripts
+    (``lk.transcription``) out. ``room_audio`` replaces the room's audio with other I/O (tests)."""
     meta = parse_dispatch_metadata(ctx.job.metadata)
     await ctx.connect(auto_subscribe=AutoSubscribe.AUDIO_ONLY)
-    audio_in, audio_out = await room_audio(ctx.room, meta.interview_id)
-    handle = await runtime.start_interview(
-        interview_id=meta.interview_id, audio_input=audio_in, audio_output=audio_out, channel="livekit"
-    )
+    if room_audio is None:
+        handle = await runtime.start_interview(
+            interview_id=meta.interview_id, room=ctx.room, participant=meta.interview_id, channel="livekit"
+        )
+    else:
+        audio_in, audio_out = await room_audio(ctx.room, meta.interview_id)
+        handle = await runtime.start_interview(
+            interview_id=meta.interview_id, audio_input=audio_in, audio_output=audio_out, channel="livekit"
+        )
+    s = settings or get_livekit_settings()
     hangup: asyncio.Task[str] | None = None
+    away: asyncio.TimerHandle | None = None  # ends the interview unless the candidate (re)joins first
+
+    def end(reason: str) -> None:
+        nonlocal hangup
+        if hangup is None:
+            hangup = asyncio.create_task(handle.aclose(reason))
+
+    def wait_for_candidate(seconds: float) -> None:
+        nonlocal away
+        if away is not None:
+            away.cancel()
+        away = asyncio.get_running_loop().call_later(seconds, end, "dropped")
 
     def on_left(participant: rtc.RemoteParticipant) -> None:
-        nonlocal hangup
-        if participant.identity == meta.interview_id and hangup is None:
-            hangup = asyncio.create_task(handle.aclose("hangup"))
+        if participant.identity != meta.interview_id or hangup is not None:
+            return
+        reason = _left_reason(getattr(participant, "disconnect_reason", None))
+        if reason == "hangup":
+            end("hangup")
+        elif reason == "dropped":
+            logger.info("candidate dropped out of the room", extra={"interview_id": meta.interview_id})
+            wait_for_candidate(s.resume_grace_seconds)
+
+    def on_joined(participant: rtc.RemoteParticipant) -> None:
+        nonlocal away
+        if participant.identity == meta.interview_id and away is not None:
+            away.cancel()  # here (again): RoomIO links the connection, the interview carries on
+            away = None
 
     async def on_shutdown(_reason: str = "") -> None:
         await handle.aclose("dropped")  # the worker is going away: the interview stays resumable
 
     ctx.room.on("participant_disconnected", on_left)
+    ctx.room.on("participant_connected", on_joined)
     ctx.add_shutdown_callback(on_shutdown)
+    if not any(p.identity == meta.interview_id for p in ctx.room.remote_participants.values()):
+        wait_for_candidate(s.join_timeout_seconds)
     try:
         reason = await handle.wait()
     finally:
         ctx.room.off("participant_disconnected", on_left)
+        ctx.room.off("participant_connected", on_joined)
+        if away is not None:
+            away.cancel()
         if hangup is not None:
             await hangup
         await handle.aclose()
-        for closable in (audio_in, audio_out):
-            aclose = getattr(closable, "aclose", None)
-            if aclose is not None:
-                await aclose()
+    await _announce_end(ctx.room, reason)
     logger.info("livekit interview ended", extra={"interview_id": meta.interview_id, "reason": reason})
     return reason
 
@@ -207,6 +289,14 @@ async def entrypoint(ctx: JobContext) -> None:
     except DispatchMetadataError:
         logger.warning("livekit job refused: bad dispatch metadata", extra={"job_id": ctx.job.id})
         ctx.shutdown("bad dispatch metadata")
+        return
+    except PersistError as e:  # no such interview, or it already finished: tell the page, then leave
+        logger.warning(
+            "livekit job cannot run its interview", extra={"job_id": ctx.job.id, "error": type(e).__name__}
+        )
+        reason = "completed" if isinstance(e, InterviewClosed) else "error"
+        await _announce_end(ctx.room, reason)
+        ctx.shutdown(f"interview not runnable: {type(e).__name__}")
         return
     ctx.shutdown(reason)
 

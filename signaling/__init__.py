@@ -3,6 +3,10 @@
 An aiortc peer per browser connection; the interview (``agent`` runtime) outlives a dropped connection for
 a grace period so the candidate can reopen the link and carry on. Mount with
 ``app.include_router(create_router())``.
+
+LiveKit room mode (``LIVEKIT_URL``, ``LIVEKIT_API_KEY`` and ``LIVEKIT_API_SECRET`` set): the same page joins
+a LiveKit room instead, with the vendored livekit-client (``static/vendor``); ``POST /rtc/livekit`` admits
+the candidate and dispatches a ``mockline agent`` worker (``signaling._livekit``, ``livekit_token``).
 """
 
 from ._errors import BadRequest, PayloadTooLarge, ServerBusy, SignalingError

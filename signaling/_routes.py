@@ -1,4 +1,5 @@
-"""HTTP routes: the join page ``/i/{token}``, its static files, and ``POST /rtc/offer``."""
+"""HTTP routes: the join page ``/i/{token}``, its static files, ``POST /rtc/offer`` and, in LiveKit room mode,
+``POST /rtc/livekit``."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from storage import InvitationError, get_database, resolve_token
 
 from ._errors import BadRequest, PayloadTooLarge, SignalingError
 from ._ice import set_host_addresses
+from ._livekit import LiveKitUnavailable, join_livekit, livekit_configured
 from ._registry import SessionRegistry
 from ._settings import SignalingSettings, get_signaling_settings
 
@@ -27,7 +29,12 @@ __all__ = ["create_router"]
 logger = logging.getLogger("mockline.signaling")
 
 _HERE = Path(__file__).parent
-_STATIC = {"join.js": "text/javascript", "join.css": "text/css"}
+_STATIC = {
+    "join.js": ("join.js", "text/javascript"),
+    "join.css": ("join.css", "text/css"),
+    # livekit-client from npm, vendored unchanged (version and licence: static/vendor/README.md)
+    "livekit-client.umd.js": ("vendor/livekit-client.umd.js", "text/javascript"),
+}
 _templates = Jinja2Templates(directory=str(_HERE / "templates"))
 # The token is in the page's URL: never send it to another site, never cache the page.
 _PAGE_HEADERS = {
@@ -36,6 +43,10 @@ _PAGE_HEADERS = {
     "Permissions-Policy": "microphone=(self), camera=(self)",
     "X-Content-Type-Options": "nosniff",
 }
+
+
+class LiveKitJoinIn(BaseModel):
+    token: str = Field(min_length=1, max_length=128)
 
 
 class OfferIn(BaseModel):
@@ -62,21 +73,29 @@ async def _read_capped(request: Request, limit: int) -> bytes:
     return bytes(body)
 
 
-def _parse_offer(body: bytes) -> OfferIn:
+def _parse_offer(body: bytes, model: type[BaseModel] = OfferIn) -> Any:
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError) as e:
         raise BadRequest("The request body is not valid JSON.") from e
     try:
-        return OfferIn.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as e:
         fields = sorted({".".join(str(p) for p in err["loc"]) or "body" for err in e.errors()})
         raise BadRequest(f"Missing or invalid fields: {', '.join(fields)}.") from e
 
 
-def create_router(settings: SignalingSettings | None = None) -> APIRouter:
-    """The browser-interview routes; the router's lifespan owns the sessions of this process."""
+def create_router(settings: SignalingSettings | None = None, *, livekit: Any = None) -> APIRouter:
+    """The browser-interview routes; the router's lifespan owns the sessions of this process.
+
+    ``livekit``: ``agent.livekit_worker.LiveKitSettings``; default from the environment. When its URL, key
+    and secret are set, the join page joins a LiveKit room (``POST /rtc/livekit``) instead of aiortc."""
     settings = settings or get_signaling_settings()
+    if livekit is None:
+        from agent.livekit_worker import get_livekit_settings
+
+        livekit = get_livekit_settings()
+    lk_settings = livekit if livekit_configured(livekit) else None
     set_host_addresses(settings.rtc_host_addresses)
 
     async def runtime_of(app: FastAPI) -> Any:
@@ -117,8 +136,10 @@ def create_router(settings: SignalingSettings | None = None) -> APIRouter:
         report_url = None
         if ctx.get("mode") == "practice" and settings.report_url_template:
             report_url = settings.report_url_template.format(token=token, interview_id="")
+        ctx["livekit"] = lk_settings is not None
         ctx["config"] = {
             "offerUrl": str(request.url_for("rtc_offer").path),
+            "livekitJoinUrl": str(request.url_for("rtc_livekit").path) if lk_settings else None,
             "iceServers": [s.model_dump(exclude_none=True) for s in settings.ice_servers],
             "mode": ctx.get("mode"),
             "reportUrl": report_url,
@@ -131,7 +152,29 @@ def create_router(settings: SignalingSettings | None = None) -> APIRouter:
     async def static(name: str) -> Response:
         if name not in _STATIC:
             return JSONResponse({"error": "not_found", "message": "No such file."}, status_code=404)
-        return FileResponse(_HERE / "static" / name, media_type=_STATIC[name])
+        path, media_type = _STATIC[name]
+        return FileResponse(_HERE / "static" / path, media_type=media_type)
+
+    @router.post("/rtc/livekit", name="rtc_livekit")
+    async def rtc_livekit(request: Request) -> JSONResponse:
+        if lk_settings is None:
+            return JSONResponse(
+                {"error": "not_found", "message": "LiveKit room mode is not enabled."}, status_code=404
+            )
+        try:
+            body = _parse_offer(await _read_capped(request, settings.max_message_bytes), LiveKitJoinIn)
+            join = await join_livekit(get_database(), body.token, lk_settings)
+        except (SignalingError, InvitationError, LiveKitUnavailable) as e:
+            return JSONResponse({"error": e.code, "message": e.message}, status_code=e.http_status)
+        except Exception:
+            logger.exception("joining a LiveKit room failed")
+            return JSONResponse(
+                {"error": "internal", "message": "Something went wrong on our side. Please try again."},
+                status_code=500,
+            )
+        if join["mode"] == "practice" and settings.report_url_template:
+            join["report_url"] = settings.report_url_template.format(token=body.token, interview_id="")
+        return JSONResponse(join, headers={"Cache-Control": "no-store"})
 
     @router.post("/rtc/offer", name="rtc_offer")
     async def rtc_offer(request: Request) -> JSONResponse:

@@ -85,13 +85,28 @@ def candidate_token(*, interview_id: str, settings: LiveKitSettings | None = Non
     )
 
 
+_ENDED_JOBS = {api.JobStatus.JS_SUCCESS, api.JobStatus.JS_FAILED, api.JobStatus.JS_CANCELLED}
+
+
+def _live(dispatch: api.AgentDispatch) -> bool:
+    """Not deleted, and either not assigned to a worker yet or with a job still pending/running."""
+    state = dispatch.state
+    if state.deleted_at:
+        return False
+    return not state.jobs or any(job.state.status not in _ENDED_JOBS for job in state.jobs)
+
+
 async def dispatch_interviewer(
     *,
     interview_id: str,
     settings: LiveKitSettings | None = None,
     session: aiohttp.ClientSession | None = None,
 ) -> str:
-    """Ask LiveKit to send an interviewer worker into the interview's room; returns the dispatch id."""
+    """Ask LiveKit to send an interviewer worker into the interview's room; returns the dispatch id.
+
+    Idempotent while the interviewer is there: a dispatch of this agent into the room that has not ended
+    (the candidate reloaded the page) is reused. Once its job ended (the worker stopped, the candidate
+    dropped out), a new dispatch resumes the interview."""
     s = settings or get_livekit_settings()
     s.check()
     meta = DispatchMetadata(interview_id=interview_id)
@@ -102,6 +117,9 @@ async def dispatch_interviewer(
         s.url, s.api_key, s.api_secret.get_secret_value(), session=session, failover=False
     )
     try:
+        for existing in await client.agent_dispatch.list_dispatch(request.room):
+            if existing.agent_name == s.agent_name and _live(existing):
+                return existing.id  # the interviewer is in the room (or on its way): never send a second
         dispatch = await client.agent_dispatch.create_dispatch(request)
     except api.TwirpError as e:
         logger.warning("livekit dispatch refused", extra={"status": e.status, "code": e.code})

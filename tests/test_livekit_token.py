@@ -118,3 +118,18 @@ async def test_unreachable_livekit_is_retryable() -> None:
     with pytest.raises(DispatchFailed) as e:
         await dispatch_interviewer(interview_id="iv_1", settings=lk_settings(None, url=url))
     assert e.value.retryable is True
+
+
+async def test_reopening_the_page_reuses_the_live_dispatch_and_a_new_one_follows_an_ended_job() -> None:
+    async with FakeLiveKitAPI() as fake:
+        s = lk_settings(fake)
+        first = await dispatch_interviewer(interview_id="iv_5", settings=s)
+        assert await dispatch_interviewer(interview_id="iv_5", settings=s) == first  # no second agent
+        running = api.Job(id="AJ_1", state=api.JobState(status=api.JobStatus.JS_RUNNING))
+        fake.dispatches[0].state.jobs.append(running)
+        assert await dispatch_interviewer(interview_id="iv_5", settings=s) == first
+        fake.dispatches[0].state.jobs[0].state.status = api.JobStatus.JS_SUCCESS  # that worker is gone
+        again = await dispatch_interviewer(interview_id="iv_5", settings=s)
+        other_room = await dispatch_interviewer(interview_id="iv_6", settings=s)
+    assert again != first and other_room not in (first, again)
+    assert [d.room for d in fake.dispatches] == ["interview-iv_5", "interview-iv_5", "interview-iv_6"]

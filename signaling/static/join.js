@@ -1,5 +1,8 @@
 // mockline join page: consent → mic check → WebRTC call with live captions → finished.
 // No framework; the server is the source of truth for the interview (see signaling/_events.py).
+// Two transports, same page: our aiortc peer (POST offerUrl, events on a data channel) or, when the server
+// runs in LiveKit room mode (config.livekitJoinUrl), a LiveKit room via the vendored livekit-client
+// (captions from the standard lk.transcription text streams, agent state from lk.agent.state).
 "use strict";
 (function () {
   const config = JSON.parse(document.getElementById("join-config").textContent);
@@ -14,6 +17,7 @@
   });
 
   let micStream = null, camStream = null, audioCtx = null, pc = null, channel = null;
+  let room = null, micPublication = null; // LiveKit room mode
   let muted = false, ended = false, reconnecting = false, attempts = 0;
   const MAX_RECONNECTS = 5;
 
@@ -106,7 +110,8 @@
     if (audioCtx && audioCtx.state === "suspended") audioCtx.resume();
     show("call");
     meter(micStream, $("you-meter"), () => {});
-    connect();
+    if (config.livekitJoinUrl) connectRoom();
+    else connect();
   });
 
   function waitForGathering(peer) {
@@ -164,14 +169,15 @@
     probe.error = "http:" + status + ":" + (body.error || "");
     if (pc) pc.close();
     const retryable = status === 503 || (status === 409 && probe.sessionId);
-    if (retryable && attempts < MAX_RECONNECTS) return retryLater(body.message || "The service is busy.");
+    if (retryable && attempts < MAX_RECONNECTS) return retryLater(body.message || "The service is busy.",
+      config.livekitJoinUrl ? connectRoom : connect);
     finish(null, body.message || "The interview could not be started (error " + status + ").");
   }
 
-  function retryLater(message) {
+  function retryLater(message, again) {
     attempts += 1;
     setStatus(message + " Trying again…");
-    setTimeout(connect, Math.min(15000, 1000 * 2 ** attempts));
+    setTimeout(again || connect, Math.min(15000, 1000 * 2 ** attempts));
   }
 
   function lost() {
@@ -244,6 +250,142 @@
     }
   }
 
+  // -- LiveKit room mode -----------------------------------------------------------------------------------
+  // The server admits the candidate and sends the interviewer into the room; we join it with livekit-client.
+  const END_REASON = "mockline.end_reason"; // set by the interviewer just before it leaves the room
+  let agentIdentity = null, myIdentity = null;
+  probe.onTranscription = onTranscription; // lets the browser test feed lk.transcription streams
+
+  async function connectRoom() {
+    if (ended) return;
+    setStatus(attempts ? "Reconnecting…" : "Connecting…");
+    const LK = window.LivekitClient;
+    if (!LK) return finish(null, "The interview page did not load completely. Reload the page to try again.");
+    let res, body;
+    try {
+      res = await fetch(config.livekitJoinUrl, {
+        method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ token }),
+      });
+      body = await res.json().catch(() => ({}));
+    } catch (err) {
+      probe.error = "connect:" + (err && err.name);
+      return roomLost();
+    }
+    if (!res.ok) return refused(res.status, body);
+    if (body.report_url) config.reportUrl = body.report_url;
+    probe.room = body.room;
+    myIdentity = body.identity;
+    onEvent(JSON.stringify({ type: "history", turns: body.history || [] })); // resuming: what was said
+    const r = (room = new LK.Room({ adaptiveStream: false, dynacast: false, disconnectOnPageLeave: true }));
+    let joined = false; // failures while joining are handled where connect() rejects
+    r.registerTextStreamHandler("lk.transcription", onTranscription);
+    r.on(LK.RoomEvent.ConnectionStateChanged, (state) => {
+      probe.connectionStates.push(state);
+      if (r !== room) return;
+      if (state === "connected") setStatus("Connected. The interviewer is joining…");
+      else if (state === "reconnecting" || state === "signalReconnecting") setStatus("Connection lost. Reconnecting…");
+    });
+    r.on(LK.RoomEvent.TrackSubscribed, (track, _pub, participant) => {
+      if (track.kind !== "audio") return;
+      agentIdentity = participant.identity;
+      const audio = $("remote-audio");
+      track.attach(audio);
+      audio.play().catch(() => {});
+      setStatus("Connected");
+      meter(new MediaStream([track.mediaStreamTrack]), null,
+        (rms) => { probe.remoteLevelMax = Math.max(probe.remoteLevelMax, rms); });
+    });
+    r.on(LK.RoomEvent.ParticipantAttributesChanged, (changed, participant) => {
+      if (participant.isLocal) return;
+      probe.events += 1;
+      if (changed["lk.agent.state"]) speaking("agent-tile", "agent-state", changed["lk.agent.state"]);
+      if (changed[END_REASON]) roomEnded(changed[END_REASON]);
+    });
+    r.on(LK.RoomEvent.ParticipantDisconnected, (participant) => {
+      if (agentIdentity && participant.identity === agentIdentity) {
+        roomEnded(participant.attributes[END_REASON] || "dropped");
+      }
+    });
+    r.on(LK.RoomEvent.ActiveSpeakersChanged, (speakers) => {
+      const me = speakers.some((p) => p.isLocal);
+      if (!muted) speaking("you-tile", "you-state", me ? "speaking" : "listening");
+    });
+    r.on(LK.RoomEvent.Disconnected, (reason) => {
+      if (r !== room || ended || !joined) return;
+      probe.error = "room:disconnected:" + reason;
+      roomLost();
+    });
+    try {
+      await r.connect(body.url, body.token, { autoSubscribe: true });
+      joined = true;
+      const [track] = micStream.getAudioTracks();
+      micPublication = await r.localParticipant.publishTrack(track, {
+        source: LK.Track.Source.Microphone, name: "microphone", dtx: true,
+      });
+      probe.sentKinds = ["audio"];
+      if (muted) await micPublication.mute();
+      attempts = 0;
+    } catch (err) {
+      probe.error = "room:" + (err && err.name) + ":" + (err && err.reason) + ":" + (err && err.status);
+      room = null;
+      r.disconnect().catch(() => {});
+      if (err && err.reason === LK.ConnectionErrorReason.NotAllowed) {
+        return finish(null, "The interview room did not accept this link. Reopen the link from your " +
+          "invitation; if it keeps happening, contact the person who sent it.");
+      }
+      return roomLost();
+    }
+  }
+
+  function roomLost() {
+    if (ended || reconnecting) return;
+    reconnecting = true;
+    if (room) { const r = room; room = null; r.disconnect().catch(() => {}); }
+    micPublication = null;
+    if (attempts >= MAX_RECONNECTS) {
+      return finish(null, "We could not connect to the interview room. Check your internet connection, " +
+        "then reopen this link within two minutes to continue where you left off.");
+    }
+    probe.reconnects += 1;
+    attempts += 1;
+    setStatus("We could not reach the interview room. Trying again…");
+    setTimeout(() => { reconnecting = false; connectRoom(); }, 1000 * attempts);
+  }
+
+  function roomEnded(reason) {
+    if (ended) return;
+    if (reason === "dropped" || reason === "error") {
+      finish(null, "The interview was interrupted on our side. Reopen this link in a minute to continue " +
+        "where you left off.");
+    } else finish({ reason, mode: config.mode });
+  }
+
+  // lk.transcription: the candidate's own speech arrives as whole texts (lk.transcription_final tells the
+  // last one of a turn); the interviewer's as one stream per reply, in pieces as it is spoken.
+  async function onTranscription(reader, participantInfo) {
+    const attrs = (reader.info && reader.info.attributes) || {};
+    // the agent publishes the candidate's transcript on the candidate's behalf: sender identity = ours,
+    // and it names the track it transcribed (our microphone's)
+    const track = attrs["lk.transcribed_track_id"];
+    const mine = participantInfo.identity === myIdentity ||
+      Boolean(track && micPublication && track === micPublication.trackSid);
+    try {
+      if (mine) {
+        const text = await reader.readAll();
+        if (text.trim()) caption("candidate", text, attrs["lk.transcription_final"] === "true");
+        return;
+      }
+      let text = "";
+      for await (const chunk of reader) {
+        text += chunk;
+        caption("agent", text, false);
+      }
+      if (text.trim()) caption("agent", text, true);
+    } catch (err) {
+      probe.error = "captions:" + (err && err.name);
+    }
+  }
+
   // -- controls -------------------------------------------------------------------------------------------
   $("mute").addEventListener("click", () => {
     muted = !muted;
@@ -252,11 +394,12 @@
     $("mute").textContent = muted ? "Unmute" : "Mute";
     $("you-state").textContent = muted ? "muted" : "listening";
     send({ type: "mute", muted });
+    if (micPublication) (muted ? micPublication.mute() : micPublication.unmute()).catch(() => {});
   });
 
   $("end").addEventListener("click", () => {
     send({ type: "end" });
-    finish({ reason: "hangup", mode: config.mode });
+    finish({ reason: "hangup", mode: config.mode }); // in a room: leaving it is the hang-up
   });
 
   function finish(msg, problem) {
@@ -288,10 +431,11 @@
     }
     // Let the last data-channel bytes go out before hanging up.
     setTimeout(() => { if (pc) pc.close(); }, 300);
+    if (room) room.disconnect().catch(() => {});
     if (micStream) micStream.getTracks().forEach((t) => t.stop());
     if (camStream) camStream.getTracks().forEach((t) => t.stop());
     show("done");
   }
 
-  addEventListener("pagehide", () => { if (pc) pc.close(); });
+  addEventListener("pagehide", () => { if (pc) pc.close(); if (room) room.disconnect(); });
 })();

@@ -1,9 +1,14 @@
 """A local LiveKit server API (Twirp over HTTP, protobuf bodies) so the real ``livekit-api`` client runs.
 
-Speaks ``POST /twirp/livekit.AgentDispatchService/CreateDispatch``: checks the ``Authorization: Bearer`` JWT
-with the API secret (``livekit.api.TokenVerifier``) and that it grants ``roomAdmin`` on the requested room,
-decodes ``CreateAgentDispatchRequest`` and answers an ``AgentDispatch``. Errors are Twirp JSON
-(``{"code": ..., "msg": ...}``). ``fail_with`` scripts the next answer's HTTP status.
+Speaks ``POST /twirp/livekit.AgentDispatchService/CreateDispatch`` and ``.../ListDispatch``: checks the
+``Authorization: Bearer`` JWT with the API secret (``livekit.api.TokenVerifier``) and that it grants
+``roomAdmin`` on the requested room, decodes the request and answers ``AgentDispatch`` protobufs. Errors
+are Twirp JSON (``{"code": ..., "msg": ...}``). ``fail_with`` scripts the next answer's HTTP status.
+
+Also the first step of a client joining a room, enough for livekit-client in a browser: the signalling
+websocket ``GET /rtc`` / ``/rtc/v1`` (``?access_token=...``) is recorded in ``rtc_requests`` and refused
+with 401 (``refuse_rtc``, default) or upgraded and closed at once (this fake does not speak LiveKit's
+signalling protocol); ``GET /rtc[/v1]/validate`` answers what the client shows for a refusal.
 """
 
 from __future__ import annotations
@@ -25,12 +30,18 @@ class FakeLiveKitAPI:
         self.dispatches: list[api.AgentDispatch] = []
         self.headers: list[dict[str, str]] = []
         self.fail_with: int | None = None
+        self.rtc_requests: list[dict[str, str]] = []  # path and query of each signalling connection
+        self.refuse_rtc = True
         self.url = ""
         self._runner: web.AppRunner | None = None
 
     async def __aenter__(self) -> FakeLiveKitAPI:
         app = web.Application()
         app.router.add_post("/twirp/livekit.AgentDispatchService/CreateDispatch", self._create_dispatch)
+        app.router.add_post("/twirp/livekit.AgentDispatchService/ListDispatch", self._list_dispatch)
+        for path in ("/rtc", "/rtc/v1"):
+            app.router.add_get(path, self._rtc)
+            app.router.add_get(f"{path}/validate", self._validate)
         self._runner = web.AppRunner(app, handle_signals=False, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -46,11 +57,10 @@ class FakeLiveKitAPI:
     def _error(status: int, code: str, msg: str) -> web.Response:
         return web.json_response({"code": code, "msg": msg}, status=status)
 
-    async def _create_dispatch(self, request: web.Request) -> web.Response:
+    def _refusal(self, request: web.Request, room: str) -> web.Response | None:
         self.headers.append(dict(request.headers))
         if request.content_type != "application/protobuf":
             return self._error(415, "malformed", "expected application/protobuf")
-        req = api.CreateAgentDispatchRequest.FromString(await request.read())
         auth = request.headers.get("Authorization", "")
         if not auth.startswith("Bearer "):
             return self._error(401, "unauthenticated", "missing token")
@@ -61,11 +71,44 @@ class FakeLiveKitAPI:
         except Exception:
             return self._error(401, "unauthenticated", "invalid token")
         video = claims.video
-        if video is None or not video.room_admin or video.room != req.room:
+        if video is None or not video.room_admin or video.room != room:
             return self._error(403, "permission_denied", "roomAdmin on this room is required")
         if self.fail_with is not None:
             status, self.fail_with = self.fail_with, None
             return self._error(status, "internal" if status >= 500 else "invalid_argument", "scripted")
+        return None
+
+    async def _list_dispatch(self, request: web.Request) -> web.Response:
+        req = api.ListAgentDispatchRequest.FromString(await request.read())
+        if (refused := self._refusal(request, req.room)) is not None:
+            return refused
+        found = [d for d in self.dispatches if d.room == req.room]
+        return web.Response(
+            body=api.ListAgentDispatchResponse(agent_dispatches=found).SerializeToString(),
+            content_type="application/protobuf",
+        )
+
+    async def _rtc(self, request: web.Request) -> web.StreamResponse:
+        self.rtc_requests.append({"path": request.path, **request.query})
+        if self.refuse_rtc:
+            return web.Response(status=401, text="unauthorized")
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.close()
+        return ws
+
+    async def _validate(self, request: web.Request) -> web.Response:
+        # cross-origin, like LiveKit's own server: the page is served by mockline, not by LiveKit
+        return web.Response(
+            status=401,
+            text="invalid token: refused by the test server",
+            headers={"Access-Control-Allow-Origin": "*"},
+        )
+
+    async def _create_dispatch(self, request: web.Request) -> web.Response:
+        req = api.CreateAgentDispatchRequest.FromString(await request.read())
+        if (refused := self._refusal(request, req.room)) is not None:
+            return refused
         dispatch = api.AgentDispatch(
             id=f"AD_{len(self.dispatches) + 1:04d}",
             agent_name=req.agent_name,
