@@ -108,3 +108,18 @@ def test_simulated_interview_is_complete_and_stored(simulated: tuple[dict, Path]
         "barge_in_interrupted": True,
         "thinking_pause_kept_in_one_turn": True,
     }
+
+
+async def test_without_espeak_the_candidate_speaks_with_a_slower_piper_voice(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A fresh machine has no espeak-ng (a Debian package): `make run`'s simulation still needs a voice."""
+    from agent.providers import PiperTTS
+    from mockline.commands.simulate import _load_candidate_voice, _synthesise
+
+    monkeypatch.setenv("MOCKLINE_TTS_ESPEAK_BINARY", "no-such-espeak-binary")
+    voice = _load_candidate_voice()
+    assert isinstance(voice, PiperTTS)
+    samples = await _synthesise(voice, "I would start with the requirements.")
+    assert samples.size > 16000 * 1.0  # more than a second of speech at 16 kHz
+    assert np.abs(samples.astype(np.int32)).max() > 1000  # audible, not silence

@@ -1,6 +1,7 @@
 """``mockline simulate``: a whole interview through the real audio pipeline with a synthetic candidate.
 
-The candidate is an espeak-ng voice (distinct from the agent's piper voice) pushed into a ``PushAudioInput``
+The candidate is an espeak-ng voice (distinct from the agent's piper voice; without espeak-ng installed, a
+slower piper voice) pushed into a ``PushAudioInput``
 in real time (20 ms frames at wall-clock pace, silence between utterances, like a microphone). It listens
 through a ``PacedAudioOutput`` and answers after the agent finishes speaking, except twice on purpose:
 its first answer contains a ~2.5 s thinking pause mid-sentence (which must not end the turn), and it
@@ -237,12 +238,27 @@ def _summary_rows(metrics: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def _load_candidate_voice() -> Any:
+    """The candidate's voice: espeak-ng (a voice unlike the agent's) or, where the espeak-ng binary is not
+    installed (a fresh machine: it is a Debian package, not a PyPI one), piper spoken more slowly."""
+    from agent.providers import EspeakTTS, PiperTTS, ProviderUnavailableError, SpeechSettings
+
+    try:
+        return EspeakTTS.load(SpeechSettings(tts_espeak_voice="en-us+f3", tts_espeak_rate=165))
+    except ProviderUnavailableError:
+        logger.warning(
+            "espeak-ng is not installed: the simulated candidate speaks with the piper voice "
+            "(apt-get install espeak-ng for a voice unlike the interviewer's)"
+        )
+        return PiperTTS.load(SpeechSettings(tts="piper", tts_piper_length_scale=1.15))
+
+
 async def run_simulation(
     *, questions: int, brain: str, voice: str, seed: int, max_seconds: float = 300.0
 ) -> dict[str, Any]:
     from agent import AgentRuntime, AgentSettings, PushAudioInput, add_recording, interview_report
     from agent.plans import build_plan
-    from agent.providers import EspeakTTS, SpeechSettings
+    from agent.providers import SpeechSettings
     from storage import Interview, InterviewPlan, get_database, upgrade_to_head
 
     db = get_database()
@@ -265,9 +281,7 @@ async def run_simulation(
     settings = AgentSettings(aec_warmup_s=None)  # no echo path between the two simulated sides
     speech = SpeechSettings(tts=voice)
     runtime = await asyncio.to_thread(AgentRuntime.load, settings, speech=speech)
-    candidate_voice = await asyncio.to_thread(
-        EspeakTTS.load, SpeechSettings(tts_espeak_voice="en-us+f3", tts_espeak_rate=165)
-    )
+    candidate_voice = await asyncio.to_thread(_load_candidate_voice)
     mix = _Mix()
     audio_in = PushAudioInput(label="simulate")
     ear = _make_ear(mix)
