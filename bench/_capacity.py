@@ -1,10 +1,14 @@
 """Capacity: concurrent interviews on one server process with the fixed-latency fakes.
 
-Per transport, N steps up (1, 5, 10, 25, 50 phone calls; 1, 5, 10, 25 browser calls). A step starts N
-callers ``ramp_s`` apart, each running answer/reply turns for ``call_s`` seconds, while the server's RSS
-and CPU are sampled once a second. A step passes when no paced output underran (a gap > 40 ms between
-outbound frames) and the server-side p95 voice-to-voice is within 10 % of the 1-call step's p95. The run
-stops at the first failing step. Callers live in this process, the server in its own.
+Per transport, N steps up (``bench all``: 1, 10, 25, 50 phone calls; 1, 10, 25 browser calls). A step
+starts N callers spread evenly over ``ramp_s`` (10 s: 50 calls arrive 0.2 s apart, 25 calls 0.4 s apart),
+each running answer/reply turns for ``call_s`` seconds from its own start, while the server's RSS and CPU
+are sampled once a second. A step passes when no paced output underran and the server-side p95
+voice-to-voice is within 10 % of the 1-call step's p95. An underrun is a frame of an agent utterance that
+left the server more than 20 ms after its playout slot (the slot is fixed by the utterance's first frame;
+the transport may send up to its lead ahead: 200 ms for Twilio, which buffers, 40 ms for WebRTC), i.e. the
+listener's buffer ran dry mid-utterance. The run stops at the first failing step. Callers live in this
+process, the server in its own.
 """
 
 from __future__ import annotations

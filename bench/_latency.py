@@ -8,7 +8,7 @@ from typing import Any
 
 from ._calls import TRANSPORTS, CallRecord, bargein_script, conversation_script, run_call, warm_up
 from ._proc import ROOT, ServerProcess
-from ._script import barge_ins, false_interruptions, voice_to_voice
+from ._script import backchannel_pauses, barge_ins, false_interruptions, voice_to_voice
 from ._stats import Dist, dist
 
 __all__ = ["BargeInResult", "V2VResult", "fresh_db", "run_bargein", "run_v2v", "stage_rows"]
@@ -24,17 +24,25 @@ def fresh_db(name: str) -> str:
     return f"sqlite:///{path}"
 
 
-def stage_rows(server: dict[str, Any], *, preemptive: bool = True) -> list[dict[str, float]]:
+def stage_rows(
+    server: dict[str, Any], *, preemptive: bool = True, preemptive_tts: bool = True
+) -> list[dict[str, float]]:
     """Server-side rows of replies to an answer (the greeting has no v2v), with the pipeline overhead:
-    v2v minus the critical path of the measured stages. Preemptive generation (LLM only: livekit's
-    ``preemptive_tts`` is off) starts the LLM at the final transcript and the TTS at the end of turn, so
-    the path is max(eou, stt + llm) + tts; without preemption it is eou + llm + tts."""
+    v2v minus the critical path of the measured stages. Preemptive generation starts the LLM at the final
+    transcript; with ``preemptive_tts`` (the product default) the TTS follows the LLM's first token at
+    once, so the path is max(eou, stt + llm + tts); without it the TTS starts at the end of turn:
+    max(eou, stt + llm) + tts; without preemption at all it is eou + llm + tts."""
     out = []
     for row in server.get("metrics", []):
         if row.get("v2v_ms") is None or any(row.get(s) is None for s in STAGES):
             continue
         eou, stt, llm, tts = (float(row[s]) for s in STAGES[:4])
-        path = max(eou, stt + llm) + tts if preemptive else eou + llm + tts
+        if not preemptive:
+            path = eou + llm + tts
+        elif preemptive_tts:
+            path = max(eou, stt + llm + tts)
+        else:
+            path = max(eou, stt + llm) + tts
         out.append({**{s: float(row[s]) for s in STAGES}, "overhead_ms": float(row["v2v_ms"]) - path})
     return out
 
@@ -66,7 +74,7 @@ async def run_v2v(*, stack: str, profile: str, turns: int) -> list[V2VResult]:
 
 
 def _v2v_result(stack: str, profile: str, rec: CallRecord) -> V2VResult:
-    rows = stage_rows(rec.server)
+    rows = stage_rows(rec.server, preemptive_tts=profile not in ("legacy", "words2"))
     stages = {s: dist(r[s] for r in rows) for s in (*STAGES, "overhead_ms")}
     return V2VResult(
         stack=stack,
@@ -87,9 +95,11 @@ class BargeInResult:
     stop: Dist  # interruption start → agent audio stopped at the caller
     clear: Dist  # interruption start → Twilio "clear" (phone only)
     skipped: int  # trials where the agent was not speaking when the caller started
-    false: dict[str, tuple[int, int]]  # backchannel kind → (stopped the agent, trials)
+    false: dict[str, tuple[int, int]]  # backchannel kind → (cut the agent's turn, trials): the verdict
     interrupted_turns: int  # agent turns stored as interrupted
     timeouts: int = 0
+    # backchannel kind → (a gap > 200 ms in the agent's audio: paused, then resumed or cut, trials)
+    paused: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
 async def run_bargein(*, stack: str, profile: str, trials: int, rounds: int) -> list[BargeInResult]:
@@ -112,7 +122,8 @@ async def run_bargein(*, stack: str, profile: str, trials: int, rounds: int) -> 
                     stop=dist(stops),
                     clear=dist(clears),
                     skipped=skipped,
-                    false=false_interruptions(rec.timeline),
+                    false=false_interruptions(rec.timeline, rec.server.get("turns", [])),
+                    paused=backchannel_pauses(rec.timeline),
                     interrupted_turns=interrupted,
                     timeouts=rec.timeline.timeouts,
                 )

@@ -46,7 +46,7 @@ def _targets(r: dict[str, Any]) -> list[str]:
             _verdict(None if worst is None else worst <= 40),
         ]
     )
-    for profile, label in (("product", "0.9/1.0 s endpointing"), ("fast", "0.2 s endpointing")):
+    for profile, label in (("product", "product turn-taking"), ("fast", "0.2 s endpointing")):
         xs = [x for k, x in v2v.items() if k[0] == "fakes" and k[1] == profile]
         meds = [x.client_v2v.median for x in xs if x.client_v2v.median is not None]
         val = max(meds) if meds else None
@@ -137,13 +137,23 @@ def _bargein(r: dict[str, Any]) -> list[str]:
     out = _table(["ms", "median", "p95", "worst", "n"], rows)
     out += [
         "",
-        "False interruptions (backchannel 1 s into an agent reply; stopped = a gap > 200 ms in the "
-        "agent's audio within 2 s):",
+        "False interruptions (backchannel 1 s into an agent reply; cut = the server stored that agent turn "
+        "as interrupted, the verdict; paused = a gap > 200 ms in the agent's audio within 2 s, resumed "
+        "or cut):",
         "",
     ]
-    kinds = sorted({k for b in bi for k in b.false})
-    frows = [[k, *[f"{b.false.get(k, (0, 0))[0]}/{b.false.get(k, (0, 0))[1]}" for b in bi]] for k in kinds]
-    out += _table(["backchannel", *[f"stopped the agent ({b.transport})" for b in bi]], frows)
+    paused = [getattr(b, "paused", {}) for b in bi]  # results pickled before the split have none
+    kinds = sorted({k for b, p in zip(bi, paused, strict=True) for k in (*b.false, *p)})
+
+    def _frac(d: dict[str, tuple[int, int]], k: str) -> str:
+        return f"{d.get(k, (0, 0))[0]}/{d.get(k, (0, 0))[1]}"
+
+    frows = [
+        [k, *[c for b, p in zip(bi, paused, strict=True) for c in (_frac(b.false, k), _frac(p, k))]]
+        for k in kinds
+    ]
+    heads = [h for b in bi for h in (f"turn cut ({b.transport})", f"paused ({b.transport})")]
+    out += _table(["backchannel", *heads], frows)
     skipped = sum(b.skipped for b in bi)
     out += [
         "",

@@ -7,8 +7,12 @@ when a ``clear`` arrived. The measurements are pure functions of the timeline.
 - voice-to-voice: end of the caller's voiced audio → the first voiced agent frame after it.
 - barge-in: start of the caller's interruption → the last voiced agent frame before a gap of
   ``GAP_S`` (the agent went quiet); on the phone also → the ``clear`` message.
-- false interruption: a backchannel during agent speech is followed, within ``FALSE_WINDOW_S``, by a
-  gap of ``GAP_S`` in the agent's audio (the agent paused or stopped).
+- backchannel pause: a backchannel during agent speech is followed, within ``FALSE_WINDOW_S``, by a
+  gap of ``GAP_S`` in the agent's audio (the agent paused, maybe to resume, or stopped).
+- false interruption (turn cut): the agent reply the backchannel landed on was stored *interrupted* by
+  the server, its end within ``CUT_WINDOW_S`` of the backchannel. Server turn times are offsets from the
+  interview start; they are put on the caller's clock by aligning the greeting's start with the first
+  agent audio the caller heard (off by the transport delay, 0-0.4 s, far below the window).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ __all__ = [
     "Say",
     "Step",
     "Timeline",
+    "backchannel_pauses",
     "barge_ins",
     "false_interruptions",
     "voice_to_voice",
@@ -34,6 +39,7 @@ __all__ = [
 GAP_S = 0.2  # silence inside agent speech longer than this means the agent stopped
 FALSE_WINDOW_S = 2.0  # a backchannel "stopped the agent" if a gap starts this soon after it began
 FRAME_S = 0.02
+CUT_WINDOW_S = 6.0  # an interrupted agent turn ending this soon after a backchannel began was cut by it
 
 
 @dataclass(frozen=True)
@@ -141,16 +147,36 @@ def barge_ins(tl: Timeline) -> tuple[list[float], list[float], int]:
     return stops, clears, skipped
 
 
-def false_interruptions(tl: Timeline) -> dict[str, tuple[int, int]]:
-    """Per backchannel kind: (trials where the agent stopped, valid trials)."""
+def _backchannels_over_agent(tl: Timeline) -> list[Said]:
+    return [s for s in tl.said if s.tag.startswith("backchannel:") and tl.speaking_at(s.start)]
+
+
+def backchannel_pauses(tl: Timeline) -> dict[str, tuple[int, int]]:
+    """Per backchannel kind: (trials where the agent's audio paused or stopped, valid trials)."""
     out: dict[str, tuple[int, int]] = {}
-    for s in tl.said:
-        if not s.tag.startswith("backchannel:"):
-            continue
+    for s in _backchannels_over_agent(tl):
         kind = s.tag.split(":", 1)[1]
-        stopped, total = out.get(kind, (0, 0))
-        if not tl.speaking_at(s.start):
-            continue
+        paused, total = out.get(kind, (0, 0))
         hit = tl.stop_after(s.start, until=s.start + FALSE_WINDOW_S) is not None
-        out[kind] = (stopped + int(hit), total + 1)
+        out[kind] = (paused + int(hit), total + 1)
+    return out
+
+
+def false_interruptions(tl: Timeline, turns: list[dict]) -> dict[str, tuple[int, int]]:
+    """Per backchannel kind: (trials where the agent's turn was cut, valid trials).
+
+    ``turns``: the server's stored turns in order, with ``speaker``, ``interrupted`` and ``started_at``/
+    ``ended_at`` (seconds from the interview start); the first is the greeting."""
+    out: dict[str, tuple[int, int]] = {}
+    agent = [t for t in turns if t.get("speaker") == "agent" and t.get("started_at") is not None]
+    first = tl.voiced[0] if tl.voiced else None
+    shift = first - float(agent[0]["started_at"]) if agent and first is not None else None
+    for s in _backchannels_over_agent(tl):
+        kind = s.tag.split(":", 1)[1]
+        cut, total = out.get(kind, (0, 0))
+        hit = shift is not None and any(
+            t["interrupted"] and s.start - 0.5 <= float(t["ended_at"]) + shift <= s.start + CUT_WINDOW_S
+            for t in agent
+        )
+        out[kind] = (cut + int(hit), total + 1)
     return out

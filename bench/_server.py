@@ -117,7 +117,14 @@ def _metrics(runtime: CountingRuntime, ids: list[str]) -> dict[str, Any]:
                     for r in rows
                 ],
                 "turns": [
-                    {"speaker": t.speaker, "interrupted": t.interrupted, "kind": t.kind} for t in turns
+                    {
+                        "speaker": t.speaker,
+                        "interrupted": t.interrupted,
+                        "kind": t.kind,
+                        "started_at": t.started_at,
+                        "ended_at": t.ended_at,
+                    }
+                    for t in turns
                 ],
                 "underruns": out.stats.underruns if out is not None else None,
                 "frames_sent": out.stats.frames_sent if out is not None else None,
@@ -191,6 +198,52 @@ def create_bench_app(runtime: CountingRuntime, *, max_sessions: int) -> Any:
     return app
 
 
+def _gc_watch() -> None:
+    """The server runs with the product's process settings (``agent/_process.py``: frozen start-up objects,
+    raised GC thresholds, 32-worker thread pool) unless ``BENCH_NO_TUNING=1``. Experiments:
+    ``BENCH_GC_THRESHOLD=a,b,c`` sets the collector's thresholds; ``BENCH_GC_LOG=1`` logs every garbage
+    collection that took over 50 ms."""
+    import gc
+    import time
+
+    if not os.environ.get("BENCH_NO_TUNING"):
+        from agent import freeze_loaded
+
+        freeze_loaded()
+    if threshold := os.environ.get("BENCH_GC_THRESHOLD"):  # e.g. "50000,50,1000"
+        gc.set_threshold(*(int(x) for x in threshold.split(",")))
+    if not os.environ.get("BENCH_GC_LOG"):
+        return
+    started: list[float] = []
+
+    def timer(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            started[:] = [time.perf_counter()]
+        elif started and (took := time.perf_counter() - started[0]) > 0.05:
+            print(f"gc gen{info['generation']} took {took * 1000:.0f} ms", file=sys.stderr, flush=True)
+
+    gc.callbacks.append(timer)
+
+
+async def _serve_with_executor(server: Any, sock: socket.socket) -> None:
+    """The product's loop settings (``agent.tune_for_realtime``) unless ``BENCH_NO_TUNING=1``;
+    ``BENCH_EXECUTOR_WORKERS=n`` then overrides the default thread pool (asyncio.to_thread, aiortc's
+    per-frame Opus encode, SQLite writes)."""
+    if not os.environ.get("BENCH_NO_TUNING"):
+        from agent import tune_for_realtime
+
+        tune_for_realtime()
+        if threshold := os.environ.get("BENCH_GC_THRESHOLD"):  # tune_for_realtime set its own
+            import gc
+
+            gc.set_threshold(*(int(x) for x in threshold.split(",")))
+    if workers := os.environ.get("BENCH_EXECUTOR_WORKERS"):
+        from concurrent.futures import ThreadPoolExecutor
+
+        asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=int(workers)))
+    await server.serve(sockets=[sock])
+
+
 def serve(*, stack: str, profile: str, database_url: str, max_sessions: int = 200) -> None:
     """Blocking: load the stack, serve on an ephemeral loopback port until SIGTERM."""
     os.environ["DATABASE_URL"] = database_url
@@ -205,12 +258,17 @@ def serve(*, stack: str, profile: str, database_url: str, max_sessions: int = 20
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     upgrade_to_head(get_database())
     runtime = CountingRuntime(build_runtime(stack=stack, profile=profile))
+    _gc_watch()
     app = create_bench_app(runtime, max_sessions=max_sessions)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     sock.listen(256)
     print(json.dumps({"port": sock.getsockname()[1], "pid": os.getpid()}), flush=True)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on", ws_max_size=1 << 20))
+    # Twilio media messages are ~300 bytes of base64: permessage-deflate costs CPU on each and saves little
+    config = uvicorn.Config(
+        app, log_level="warning", lifespan="on", ws_max_size=1 << 20, ws_per_message_deflate=False
+    )
+    server = uvicorn.Server(config)
     profile_to = os.environ.get("BENCH_CPROFILE")  # profile the event-loop thread of the server
     slow_ms = os.environ.get("BENCH_SLOW_CALLBACK_MS")  # log every loop step longer than this
     if slow_ms:
@@ -220,12 +278,12 @@ def serve(*, stack: str, profile: str, database_url: str, max_sessions: int = 20
             loop = asyncio.get_running_loop()
             loop.set_debug(True)
             loop.slow_callback_duration = float(slow_ms) / 1000
-            await server.serve(sockets=[sock])
+            await _serve_with_executor(server, sock)
 
         asyncio.run(watched())
         return
     if not profile_to:
-        asyncio.run(server.serve(sockets=[sock]))
+        asyncio.run(_serve_with_executor(server, sock))
         return
     import cProfile
     import signal
@@ -239,5 +297,5 @@ def serve(*, stack: str, profile: str, database_url: str, max_sessions: int = 20
 
     signal.signal(signal.SIGTERM, dump)
     profiler.enable()
-    asyncio.run(server.serve(sockets=[sock]))
+    asyncio.run(_serve_with_executor(server, sock))
     dump()

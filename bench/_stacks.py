@@ -7,11 +7,12 @@
 - ``hybrid``: silero VAD and faster-whisper (the parts that decide whether a sound is a barge-in) with the
   fixed-latency tone TTS, whose reply is one unbroken tone: any gap the caller hears is the agent stopping.
 
-Turn-taking profiles: ``product`` keeps the ``AgentSettings`` defaults (0.9 s endpointing on the web,
-1.0 s on the phone, 0.8/0.9 s minimum interruption); ``fast`` shortens endpointing to 0.2 s to show what
-the pipeline itself costs against the latency targets; ``words2`` is ``product`` with
-``min_interruption_words=2`` (a transcribed one-word backchannel no longer takes the turn while the agent
-speaks), to test the false-interruption fix.
+Turn-taking profiles: ``product`` keeps the ``AgentSettings`` defaults, including the transcript turn
+detector (0.5 s endpointing on the web / 0.6 s on the phone for answers that look finished, 3.5/3.8 s when
+they trail off), 0.2 s minimum interruption with the backchannel filter, and preemptive TTS; ``fast``
+shortens endpointing to 0.2 s to show what the pipeline itself costs; ``legacy`` is the previous product
+(VAD endpointing 0.9/1.0 s, 0.8/0.9 s minimum interruption, no backchannel filter, no preemptive TTS), for
+before/after comparisons; ``words2`` is ``legacy`` with ``min_interruption_words=2``.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 __all__ = ["PROFILES", "STACKS", "agent_settings", "build_runtime"]
 
 STACKS = ("fakes", "offline", "hybrid")
-PROFILES = ("product", "fast", "words2")
+PROFILES = ("product", "fast", "legacy", "words2")
 
 
 def agent_settings(*, stack: str, profile: str) -> Any:
@@ -32,15 +33,29 @@ def agent_settings(*, stack: str, profile: str) -> Any:
         # No echo path on loopback: the 3 s echo-canceller warm-up would only hide the first barge-in.
         "aec_warmup_s": None,
         "user_away_timeout": 600.0,
-        # The audio end-of-turn model is measured separately; VAD endpointing keeps turns comparable.
-        "turn_detector": "vad",
     }
     if profile == "fast":
         update["web"] = base.web.model_copy(update={"min_endpointing_delay": 0.2})
         update["phone"] = base.phone.model_copy(update={"min_endpointing_delay": 0.2})
-    elif profile == "words2":
-        update["web"] = base.web.model_copy(update={"min_interruption_words": 2})
-        update["phone"] = base.phone.model_copy(update={"min_interruption_words": 2})
+    elif profile in ("legacy", "words2"):
+        words = 2 if profile == "words2" else 0
+        update |= {"turn_detector": "vad", "ignore_backchannels": False, "preemptive_tts": False}
+        update["web"] = base.web.model_copy(
+            update={
+                "min_endpointing_delay": 0.9,
+                "min_interruption_duration": 0.8,
+                "false_interruption_timeout": 1.5,
+                "min_interruption_words": words,
+            }
+        )
+        update["phone"] = base.phone.model_copy(
+            update={
+                "min_endpointing_delay": 1.0,
+                "min_interruption_duration": 0.9,
+                "false_interruption_timeout": 1.5,
+                "min_interruption_words": words,
+            }
+        )
     elif profile != "product":
         raise ValueError(f"unknown profile {profile!r}: use one of {', '.join(PROFILES)}")
     return base.model_copy(update=update)

@@ -2,7 +2,9 @@
 
 The clips are LibriVox recordings in ``tests/data/librivox`` (see its README); WER is word-level edit
 distance against the reader's actual words, RTF is decode time / audio duration (one warm-up decode
-first, not counted). Decodes go through ``WhisperEngine.transcribe``, the path sessions use.
+first, not counted). Decodes go through ``WhisperEngine.transcribe``, the path sessions' streaming
+decodes use: the encoder window is the clip plus 1 s (``full_window=True``: whisper's whole 30 s window,
+as batch ``recognize()`` uses).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ class SttResult:
     wer: float  # over all clips: total errors / total reference words
     rtf: Dist
     decode_ms: Dist
+    window: str = "utterance"  # "utterance" (streaming decodes) or "30 s" (batch recognize)
 
 
 def _clips() -> list[tuple[Path, str]]:
@@ -43,7 +46,7 @@ def _clips() -> list[tuple[Path, str]]:
     return out
 
 
-async def run_stt(*, repeats: int) -> SttResult:
+async def run_stt(*, repeats: int, full_window: bool = False) -> SttResult:
     from agent.providers import SpeechSettings, WhisperEngine
     from tests.audio import read_wav, words
     from tests.audio import wer as word_error_rate
@@ -53,13 +56,13 @@ async def run_stt(*, repeats: int) -> SttResult:
     clips = [(read_wav(p)[0].astype("float32") / 32768.0, text) for p, text in _clips()]
     if not clips:
         raise RuntimeError(f"no clips found in {DATA}")
-    await engine.transcribe(clips[0][0], beam_size=settings.stt_beam_size)  # warm-up
+    await engine.transcribe(clips[0][0], beam_size=settings.stt_beam_size, full_window=full_window)  # warm-up
     errors = ref_words = 0.0
     rtf, decode = [], []
     for r in range(repeats):
         for audio, text in clips:
             t0 = time.perf_counter()
-            got = await engine.transcribe(audio, beam_size=settings.stt_beam_size)
+            got = await engine.transcribe(audio, beam_size=settings.stt_beam_size, full_window=full_window)
             took = time.perf_counter() - t0
             decode.append(took * 1000)
             rtf.append(took / (audio.size / 16000))
@@ -75,4 +78,5 @@ async def run_stt(*, repeats: int) -> SttResult:
         wer=errors / ref_words if ref_words else float("nan"),
         rtf=dist(rtf),
         decode_ms=dist(decode),
+        window="30 s" if full_window else "utterance",
     )
