@@ -27,7 +27,7 @@ from livekit.agents.voice.events import (
 from livekit.agents.voice.transcription.synchronizer import TranscriptSynchronizer
 
 from ._interviewer import Brain, InterviewerAgent
-from ._io import PacedAudioOutput, PushAudioInput, without_speaking_rate
+from ._io import PacedAudioOutput, PushAudioInput
 from ._metrics import latency_from_messages
 from ._persist import (
     InterviewWriter,
@@ -38,6 +38,7 @@ from ._persist import (
     load_interview,
 )
 from ._smart_turn import SmartTurn
+from ._speaking_rate import without_speaking_rate
 from ._turns import turn_handling
 from ._views import session_view
 

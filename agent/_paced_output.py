@@ -1,0 +1,397 @@
+"""``PacedAudioOutput``: the session captures agent audio (TTS frames of up to ~200 ms, faster than real
+time); the base class splits them into 20 ms frames and hands each one to the transport's ``send_frame``
+when it is due. Subclasses override ``send_frame`` and optionally ``on_clear``, ``on_drop_buffered`` and
+``wait_remote_playout``.
+
+Pacing: one :class:`PacingClock` per event loop ticks every 20 ms and sends the due frames of every active
+output (one timer for the whole process instead of one sleeping task per session, whose lateness piled up
+under load). Each segment has its own schedule: frame *k* is due at ``anchor + k·20 ms`` and leaves up to
+``lead_s`` early (the far end buffers it), so a late tick costs nothing as long as it is less than
+``lead_s`` late. A frame that leaves more than ``max_gap_s − 20 ms`` after its slot means the listener's
+buffer ran dry mid-segment: an *underrun*; the schedule then restarts from now (no catch-up burst). Pauses
+and the gaps between segments restart the schedule without counting.
+
+Segment protocol (livekit ``voice/io.py``): a segment opens with the first ``capture_frame`` and closes with
+``flush()``; ``clear_buffer()`` interrupts it. ``on_playback_started`` fires when the first 20 ms frame
+leaves, ``on_playback_finished`` exactly once per segment with the position actually played.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from livekit import rtc
+from livekit.agents.utils.audio import AudioByteStream
+from livekit.agents.voice import io
+
+from ._pacing import PacingClock, shared_pacing_clock
+
+__all__ = ["OutputStats", "PacedAudioOutput"]
+
+logger = logging.getLogger("mockline.agent")
+
+
+@dataclass
+class OutputStats:
+    """Counters a ``PacedAudioOutput`` keeps for benchmarks and metrics."""
+
+    segments: int = 0
+    frames_sent: int = 0
+    underruns: int = 0  # frames that left > max_gap_s - frame_s after their slot, mid-segment
+    interrupted_segments: int = 0
+    resent_frames: int = 0  # frames dropped at the far end on pause and sent again on resume
+    first_frame_times: list[float] = field(default_factory=list)  # wall clock, one per segment
+
+
+@dataclass
+class _Segment:
+    pushed_s: float = 0.0
+    played_s: float = 0.0  # handed to the transport
+    started: bool = False
+    flushed: bool = False
+    finished: bool = False
+    frames: collections.deque[tuple[rtc.AudioFrame, float]] = field(default_factory=collections.deque)
+    # sent frames the listener may not have played yet: (frame, real seconds, playout slot)
+    inflight: collections.deque[tuple[rtc.AudioFrame, float, float]] = field(
+        default_factory=collections.deque
+    )
+    splitter: AudioByteStream | None = None
+    resampler: rtc.AudioResampler | None = None
+
+
+class PacedAudioOutput(io.AudioOutput):
+    """Base class for transport audio sinks: split, pace, send, report playback.
+
+    By default every output of an event loop shares :func:`shared_pacing_clock` and sends up to ``lead_s``
+    (default two frames) ahead of each frame's slot. Passing ``clock``/``sleep`` (tests) or ``pacer`` gives
+    the output its own clock; with a private clock ``lead_s`` defaults to 0 (each frame leaves on its slot).
+    """
+
+    def __init__(
+        self,
+        *,
+        label: str,
+        sample_rate: int,
+        frame_ms: int = 20,
+        max_gap_s: float = 0.04,
+        lead_s: float | None = None,
+        clock: Callable[[], float] | None = None,
+        sleep: Callable[[float], Awaitable[object]] | None = None,
+        pacer: PacingClock | None = None,
+    ) -> None:
+        super().__init__(
+            label=label,
+            capabilities=io.AudioOutputCapabilities(pause=True),
+            next_in_chain=None,
+            sample_rate=sample_rate,
+        )
+        self._frame_samples = sample_rate * frame_ms // 1000
+        self._frame_s = self._frame_samples / sample_rate
+        self._max_gap_s = max_gap_s
+        if pacer is None and (clock is not None or sleep is not None):
+            pacer = PacingClock(
+                frame_s=self._frame_s, clock=clock or time.monotonic, sleep=sleep or asyncio.sleep
+            )
+            self._own_pacer = True
+        else:
+            self._own_pacer = False
+        self._pacer = pacer
+        if lead_s is None:
+            lead_s = 0.0 if self._own_pacer else 2 * self._frame_s
+        self._lead_s = lead_s
+        self._segments: collections.deque[_Segment] = collections.deque()
+        self._capturing: _Segment | None = None
+        self._anchor: float | None = None  # slot of frame 0 of the current schedule
+        self._sent_since_anchor = 0
+        self._sending: asyncio.Task[None] | None = None  # a send_frame that did not complete at once
+        self._finishing: asyncio.Task[None] | None = None  # waiting for the remote playout of a segment
+        self._closed = False
+        self._paused = False
+        self.stats = OutputStats()
+
+    # -- transport hooks ---------------------------------------------------------------------------
+
+    async def send_frame(self, frame: rtc.AudioFrame) -> None:
+        """Send one 20 ms frame to the remote side. Should not block: it runs on the shared clock's tick
+        (a send that suspends holds back only this output's next frames)."""
+        raise NotImplementedError
+
+    def on_clear(self) -> None:
+        """Queued audio was dropped (barge-in): tell the remote side to drop what it buffered."""
+
+    def on_drop_buffered(self) -> bool:
+        """Pause: drop the audio the remote side buffered ahead; True if it did (it is re-sent on resume).
+
+        Default: False, the remote plays out the (at most ``lead_s``) audio it already has."""
+        return False
+
+    async def wait_remote_playout(self) -> None:
+        """Awaited after a segment's last frame was sent, before it is reported finished."""
+
+    # -- session side (io.AudioOutput) -------------------------------------------------------------
+
+    @property
+    def pacer(self) -> PacingClock:
+        if self._pacer is None:
+            self._pacer = shared_pacing_clock()
+        return self._pacer
+
+    async def capture_frame(self, frame: rtc.AudioFrame) -> None:
+        if self._closed:
+            return
+        await super().capture_frame(frame)
+        seg = self._capturing
+        if seg is None:
+            seg = _Segment(
+                splitter=AudioByteStream(self.sample_rate or frame.sample_rate, 1, self._frame_samples)
+            )
+            self._capturing = seg
+            self._segments.append(seg)
+            self.stats.segments += 1
+        if seg.finished:  # cleared while the session was still capturing: drop the rest
+            return
+        if frame.sample_rate != self.sample_rate:
+            if seg.resampler is None:
+                seg.resampler = rtc.AudioResampler(
+                    input_rate=frame.sample_rate, output_rate=self.sample_rate or frame.sample_rate
+                )
+            chunks = seg.resampler.push(frame)
+        else:
+            chunks = [frame]
+        for chunk in chunks:
+            self._split(seg, chunk.data.tobytes())
+        self._kick()
+
+    def _split(self, seg: _Segment, data: bytes) -> None:
+        assert seg.splitter is not None
+        for f in seg.splitter.push(data):
+            seg.frames.append((f, f.duration))
+            seg.pushed_s += f.duration
+
+    def flush(self) -> None:
+        super().flush()
+        seg, self._capturing = self._capturing, None
+        if seg is None:
+            return
+        if not seg.finished:
+            if seg.resampler is not None:
+                for chunk in seg.resampler.flush():
+                    self._split(seg, chunk.data.tobytes())
+            assert seg.splitter is not None
+            for f in seg.splitter.flush():
+                real_s = f.duration
+                seg.frames.append((self._pad(f), real_s))
+                seg.pushed_s += real_s
+        seg.flushed = True
+        self._kick()
+
+    def clear_buffer(self) -> None:
+        active = [s for s in self._segments if not s.finished]
+        if not active:
+            return
+        now = self.pacer.clock()
+        for seg in active:
+            seg.frames.clear()
+        with contextlib.suppress(Exception):
+            self.on_clear()
+        if self._finishing is not None:
+            self._finishing.cancel()
+            self._finishing = None
+        for seg in active:
+            self._finish(seg, interrupted=True, now=now)
+        self._anchor = None
+        self._kick()
+
+    def pause(self) -> None:
+        """Hold playback (the candidate may be interrupting); queued audio stays for ``resume()``.
+
+        Audio already sent ahead of its slot is dropped at the far end when the transport can
+        (``on_drop_buffered``) and goes back to the queue, so the caller stops at once and a resume
+        continues exactly where they stopped hearing."""
+        if self._paused:
+            return
+        self._paused = True
+        self.pacer.discard(self)
+        seg = self._segments[0] if self._segments else None
+        if seg is None or seg.finished or self._finishing is not None or self._sending is not None:
+            return
+        now = self.pacer.clock()
+        unplayed = [item for item in seg.inflight if item[2] + self._frame_s > now + 1e-6]
+        if not unplayed:
+            return
+        dropped = False
+        with contextlib.suppress(Exception):
+            dropped = self.on_drop_buffered()
+        if not dropped:
+            return
+        for f, real_s, _slot in reversed(unplayed):
+            seg.frames.appendleft((f, real_s))
+            seg.played_s -= real_s
+            self.stats.frames_sent -= 1
+            self.stats.resent_frames += 1
+        seg.inflight.clear()
+
+    def resume(self) -> None:
+        if not self._paused:
+            return
+        self._paused = False
+        self._anchor = None  # a pause is not an underrun: restart the schedule after it
+        self._kick()
+
+    async def aclose(self) -> None:
+        """Stop pacing; unfinished segments finish as interrupted. Idempotent."""
+        self._closed = True
+        self.clear_buffer()
+        if self._pacer is not None:
+            self._pacer.discard(self)
+        for task in (self._sending, self._finishing):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        self._sending = self._finishing = None
+        if self._own_pacer and self._pacer is not None:
+            await self._pacer.aclose()
+
+    # -- pacing ------------------------------------------------------------------------------------
+
+    def _pad(self, frame: rtc.AudioFrame) -> rtc.AudioFrame:
+        missing = self._frame_samples - frame.samples_per_channel
+        if missing <= 0:
+            return frame
+        data = frame.data.tobytes() + b"\x00\x00" * missing
+        return rtc.AudioFrame(data, frame.sample_rate, 1, self._frame_samples)
+
+    def _kick(self) -> None:
+        """Something changed (audio arrived, a send completed, resume…): send what is due now and stay on
+        the clock while more can go out."""
+        if self._closed or self._paused or self._sending is not None or self._finishing is not None:
+            return
+        self._tick(self.pacer.clock())
+
+    def _tick(self, now: float) -> None:
+        pacer = self.pacer
+        if self._closed or self._paused or self._sending is not None or self._finishing is not None:
+            pacer.discard(self)
+            return
+        while self._segments and self._segments[0].finished:
+            self._segments.popleft()
+        seg = self._segments[0] if self._segments else None
+        if seg is None:
+            pacer.discard(self)
+            return
+        while seg.inflight and seg.inflight[0][2] + self._frame_s <= now:
+            seg.inflight.popleft()  # played by now
+        tolerance = self._max_gap_s - self._frame_s
+        while seg.frames:
+            if self._anchor is None:
+                self._anchor, self._sent_since_anchor = now, 0
+            slot = self._anchor + self._sent_since_anchor * self._frame_s
+            if slot > now + self._lead_s + 1e-9:
+                break
+            if now - slot > tolerance + 1e-9:
+                if self._sent_since_anchor:  # the listener's buffer ran dry mid-segment
+                    self.stats.underruns += 1
+                self._anchor, self._sent_since_anchor = now, 0  # restart the schedule, never burst
+                slot = now
+            frame, real_s = seg.frames.popleft()
+            if not seg.started:
+                seg.started = True
+                self.stats.first_frame_times.append(time.time())
+                self.on_playback_started(created_at=time.time())
+            seg.played_s += real_s  # handed to the transport
+            seg.inflight.append((frame, real_s, slot))
+            self.stats.frames_sent += 1
+            self._sent_since_anchor += 1
+            self._send(frame)
+            if self._sending is not None or seg.finished:  # the send suspended, or it cleared us
+                pacer.discard(self)
+                return
+        if seg.frames:
+            pacer.add(self)  # more is due on later ticks
+            return
+        pacer.discard(self)
+        if seg.flushed:  # everything sent: wait for the far end, then report it finished
+            self._finishing = asyncio.get_running_loop().create_task(
+                self._finish_after_playout(seg), name=f"paced-output-finish-{self.label}"
+            )
+        # else: the TTS is behind; capture_frame kicks us when audio arrives (late frames count)
+
+    def _send(self, frame: rtc.AudioFrame) -> None:
+        """Run ``send_frame``; most transports complete without suspending, so no task is created."""
+        coro = self.send_frame(frame)
+        try:
+            waiting_on = coro.send(None)
+        except StopIteration:
+            return
+        except Exception:
+            logger.exception("send_frame failed", extra={"label": self.label})
+            return
+        self._sending = asyncio.get_running_loop().create_task(
+            self._continue_send(coro, waiting_on), name=f"paced-output-send-{self.label}"
+        )
+
+    async def _continue_send(self, coro: Any, waiting_on: Any) -> None:
+        try:
+            while True:
+                if isinstance(waiting_on, asyncio.Future):
+                    waiting_on._asyncio_future_blocking = False
+                    try:
+                        await asyncio.wait([waiting_on])  # the coroutine reads its result itself
+                    except asyncio.CancelledError:
+                        waiting_on.cancel()
+                        coro.close()
+                        raise
+                else:  # a bare yield (asyncio.sleep(0))
+                    await asyncio.sleep(0)
+                try:
+                    waiting_on = coro.send(None)
+                except StopIteration:
+                    return
+                except Exception:
+                    logger.exception("send_frame failed", extra={"label": self.label})
+                    return
+        finally:
+            if self._sending is asyncio.current_task():
+                self._sending = None
+                if not self._closed:
+                    asyncio.get_running_loop().call_soon(self._kick)
+
+    async def _finish_after_playout(self, seg: _Segment) -> None:
+        try:
+            with contextlib.suppress(Exception):
+                await self.wait_remote_playout()
+        finally:
+            if self._finishing is asyncio.current_task():
+                self._finishing = None
+        self._finish(seg, interrupted=False)
+        self._anchor = None
+        self._kick()
+
+    def _finish(self, seg: _Segment, *, interrupted: bool, now: float | None = None) -> None:
+        if seg.finished:
+            return
+        seg.finished = True
+        if self._segments and self._segments[0] is seg:
+            self._segments.popleft()
+        else:
+            with contextlib.suppress(ValueError):
+                self._segments.remove(seg)
+        if interrupted:
+            self.stats.interrupted_segments += 1
+            # sent but not yet played when the far end dropped it: the candidate never heard it
+            unheard = sum(
+                real_s for _f, real_s, slot in seg.inflight if now is not None and slot > now + 1e-6
+            )
+            position = max(0.0, min(seg.played_s - unheard, seg.pushed_s))
+        else:
+            position = seg.pushed_s
+        seg.inflight.clear()
+        self.on_playback_finished(playback_position=position, interrupted=interrupted)
