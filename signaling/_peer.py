@@ -17,7 +17,7 @@ from livekit import rtc
 
 from ._errors import BadRequest
 from ._settings import SignalingSettings
-from ._tracks import AgentAudioTrack, InboundConverter, pump_inbound
+from ._tracks import AgentAudioTrack, InboundConverter, pump_inbound, set_inbound_prefetch
 
 __all__ = ["PeerLink"]
 
@@ -79,6 +79,8 @@ class PeerLink:
         audio = [t for t in pc.getTransceivers() if t.kind == "audio"]
         if not audio:
             raise BadRequest("The connection offer has no microphone audio.")
+        if not set_inbound_prefetch(audio[0].receiver, self._settings.inbound_jitter_prefetch):
+            logger.warning("aiortc changed: the inbound jitter buffer keeps its default prefetch")
         pc.addTrack(self.track)  # answers on the browser's microphone transceiver: sendrecv
         for extra in pc.getTransceivers():
             if extra is not audio[0]:

@@ -32,6 +32,10 @@ class SignalingSettings(BaseSettings):
     rtc_host_addresses: list[str] = Field(default_factory=list)
     # Rate of the mono PCM pushed into the agent (the browser sends 48 kHz Opus; 16 kHz is what VAD/STT use).
     input_sample_rate: int = 16000
+    # Complete frames aiortc's receive jitter buffer holds before it hands one on: 1 = the next frame's first
+    # packet releases a frame (20 ms). aiortc's own 4 adds ~60 ms to every candidate frame, so to the end of
+    # speech and to barge-in; a lost packet stalls both alike (until the 16-packet buffer overflows).
+    inbound_jitter_prefetch: int = Field(default=1, ge=1, le=8)
     # Offers and data-channel messages larger than this are refused.
     max_message_bytes: int = Field(default=64 * 1024, ge=1024)
     # Practice mode: where the candidate finds the coaching report ({token}: the link token, {interview_id}).

@@ -22,11 +22,12 @@ from collections.abc import Callable
 
 import av
 import numpy as np
+from aiortc import jitterbuffer as aiortc_jitterbuffer
 from aiortc import rtp as aiortc_rtp
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from livekit import rtc
 
-__all__ = ["AgentAudioTrack", "InboundConverter", "pump_inbound"]
+__all__ = ["AgentAudioTrack", "InboundConverter", "pump_inbound", "set_inbound_prefetch"]
 
 logger = logging.getLogger("mockline.signaling")
 
@@ -45,6 +46,19 @@ def audio_level_dbov(frame: av.AudioFrame) -> int:
     if rms <= 0:
         return -127
     return round(min(0.0, max(-127.0, 20 * math.log10(rms))))
+
+
+def set_inbound_prefetch(receiver: object, prefetch: int) -> bool:
+    """Give an aiortc audio ``RTCRtpReceiver`` a jitter buffer that releases a frame after ``prefetch``
+    complete frames (aiortc fixes 4 for audio: ~60 ms more than 1 on every inbound frame). Frames still
+    leave in sequence order, so reordered packets are handled alike. aiortc keeps the buffer in a private
+    attribute; returns False (and changes nothing) if that attribute is not what 1.16 has."""
+    name = "_RTCRtpReceiver__jitter_buffer"
+    current = getattr(receiver, name, None)
+    if not isinstance(current, aiortc_jitterbuffer.JitterBuffer) or current._is_video:
+        return False
+    setattr(receiver, name, aiortc_jitterbuffer.JitterBuffer(capacity=current.capacity, prefetch=prefetch))
+    return True
 
 
 # aiortc's sender calls ``rtp.compute_audio_level_dbov`` through the module: use the vectorised one.

@@ -162,3 +162,43 @@ def test_browser_stereo_48k_becomes_mono_16k():
     assert abs(peak_hz - 440) < 5
     rms = np.sqrt(np.mean(pcm[1000:] ** 2))
     assert 2500 < rms < 4500  # the left channel downmixed at half level (10000/√2/2 ≈ 3536)
+
+
+async def test_the_server_hands_on_a_candidate_frame_when_the_next_one_arrives_not_four_later():
+    """The candidate's end of speech (and a barge-in) reaches the agent one frame after it was sent, not the
+    ~4 frames aiortc's audio jitter buffer holds by default; packets still leave in sequence order."""
+    from aiortc import RTCPeerConnection
+    from aiortc.mediastreams import AudioStreamTrack
+    from aiortc.rtp import RtpPacket
+
+    from signaling._peer import PeerLink
+    from signaling._settings import SignalingSettings
+
+    browser = RTCPeerConnection()
+    browser.addTrack(AudioStreamTrack())
+    await browser.setLocalDescription(await browser.createOffer())
+    noop = lambda *a: None  # noqa: E731
+    link = PeerLink(settings=SignalingSettings(), on_audio=noop, on_message=noop, on_channel=noop,
+                    on_connected=noop, on_lost=noop)  # fmt: skip
+    try:
+        await link.answer(sdp=browser.localDescription.sdp, type_="offer")
+        [transceiver] = [t for t in link.pc.getTransceivers() if t.kind == "audio"]
+        buffer = transceiver.receiver._RTCRtpReceiver__jitter_buffer
+
+        def packet(seq: int) -> RtpPacket:
+            p = RtpPacket(payload_type=111, sequence_number=seq, timestamp=seq * 960, payload=bytes([seq]))
+            p._data = p.payload  # what the receiver sets (the depayloaded Opus frame) before buffering
+            return p
+
+        assert buffer.add(packet(100))[1] is None
+        assert buffer.add(packet(102))[1] is None  # 101 is late: nothing is handed on out of order
+        released = buffer.add(packet(101))[1]  # 101 arrives; 102 has started: 100 is complete and leaves
+        assert released is not None and released.data == bytes([100])
+        assert buffer.add(packet(103))[1].data == bytes([101])
+    finally:
+        await link.close()
+        await browser.close()
+        # the server's ICE start was waiting for a browser that never got the answer: let it unwind
+        connecting = [t for t in asyncio.all_tasks() if "__connect" in repr(t.get_coro())]
+        if connecting:
+            await asyncio.wait(connecting, timeout=10)
