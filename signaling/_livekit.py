@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from storage import Database, Interview, TranscriptTurn, current_interview, resolve_token, utcnow
+from storage import Database, TranscriptTurn, admit_interview, resolve_token
 
 from .livekit_token import DispatchFailed, LiveKitConfigError, start_livekit_interview
 
@@ -47,20 +47,7 @@ def open_livekit_interview(db: Database, token: str) -> LiveKitAdmission:
     """Blocking: the link's open interview (to resume) or a new one; raises ``InvitationError``."""
     with db.session() as s:
         inv = resolve_token(s, token)
-        interview = current_interview(s, inv)
-        if interview is None:
-            interview = Interview(
-                org_id=inv.org_id,
-                plan_id=inv.plan_id,
-                invitation_id=inv.id,
-                mode=inv.mode,
-                channel="livekit",
-                candidate_name=inv.candidate_name,
-            )
-            s.add(interview)
-        if inv.used_at is None:
-            inv.used_at = utcnow()
-        s.flush()
+        interview = admit_interview(s, inv, channel="livekit")
         turns = s.scalars(
             select(TranscriptTurn)
             .where(TranscriptTurn.interview_id == interview.id)

@@ -18,12 +18,10 @@ from sqlalchemy import select
 
 from storage import (
     Database,
-    Interview,
     InvitationBusy,
     TranscriptTurn,
-    current_interview,
+    admit_interview,
     resolve_token,
-    utcnow,
 )
 
 from ._errors import ServerBusy
@@ -138,20 +136,7 @@ class SessionRegistry:
         """The open interview of the link (to resume), or a new one."""
         with self._database().session() as s:
             inv = resolve_token(s, token)
-            interview = current_interview(s, inv)
-            if interview is None:
-                interview = Interview(
-                    org_id=inv.org_id,
-                    plan_id=inv.plan_id,
-                    invitation_id=inv.id,
-                    mode=inv.mode,
-                    channel="webrtc",
-                    candidate_name=inv.candidate_name,
-                )
-                s.add(interview)
-            if inv.used_at is None:
-                inv.used_at = utcnow()
-            s.flush()
+            interview = admit_interview(s, inv, channel="webrtc")
             return Admission(invitation_id=inv.id, interview_id=interview.id, mode=inv.mode)
 
     def _history(self, interview_id: str) -> list[dict[str, str]]:

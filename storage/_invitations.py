@@ -177,3 +177,23 @@ def current_interview(s: Session, inv: Invitation) -> Interview | None:
         )
         .order_by(Interview.created_at.desc())
     )
+
+
+def admit_interview(s: Session, inv: Invitation, *, channel: str) -> Interview:
+    """The invitation's open interview (the candidate resumes it) or a new one on ``channel``; marks the
+    invitation used and flushes, so the interview has its id."""
+    interview = current_interview(s, inv)
+    if interview is None:
+        interview = Interview(
+            org_id=inv.org_id,
+            plan_id=inv.plan_id,
+            invitation_id=inv.id,
+            mode=inv.mode,
+            channel=channel,
+            candidate_name=inv.candidate_name,
+        )
+        s.add(interview)
+    if inv.used_at is None:
+        inv.used_at = utcnow()
+    s.flush()
+    return interview

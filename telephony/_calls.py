@@ -17,7 +17,7 @@ from storage import (
     InterviewStatus,
     Invitation,
     InvitationError,
-    current_interview,
+    admit_interview,
     resolve_pin,
     utcnow,
 )
@@ -46,24 +46,12 @@ def normalise_number(number: str | None) -> str:
 
 def open_interview(s: Session, inv: Invitation, *, call_sid: str | None, phone: str | None) -> Interview:
     """The invitation's open interview (resumed if a call dropped), or a new one, bound to this call."""
-    interview = current_interview(s, inv)
-    if interview is None:
-        interview = Interview(
-            plan_id=inv.plan_id,
-            org_id=inv.org_id,
-            invitation_id=inv.id,
-            mode=inv.mode,
-            candidate_name=inv.candidate_name,
-            status=InterviewStatus.INVITED.value,
-        )
-        s.add(interview)
+    interview = admit_interview(s, inv, channel="phone")
     interview.channel = "phone"
     if call_sid:
         interview.call_sid = call_sid
     if phone:
         interview.phone_number = phone
-    if inv.used_at is None:
-        inv.used_at = utcnow()
     s.flush()
     return interview
 
