@@ -105,9 +105,11 @@ async def test_stream_interim_then_preflight_then_final(whisper: WhisperSTT) -> 
         < kinds.index(T.END_OF_SPEECH)
     )
     assert kinds.count(T.FINAL_TRANSCRIPT) == 1 and kinds.count(T.END_OF_SPEECH) == 1
-    interim = _texts(events, T.INTERIM_TRANSCRIPT)[0]
-    assert len(set(words(interim)) & set(words(line))) >= 2
-    assert len(words(interim)) < len(words(line))  # only the part said so far
+    interims = _texts(events, T.INTERIM_TRANSCRIPT)
+    # captions follow the words said so far: the first (after ~1 s of speech, piper's sampling noise makes
+    # it "I led" or just "I") is partial, and they grow to several words of the line
+    assert max(len(set(words(t)) & set(words(line))) for t in interims) >= 2
+    assert len(words(interims[0])) < len(words(line))  # only the part said so far
     final = _texts(events, T.FINAL_TRANSCRIPT)[0]
     assert _texts(events, T.PREFLIGHT_TRANSCRIPT)[-1] == final  # the LLM could start on the right text
     assert wer(line, final) <= 0.1

@@ -105,8 +105,10 @@ async def test_odd_text_never_breaks_the_reply(voice: tts.TTS, text: str) -> Non
 
 async def test_text_is_never_a_command_line_option(espeak: EspeakTTS, whisper: WhisperSTT) -> None:
     frames = await _synthesize(espeak, "--help is what I need")
-    heard = await whisper.recognize(frames)
-    assert {"help", "need"} <= set(words(heard.alternatives[0].text))
+    heard = words((await whisper.recognize(frames)).alternatives[0].text)
+    # the option-like first word is spoken, not taken as a flag (then espeak prints its usage or fails);
+    # tiny.en hears espeak's "help" as "help" or "hell" depending on what it decoded before (measured)
+    assert {"what", "need"} <= set(heard) and heard[0].startswith("hel")
 
 
 async def test_espeak_failure_is_a_provider_error(espeak: EspeakTTS) -> None:
