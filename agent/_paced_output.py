@@ -327,16 +327,23 @@ class PacedAudioOutput(io.AudioOutput):
     def _send(self, frame: rtc.AudioFrame) -> None:
         """Run ``send_frame``; most transports complete without suspending, so no task is created."""
         coro = self.send_frame(frame)
-        try:
-            waiting_on = coro.send(None)
-        except StopIteration:
-            return
-        except Exception:
-            logger.exception("send_frame failed", extra={"label": self.label})
+        done, waiting_on = self._step(coro)
+        if done:
             return
         self._sending = asyncio.get_running_loop().create_task(
             self._continue_send(coro, waiting_on), name=f"paced-output-send-{self.label}"
         )
+
+    def _step(self, coro: Any) -> tuple[bool, Any]:
+        """Advance a ``send_frame`` coroutine to its next suspension: (False, what it waits on), or
+        (True, None) once it returned or raised (a failure is logged; pacing goes on)."""
+        try:
+            return False, coro.send(None)
+        except StopIteration:
+            return True, None
+        except Exception:
+            logger.exception("send_frame failed", extra={"label": self.label})
+            return True, None
 
     async def _continue_send(self, coro: Any, waiting_on: Any) -> None:
         try:
@@ -351,12 +358,8 @@ class PacedAudioOutput(io.AudioOutput):
                         raise
                 else:  # a bare yield (asyncio.sleep(0))
                     await asyncio.sleep(0)
-                try:
-                    waiting_on = coro.send(None)
-                except StopIteration:
-                    return
-                except Exception:
-                    logger.exception("send_frame failed", extra={"label": self.label})
+                done, waiting_on = self._step(coro)
+                if done:
                     return
         finally:
             if self._sending is asyncio.current_task():
