@@ -106,8 +106,8 @@ async def test_stream_interim_then_preflight_then_final(whisper: WhisperSTT) -> 
     )
     assert kinds.count(T.FINAL_TRANSCRIPT) == 1 and kinds.count(T.END_OF_SPEECH) == 1
     interims = _texts(events, T.INTERIM_TRANSCRIPT)
-    # captions follow the words said so far: the first (after ~1 s of speech, piper's sampling noise makes
-    # it "I led" or just "I") is partial, and they grow to several words of the line
+    # captions follow the words said so far: the first (after ~1 s of speech: "I love the migration.") is
+    # partial, and several of its words are the line's
     assert max(len(set(words(t)) & set(words(line))) for t in interims) >= 2
     assert len(words(interims[0])) < len(words(line))  # only the part said so far
     final = _texts(events, T.FINAL_TRANSCRIPT)[0]

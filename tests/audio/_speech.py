@@ -48,8 +48,8 @@ def speak(
     espeak_voice: str = "en-us",
     words_per_minute: int = 150,
 ) -> np.ndarray:
-    """``text`` spoken by espeak-ng or piper (en_US-joe), mono int16 at ``sample_rate``. Cached."""
-    spec = f"{voice}|{espeak_voice}|{words_per_minute}|{sample_rate}|{text}"
+    """``text`` spoken by espeak-ng or piper (en_US-joe), mono int16 at ``sample_rate``, same every run."""
+    spec = f"{voice}|fixed|{espeak_voice}|{words_per_minute}|{sample_rate}|{text}"
     key = hashlib.sha256(spec.encode()).hexdigest()
     path = CACHE_DIR / f"{key[:24]}.wav"
     if path.is_file():
@@ -145,8 +145,15 @@ def _espeak(text: str, espeak_voice: str, words_per_minute: int) -> tuple[np.nda
 
 def _piper(text: str) -> tuple[np.ndarray, int]:
     voice = _piper_voice()
+    from piper import SynthesisConfig
+
+    # piper samples its prosody and durations at random (noise_scale, noise_w_scale): the same line came out
+    # 40448 or 41216 samples long on consecutive calls, and tests that cut speech at a fixed point or time a
+    # pause flaked on it. With both scales at zero the voice is deterministic, so a test hears the same
+    # candidate on every machine and every run.
+    fixed = SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0)
     with _PIPER_LOCK:
-        chunks = [c.audio_int16_array for c in voice.synthesize(text)]
+        chunks = [c.audio_int16_array for c in voice.synthesize(text, syn_config=fixed)]
     return np.concatenate(chunks), int(voice.config.sample_rate)
 
 
