@@ -1,5 +1,6 @@
 """The shared whisper decode queue: the end of a turn is never stuck behind captions or stale decodes,
-and the utterance-length window reads the same words as whisper's full 30 s window."""
+the utterance-length window reads the same words as whisper's full 30 s window, and a short answer is
+not read as the same words over and over."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ import numpy as np
 import pytest
 
 from agent.providers import SpeechSettings, WhisperEngine
-from agent.providers._whisper_engine import Priority
-from tests.audio import concat, read_wav, speak, wer
+from agent.providers._whisper_engine import Priority, unloop
+from tests.audio import concat, read_wav, silence, speak, wer, words
 
 pytestmark = pytest.mark.integration
 
@@ -67,3 +68,41 @@ async def test_utterance_window_reads_like_the_full_window(engine: WhisperEngine
             short = await engine.transcribe(audio, beam_size=5)
             full = await engine.transcribe(audio, beam_size=5, full_window=True)
             assert wer(text, short.text) <= wer(text, full.text) + 0.05, (short.text, full.text)
+
+
+@pytest.mark.parametrize(
+    ("voice", "line", "said"),
+    [("piper", "Yes", 1.0), ("piper", "No", 0.75), ("espeak", "Sure", 1.0),
+     ("espeak", "Hello, can you hear me", 0.75), ("espeak", "Caching the results in Redis", 1.0)],
+)  # fmt: skip
+async def test_a_short_answer_is_not_read_as_a_loop(engine: WhisperEngine, voice: str, line: str,
+                                                    said: float) -> None:  # fmt: skip
+    # without the guard tiny.en read each of these as the line (or its start) three to nine times over:
+    # "Yes. Yes. Yes. Yes. Yes. Yes. Yes. Yes", a caption and a stored answer nobody said
+    speech = speak(line, voice=voice)  # type: ignore[arg-type]
+    audio = concat(silence(0.5), speech[: int(said * speech.size)], silence(0.2)).astype(np.float32) / 32768
+    async with asyncio.timeout(TIMEOUT):
+        for priority, beam in ((Priority.INTERIM, 1), (Priority.FINAL, 5)):
+            text = (await engine.transcribe(audio, beam_size=beam, priority=priority)).text
+            assert 0 < len(words(text)) <= len(line.split()), text
+
+
+@pytest.mark.parametrize(
+    ("decoded", "hit_limit", "kept"),
+    [
+        ("Yes. Yes. Yes. Yes. Yes. Yes. Yes. Yes", True, "Yes."),
+        ("Yeah. Yes. Yes. Yes.", False, "Yeah. Yes."),
+        ("Hello, can you hear me? Hello, can you hear me? Hello, can", True, "Hello, can you hear me?"),
+        ("I love the migration. I love the migration. I", False, "I love the migration."),
+        ("Caching the results in Redis Caching the results in Redis Caching the", False,
+         "Caching the results in Redis"),
+        # the candidate repeating themselves is kept as said
+        ("No, no, no.", False, "No, no, no."),
+        ("It was very very very slow.", False, "It was very very very slow."),
+        ("I think that I think that is right.", False, "I think that I think that is right."),
+        ("", True, ""),
+    ],
+)  # fmt: skip
+def test_unloop_keeps_one_copy_of_a_loop_and_real_repetition_as_said(decoded: str, hit_limit: bool,
+                                                                     kept: str) -> None:  # fmt: skip
+    assert unloop(decoded, hit_limit=hit_limit) == kept

@@ -228,12 +228,61 @@ class WhisperEngine:
             no_repeat_ngram_size=0,
         )[0]
         tokens = result.sequences_ids[0]
+        # sequences_ids holds the forced prefix and the new tokens, not the SOT prompt or the end token
+        hit_limit = len(self._prompt) + len(tokens) >= min(_MAX_LENGTH, len(prompt) + max_new)
         if forced and tokens[: len(forced)] == forced:
             tokens = tokens[len(forced) :]  # ctranslate2 returns the forced prefix too
         avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1) if tokens else -math.inf
         if result.no_speech_prob > _NO_SPEECH_PROB and avg_logprob < _NO_SPEECH_LOGPROB:
             return "", avg_logprob
-        return tok.decode(tokens).strip(), avg_logprob
+        return unloop(tok.decode(tokens).strip(), hit_limit=hit_limit), avg_logprob
+
+
+_SENTENCE_END = (".", "?", "!")
+_WORD_EDGES = ".,?!;:\"'()[]-\u2026"
+
+
+def unloop(text: str, *, hit_limit: bool) -> str:
+    """``text`` without the repetition loop whisper can fall into when decoding without timestamps.
+
+    On short clips tiny.en reads "Yes" as "Yes. Yes. Yes. Yes. Yes. Yes. Yes. Yes" and "Hello, can you
+    hear me" as the question three times over, at every window size (measured on piper and espeak
+    clips). A loop is a tail of two or more copies of the same words (the last copy may be cut short),
+    and it is a loop, not the candidate repeating themselves, when each copy is a whole sentence, when a
+    phrase of two or more words comes three times running, or when the decode ran out of tokens (a real
+    answer ends before the budget of 12 tokens per second of audio). The loop is replaced by one copy.
+    "No, no, no" and "very very very" are kept as said."""
+    words = text.split()
+    norm = [w.strip(_WORD_EDGES).lower() for w in words]
+    total = len(words)
+    best: tuple[int, int] | None = None  # (start, n): the loop that starts earliest, shortest copy first
+    for n in range(1, total // 2 + 1):
+        for r in range(n):  # r words of a last copy cut short by the token budget
+            end = total - r
+            span = norm[end - n : end]
+            if not all(span) or not _cut_copy(norm[end:], span):
+                continue
+            copies = 1
+            while end - (copies + 1) * n >= 0 and norm[end - (copies + 1) * n : end - copies * n] == span:
+                copies += 1
+            if copies < 2:
+                continue
+            start = end - copies * n
+            sentences = all(words[start + (i + 1) * n - 1].endswith(_SENTENCE_END) for i in range(copies - 1))
+            sentences = sentences and words[start + n - 1].endswith(_SENTENCE_END)
+            if (hit_limit or sentences or (copies + (r > 0) >= 3 and n >= 2)) and (
+                best is None or start < best[0]
+            ):
+                best = (start, n)
+    return text if best is None else " ".join(words[: sum(best)])
+
+
+def _cut_copy(tail: list[str], span: list[str]) -> bool:
+    """``tail`` is the start of ``span``, its last word possibly cut mid-word."""
+    if not tail:
+        return True
+    head = span[: len(tail)]
+    return tail[:-1] == head[:-1] and bool(tail[-1]) and head[-1].startswith(tail[-1])
 
 
 def _narrowband(audio: np.ndarray) -> bool:
