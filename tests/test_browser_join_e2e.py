@@ -21,6 +21,7 @@ from agent import AgentRuntime, AgentSettings
 from agent.plans import build_plan
 from storage import Interview, InterviewPlan, TranscriptTurn, TurnMetric, create_invitation, get_database
 
+from .audio import words
 from .test_browser_join_support import chromium, write_wav
 from .test_signaling_support import ServerThread, make_app, rtc_settings
 
@@ -31,6 +32,10 @@ ANSWER = (
     "batched them and added a cache. As a result latency went down by half."
 )
 STOP = "Can we stop the interview now please."
+# words of ANSWER a transcript of it must contain (3 of them): tiny.en on espeak through Chromium's capture
+# and Opus mishears some of the rest on a loaded machine ("added a cash", "nato-based coils")
+ANSWER_WORDS = {"checkout", "service", "slow", "profiled", "repeated", "database", "calls", "cache",
+                "latency", "half"}  # fmt: skip
 RATE = 48000
 WAIT_MS = 150_000
 
@@ -109,7 +114,7 @@ async def test_a_whole_interview_in_chromium(sqlite_db, runtime, tmp_path, artif
     assert probe["ended"] == "completed"
     assert probe["remoteLevelMax"] > 0.02 and probe["micLevelMax"] > 0.02
     said = " ".join(c["text"].lower() for c in probe["captions"] if c["speaker"] == "candidate")
-    assert "cache" in said or "database" in said
+    assert len(ANSWER_WORDS & set(words(said))) >= 3, said
 
     with get_database().session() as s:
         interview = s.scalars(select(Interview)).one()
@@ -125,7 +130,7 @@ async def test_a_whole_interview_in_chromium(sqlite_db, runtime, tmp_path, artif
         )
         assert turns[0].speaker == "agent" and question in turns[0].text
         stored = " ".join(t.text.lower() for t in turns if t.speaker == "candidate")
-        assert "cache" in stored or "database" in stored
+        assert len(ANSWER_WORDS & set(words(stored))) >= 3, stored
         assert turns[-1].speaker == "agent" and turns[-1].kind == "close"
         # Latency of each agent reply over this path, for the record (benchmarks judge timing, not tests).
         metrics = s.scalars(select(TurnMetric).where(TurnMetric.interview_id == interview.id)).all()
