@@ -34,11 +34,12 @@ class Sizes:
     ramp_s: float
     stt_repeats: int
     scoring_interviews: int
+    together: bool  # latency parts: the phone and the browser call at the same time
 
 
 SIZES = {
-    "full": Sizes(5, 3, 4, 2, (1, 10, 25, 50), (1, 10, 25), 30.0, 10.0, 3, 6),
-    "quick": Sizes(3, 2, 2, 1, (1, 5, 10), (1, 5), 30.0, 2.0, 1, 2),
+    "full": Sizes(5, 3, 4, 2, (1, 10, 25, 50), (1, 10, 25), 30.0, 10.0, 3, 6, False),
+    "quick": Sizes(3, 2, 2, 1, (1, 5, 10), (1, 5), 30.0, 2.0, 1, 2, True),
 }
 
 
@@ -76,7 +77,8 @@ async def run_all(*, quick: bool, out: Path, command: str) -> dict[str, Any]:
 
     for profile in ("product", "fast"):
         got = await part(
-            f"v2v fakes/{profile}", run_v2v(stack="fakes", profile=profile, turns=size.fake_turns)
+            f"v2v fakes/{profile}",
+            run_v2v(stack="fakes", profile=profile, turns=size.fake_turns, together=size.together),
         )
         r["v2v"] += got or []
     got = await part("v2v offline", run_v2v(stack="offline", profile="product", turns=size.offline_turns))
@@ -84,7 +86,11 @@ async def run_all(*, quick: bool, out: Path, command: str) -> dict[str, Any]:
     got = await part(
         "barge-in",
         run_bargein(
-            stack="hybrid", profile="product", trials=size.barge_trials, rounds=size.backchannel_rounds
+            stack="hybrid",
+            profile="product",
+            trials=size.barge_trials,
+            rounds=size.backchannel_rounds,
+            together=size.together,
         ),
     )
     r["bargein"] = got or []

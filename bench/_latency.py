@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -59,18 +60,30 @@ class V2VResult:
     violations: int = 0
 
 
-async def run_v2v(*, stack: str, profile: str, turns: int) -> list[V2VResult]:
+async def _calls(srv: ServerProcess, scripts: dict[str, list[Any]], *, together: bool) -> list[CallRecord]:
+    """One call per transport: one after the other, or all at once (``together``: two interviews on one
+    server; each record's server side is fetched once both have hung up)."""
+    if not together:
+        return [await run_call(srv, transport, steps) for transport, steps in scripts.items()]
+    records = await asyncio.gather(
+        *(run_call(srv, transport, steps, collect=False) for transport, steps in scripts.items())
+    )
+    await srv.wait_idle(timeout_s=30.0)
+    for rec in records:
+        entries = list((await srv.metrics(**rec.ident)).values())
+        rec.server = entries[0] if entries else {}
+    return list(records)
+
+
+async def run_v2v(*, stack: str, profile: str, turns: int, together: bool = False) -> list[V2VResult]:
+    """``together``: the phone and the browser call at the same time."""
     speech = stack != "fakes"
-    results = []
     async with ServerProcess(
         stack=stack, profile=profile, database_url=fresh_db(f"v2v-{stack}-{profile}")
     ) as srv:
         await warm_up(srv, "phone")
-        for transport in TRANSPORTS:
-            steps = conversation_script(transport=transport, turns=turns, speech=speech)
-            rec = await run_call(srv, transport, steps)
-            results.append(_v2v_result(stack, profile, rec))
-    return results
+        scripts = {t: conversation_script(transport=t, turns=turns, speech=speech) for t in TRANSPORTS}
+        return [_v2v_result(stack, profile, rec) for rec in await _calls(srv, scripts, together=together)]
 
 
 def _v2v_result(stack: str, profile: str, rec: CallRecord) -> V2VResult:
@@ -102,30 +115,31 @@ class BargeInResult:
     paused: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
-async def run_bargein(*, stack: str, profile: str, trials: int, rounds: int) -> list[BargeInResult]:
-    results = []
+async def run_bargein(
+    *, stack: str, profile: str, trials: int, rounds: int, together: bool = False
+) -> list[BargeInResult]:
     name = f"bargein-{stack}-{profile}"
     async with ServerProcess(stack=stack, profile=profile, database_url=fresh_db(name)) as srv:
-        for transport in TRANSPORTS:
-            steps = bargein_script(
-                transport=transport, trials=trials, backchannel_rounds=rounds, speech=stack != "fakes"
+        scripts = {
+            t: bargein_script(transport=t, trials=trials, backchannel_rounds=rounds, speech=stack != "fakes")
+            for t in TRANSPORTS
+        }
+        records = await _calls(srv, scripts, together=together)
+    results = []
+    for rec in records:
+        stops, clears, skipped = barge_ins(rec.timeline)
+        turns = rec.server.get("turns", [])
+        results.append(
+            BargeInResult(
+                stack=stack,
+                transport=rec.transport,
+                stop=dist(stops),
+                clear=dist(clears),
+                skipped=skipped,
+                false=false_interruptions(rec.timeline, turns),
+                paused=backchannel_pauses(rec.timeline),
+                interrupted_turns=sum(1 for t in turns if t["speaker"] == "agent" and t["interrupted"]),
+                timeouts=rec.timeline.timeouts,
             )
-            rec = await run_call(srv, transport, steps)
-            stops, clears, skipped = barge_ins(rec.timeline)
-            interrupted = sum(
-                1 for t in rec.server.get("turns", []) if t["speaker"] == "agent" and t["interrupted"]
-            )
-            results.append(
-                BargeInResult(
-                    stack=stack,
-                    transport=transport,
-                    stop=dist(stops),
-                    clear=dist(clears),
-                    skipped=skipped,
-                    false=false_interruptions(rec.timeline, rec.server.get("turns", [])),
-                    paused=backchannel_pauses(rec.timeline),
-                    interrupted_turns=interrupted,
-                    timeouts=rec.timeline.timeouts,
-                )
-            )
+        )
     return results
