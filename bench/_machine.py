@@ -13,14 +13,21 @@ __all__ = ["load_average", "machine"]
 
 
 def _cpu_model() -> str:
+    """The model and the widest vector unit: whisper (CTranslate2) decodes ~3x faster on AVX-512 hosts
+    than on AVX2 ones sold under the same "AMD EPYC" name (STT RTF 0.025 against 0.077, measured)."""
+    model, flags = platform.processor() or "unknown", set()
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
                 if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
+                    model = line.split(":", 1)[1].strip()
+                elif line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
     except OSError:
         pass
-    return platform.processor() or "unknown"
+    units = {"avx512f": "AVX-512", "avx2": "AVX2", "avx": "AVX"}
+    widest = next((name for flag, name in units.items() if flag in flags), None)
+    return f"{model}, {widest}" if widest else model
 
 
 def _ram_gib() -> float:

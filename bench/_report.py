@@ -48,6 +48,8 @@ def _targets(r: dict[str, Any]) -> list[str]:
     )
     for profile, label in (("product", "product turn-taking"), ("fast", "0.2 s endpointing")):
         xs = [x for k, x in v2v.items() if k[0] == "fakes" and k[1] == profile]
+        if not xs and profile != "product":
+            continue  # not part of this run (--quick leaves the comparison out)
         meds = [x.client_v2v.median for x in xs if x.client_v2v.median is not None]
         val = max(meds) if meds else None
         rows.append(
@@ -259,7 +261,13 @@ def render(r: dict[str, Any]) -> str:
     lines = [
         START,
         "",
-        f"Command: `{r['command']}` — took {r['duration_s'] / 60:.1f} min.",
+        f"Command: `{r['command']}` — took {r['duration_s'] / 60:.1f} min."
+        + (
+            " `--quick`: the phone and the browser calls of the fakes voice-to-voice and the barge-in"
+            " parts ran at the same time."
+            if r.get("together")
+            else ""
+        ),
         "",
         f"Machine: {m['cores']} cores, {m['cpu']}, {m['ram']} RAM, Python {m['python']}, {m['os']}; "
         f"{m['date']}; commit {m['commit']}. Load average (1/5/15 min) before: {r['load_before']}, "
