@@ -96,7 +96,11 @@ async def test_a_short_answer_is_not_read_as_a_loop(engine: WhisperEngine, voice
         ("I love the migration. I love the migration. I", False, "I love the migration."),
         ("Caching the results in Redis Caching the results in Redis Caching the", False,
          "Caching the results in Redis"),
+        ("Cashing the results in reviews Cashing the results in reviews", False,
+         "Cashing the results in reviews"),  # tiny.en on the espeak clip, in a full test run
         # the candidate repeating themselves is kept as said
+        ("I think, I think it was Redis.", False, "I think, I think it was Redis."),
+        ("So I think, I think", False, "So I think, I think"),
         ("No, no, no.", False, "No, no, no."),
         ("It was very very very slow.", False, "It was very very very slow."),
         ("I think that I think that is right.", False, "I think that I think that is right."),

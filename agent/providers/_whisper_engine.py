@@ -249,9 +249,10 @@ def unloop(text: str, *, hit_limit: bool) -> str:
     hear me" as the question three times over, at every window size (measured on piper and espeak
     clips). A loop is a tail of two or more copies of the same words (the last copy may be cut short),
     and it is a loop, not the candidate repeating themselves, when each copy is a whole sentence, when a
-    phrase of two or more words comes three times running, or when the decode ran out of tokens (a real
-    answer ends before the budget of 12 tokens per second of audio). The loop is replaced by one copy.
-    "No, no, no" and "very very very" are kept as said."""
+    phrase of two or more words comes three times running, when a phrase of four or more words comes
+    twice ("Cashing the results in reviews Cashing the results in reviews", in a full test run), or when
+    the decode ran out of tokens (a real answer ends before the budget of 12 tokens per second of audio).
+    The loop is replaced by one copy. "No, no, no", "I think, I think" and "very very very" are kept."""
     words = text.split()
     norm = [w.strip(_WORD_EDGES).lower() for w in words]
     total = len(words)
@@ -270,9 +271,9 @@ def unloop(text: str, *, hit_limit: bool) -> str:
             start = end - copies * n
             sentences = all(words[start + (i + 1) * n - 1].endswith(_SENTENCE_END) for i in range(copies - 1))
             sentences = sentences and words[start + n - 1].endswith(_SENTENCE_END)
-            if (hit_limit or sentences or (copies + (r > 0) >= 3 and n >= 2)) and (
-                best is None or start < best[0]
-            ):
+            runs = copies + (r > 0) >= 3 and n >= 2  # "a b a b a b": nobody talks like that
+            long = copies >= 2 and n >= 4  # a phrase of four or more words said twice back to back
+            if (hit_limit or sentences or runs or long) and (best is None or start < best[0]):
                 best = (start, n)
     return text if best is None else " ".join(words[: sum(best)])
 
