@@ -13,8 +13,9 @@ __all__ = ["load_average", "machine"]
 
 
 def _cpu_model() -> str:
-    """The model and the widest vector unit: whisper (CTranslate2) decodes ~3x faster on AVX-512 hosts
-    than on AVX2 ones sold under the same "AMD EPYC" name (STT RTF 0.025 against 0.077, measured)."""
+    """The model and the widest vector unit: whisper (CTranslate2) decoded 2.75x slower on an AVX2-only
+    "AMD EPYC" host than on an earlier host of the same name (STT RTF 0.077 against 0.028), most likely
+    for want of AVX-512, so the line records it."""
     model, flags = platform.processor() or "unknown", set()
     try:
         with open("/proc/cpuinfo") as f:
