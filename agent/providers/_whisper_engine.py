@@ -215,11 +215,12 @@ class WhisperEngine:
         window[:, :speech] = features[:, :speech]
         encoded = wm.model.encode(ctranslate2.StorageView.from_array(window[None]))  # type: ignore[attr-defined]
         max_new = min(220, 16 + int(12 * audio.size / WHISPER_RATE))  # ~4 tokens/s is normal speech
+        max_length = min(_MAX_LENGTH, len(prompt) + max_new)
         result = wm.model.generate(  # type: ignore[attr-defined]
             encoded,
             [prompt],
             beam_size=beam_size,
-            max_length=min(_MAX_LENGTH, len(prompt) + max_new),
+            max_length=max_length,
             return_scores=True,
             return_no_speech_prob=True,
             suppress_blank=True,
@@ -229,7 +230,7 @@ class WhisperEngine:
         )[0]
         tokens = result.sequences_ids[0]
         # sequences_ids holds the forced prefix and the new tokens, not the SOT prompt or the end token
-        hit_limit = len(self._prompt) + len(tokens) >= min(_MAX_LENGTH, len(prompt) + max_new)
+        hit_limit = len(self._prompt) + len(tokens) >= max_length
         if forced and tokens[: len(forced)] == forced:
             tokens = tokens[len(forced) :]  # ctranslate2 returns the forced prefix too
         avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1) if tokens else -math.inf
