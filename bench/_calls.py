@@ -16,7 +16,15 @@ from ._twilio import run_phone_call
 from ._webrtc import RATE as WEB_RATE
 from ._webrtc import BrowserCaller
 
-__all__ = ["TRANSPORTS", "CallRecord", "bargein_script", "conversation_script", "rate_of", "run_call"]
+__all__ = [
+    "TRANSPORTS",
+    "CallRecord",
+    "bargein_script",
+    "conversation_script",
+    "fetch_server_side",
+    "rate_of",
+    "run_call",
+]
 
 TRANSPORTS = ("webrtc", "phone")
 
@@ -96,9 +104,14 @@ async def run_call(
     record.ident = ident
     if collect:
         await server.wait_idle(timeout_s=30.0)
-        entries = list((await server.metrics(**ident)).values())
-        record.server = entries[0] if entries else {}
+        await fetch_server_side(server, record)
     return record
+
+
+async def fetch_server_side(server: ServerProcess, record: CallRecord) -> None:
+    """What the server recorded about the call's interview (once it has hung up)."""
+    entries = list((await server.metrics(**record.ident)).values())
+    record.server = entries[0] if entries else {}
 
 
 async def warm_up(server: ServerProcess, transport: str) -> None:

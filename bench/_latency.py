@@ -7,7 +7,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._calls import TRANSPORTS, CallRecord, bargein_script, conversation_script, run_call, warm_up
+from ._calls import (
+    TRANSPORTS,
+    CallRecord,
+    bargein_script,
+    conversation_script,
+    fetch_server_side,
+    run_call,
+    warm_up,
+)
 from ._proc import ROOT, ServerProcess
 from ._script import backchannel_pauses, barge_ins, false_interruptions, voice_to_voice
 from ._stats import Dist, dist
@@ -70,8 +78,7 @@ async def _calls(srv: ServerProcess, scripts: dict[str, list[Any]], *, together:
     )
     await srv.wait_idle(timeout_s=30.0)
     for rec in records:
-        entries = list((await srv.metrics(**rec.ident)).values())
-        rec.server = entries[0] if entries else {}
+        await fetch_server_side(srv, rec)
     return list(records)
 
 
