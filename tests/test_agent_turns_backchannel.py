@@ -18,7 +18,7 @@ from agent._backchannel import is_backchannel
 from agent.settings import TurnTuning
 from storage import Database
 from tests.fakes.speech import EnergyVAD, ScriptSTT, Timeline, ToneTTS, frames_of
-from tests.test_runtime import ANSWER, Candidate, eventually, make_interview, turns
+from tests.test_runtime import ANSWER, Candidate, eventually, make_interview, scripted_runtime, turns
 
 MMHMM, YEAH, BARGE_IN = 1, 2, 3
 SCRIPT = [ANSWER, "Mm-hmm.", "Yeah.", "Sorry, could you repeat the question please"]
@@ -67,13 +67,7 @@ def timeline() -> Timeline:
 
 @pytest.fixture
 async def runtime(timeline: Timeline, sqlite_db: Database) -> Any:
-    rt = AgentRuntime(
-        vad=EnergyVAD(),
-        stt=ScriptSTT(timeline),
-        tts=ToneTTS(ms_per_word=60),
-        settings=settings(),
-        database=sqlite_db,
-    )
+    rt = scripted_runtime(timeline, settings(), sqlite_db)
     yield rt
     await rt.aclose()
 

@@ -166,15 +166,16 @@ def timeline() -> Timeline:
     return Timeline(utterances=list(SCRIPT), ms_per_word=40)
 
 
+def scripted_runtime(timeline: Timeline, settings: AgentSettings, db: Database) -> AgentRuntime:
+    """The real runtime with the energy VAD, the recogniser that reads ``timeline`` and the tone TTS."""
+    return AgentRuntime(
+        vad=EnergyVAD(), stt=ScriptSTT(timeline), tts=ToneTTS(ms_per_word=60), settings=settings, database=db
+    )
+
+
 @pytest.fixture
 async def runtime(timeline: Timeline, db: Database) -> Any:
-    rt = AgentRuntime(
-        vad=EnergyVAD(),
-        stt=ScriptSTT(timeline),
-        tts=ToneTTS(ms_per_word=60),
-        settings=fast_settings(),
-        database=db,
-    )
+    rt = scripted_runtime(timeline, fast_settings(), db)
     yield rt
     await rt.aclose()
 
