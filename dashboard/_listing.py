@@ -44,14 +44,24 @@ class ListFilter:
         return {k: v for k, v in args.items() if v}
 
 
+# Pages past this are refused rather than turned into an offset the database cannot hold.
+MAX_PAGE = 100_000
+# Dates a filter may name (the day after the last one must still be a date).
+_FIRST_DAY, _LAST_DAY = date(1970, 1, 1), date(9998, 12, 31)
+
+
 def _parse_date(raw: str, name: str, errors: dict[str, str]) -> date | None:
     if not raw:
         return None
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw[:40])
     except ValueError:
         errors[name] = f"“{raw[:40]}” is not a date; use YYYY-MM-DD."
         return None
+    if not _FIRST_DAY <= day <= _LAST_DAY:
+        errors[name] = f"Choose a date between {_FIRST_DAY.isoformat()} and {_LAST_DAY.isoformat()}."
+        return None
+    return day
 
 
 def parse_filter(params: Mapping[str, str]) -> ListFilter:
@@ -70,10 +80,13 @@ def parse_filter(params: Mapping[str, str]) -> ListFilter:
     if date_from and date_to and date_from > date_to:
         errors["to"] = "The end date is before the start date."
         date_to = None
-    try:
-        page = max(1, int(params.get("page", "1") or 1))
-    except ValueError:
-        page = 1
+    raw_page = params.get("page", "1").strip()
+    page = 1  # a page that is not a positive number is the first one
+    if raw_page.isascii() and raw_page.isdigit():
+        if len(raw_page) > 7 or int(raw_page) > MAX_PAGE:
+            errors["page"] = f"Choose a page from 1 to {MAX_PAGE:,}."
+        else:
+            page = max(1, int(raw_page))
     role = params.get("role", "").strip()[:100]
     return ListFilter(
         role=role, status=status, date_from=date_from, date_to=date_to, sort=sort, page=page, errors=errors

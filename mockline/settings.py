@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import secrets
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -26,6 +26,12 @@ class AppSettings(BaseSettings):
     # An in-progress interview with no turn for this long, and no session holding it, is finished as a
     # hang-up (and so scored). Well above the reconnect grace period.
     stale_interview_minutes: float = 15.0
+    # Largest request body any route reads (forms, JSON, webhooks); bigger ones get 413 before they are read.
+    # The résumé upload route allows the dashboard's upload limit on top
+    # (MOCKLINE_DASHBOARD_UPLOAD_MAX_BYTES).
+    max_body_bytes: int = Field(default=256 * 1024, ge=4096)
+    # Serve /docs, /redoc and /openapi.json (off: the API's shape is nobody's business in production).
+    api_docs: bool = False
 
     @model_validator(mode="after")
     def _secrets(self) -> AppSettings:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
@@ -13,12 +13,26 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from storage import get_database
+from storage import build_rate_limiter, get_database
 
+from ._guard import BodyLimit, SecurityHeaders
 from ._stale import run_stale_sweeper
 from .settings import AppSettings, get_app_settings
 
 logger = logging.getLogger("mockline.web")
+
+
+def _body_limits(settings: AppSettings) -> Callable[[str, str], int]:
+    from dashboard import get_dashboard_settings
+
+    upload = get_dashboard_settings().upload_max_bytes + settings.max_body_bytes
+
+    def limit_for(method: str, path: str) -> int:
+        if method == "POST" and path == "/dashboard/plans":  # the plan form with its résumé PDF
+            return upload
+        return settings.max_body_bytes
+
+    return limit_for
 
 
 def create_app(settings: AppSettings | None = None) -> FastAPI:
@@ -65,8 +79,19 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
             finally:
                 await scoring.aclose()
 
-    app = FastAPI(title="mockline", lifespan=lifespan)
+    docs = settings.api_docs
+    app = FastAPI(
+        title="mockline",
+        lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
+    )
     app.state.settings = settings
+    # Attempt counters shared by every replica when REDIS_URL is set (login, practice, browser admission).
+    app.state.rate_limiter = build_rate_limiter()
+    app.add_middleware(BodyLimit, limit_for=_body_limits(settings))
+    app.add_middleware(SecurityHeaders)
 
     from dashboard import install_dashboard
 

@@ -62,7 +62,7 @@ def parse_client_message(raw: str | bytes, *, max_bytes: int = MAX_CLIENT_MESSAG
         raise ProtocolError("message too large")
     try:
         msg = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as e:
+    except (ValueError, UnicodeDecodeError, RecursionError) as e:
         raise ProtocolError("not JSON") from e
     if not isinstance(msg, dict):
         raise ProtocolError("not a JSON object")

@@ -1,8 +1,18 @@
 """Admission and bookkeeping of browser interviews in this process.
 
 :meth:`SessionRegistry.offer` turns a link token and an SDP offer into an answer: it checks the link,
-enforces one live connection per invitation and the ``max_sessions`` cap, finds the interview to resume or
-creates it, and hands the connection to the interview's :class:`BrowserInterview`.
+enforces one live connection per invitation, finds the interview to resume or creates it, and hands the
+connection to the interview's :class:`BrowserInterview`.
+
+Admission is in two steps, so that answering offers nobody connects cannot keep real candidates out:
+
+* **pending** — an answered offer whose connection is not up yet. Cheap (no agent runs) and short-lived
+  (``connect_timeout_seconds``); capped per client address (``max_pending_per_address``) and in all
+  (``max_pending_sessions``), and offers are rate-limited per address and per link through the app's
+  ``RateLimiter`` (shared across replicas with Redis). Pending sessions do not count against
+  ``max_sessions``.
+* **live** — the connection came up. Only then does the session take one of the ``max_sessions`` rooms; if
+  none is left at that moment, the session ends as "busy" (the browser is told), never a running one.
 """
 
 from __future__ import annotations
@@ -19,12 +29,14 @@ from sqlalchemy import select
 from storage import (
     Database,
     InvitationBusy,
+    MemoryRateLimiter,
+    RateLimiter,
     TranscriptTurn,
     admit_interview,
     resolve_token,
 )
 
-from ._errors import ServerBusy
+from ._errors import ServerBusy, TooManyRequests
 from ._session import BrowserInterview
 from ._settings import SignalingSettings
 
@@ -47,10 +59,12 @@ class SessionRegistry:
         settings: SignalingSettings,
         runtime: Callable[[], Awaitable[Any]],
         database: Callable[[], Database],
+        limiter: RateLimiter | None = None,
     ) -> None:
         self._settings = settings
         self._runtime = runtime
         self._database = database
+        self._limiter = limiter or MemoryRateLimiter()
         self._by_invitation: dict[str, BrowserInterview] = {}
         # Called (on the event loop) after a session was added or removed: metrics, tests.
         self.observers: list[Callable[[], None]] = []
@@ -60,12 +74,39 @@ class SessionRegistry:
     def sessions(self) -> list[BrowserInterview]:
         return list(self._by_invitation.values())
 
+    @property
+    def live_count(self) -> int:
+        """Sessions whose connection came up (running, or waiting for a resume): they hold a room."""
+        return sum(1 for s in self._by_invitation.values() if s.connections > 0)
+
+    @property
+    def pending_count(self) -> int:
+        return sum(1 for s in self._by_invitation.values() if s.connections == 0)
+
     def get(self, session_id: str) -> BrowserInterview | None:
         return next((s for s in self._by_invitation.values() if s.session_id == session_id), None)
 
-    async def offer(self, *, token: str, sdp: str, type_: str, resume: str | None = None) -> dict[str, Any]:
+    def _limit(self, key: str, limit: int) -> None:
+        hit = self._limiter.hit(key, limit=limit, window_s=60.0)
+        if not hit.allowed:
+            raise TooManyRequests(
+                "Too many connection attempts. Please wait a minute and try again.",
+                retry_after=hit.retry_after,
+            )
+
+    async def offer(
+        self, *, token: str, sdp: str, type_: str, resume: str | None = None, address: str = "unknown"
+    ) -> dict[str, Any]:
+        settings = self._settings
+        # Reserved before anything is looked up (atomic in the limiter: concurrent offers cannot all pass).
+        await asyncio.to_thread(
+            self._limit, f"rtc-offer-addr:{address}", settings.offers_per_address_per_minute
+        )
         async with self._lock:  # admission is short; ICE gathering happens outside the lock
             invitation_id = await asyncio.to_thread(self._check_link, token)
+            await asyncio.to_thread(
+                self._limit, f"rtc-offer-link:{invitation_id}", settings.offers_per_link_per_minute
+            )
             session = self._by_invitation.get(invitation_id)
             if session is not None and session.closing:
                 await session.aclose()  # it is ending right now; then the link decides (usually "used")
@@ -78,11 +119,10 @@ class SessionRegistry:
                     "This interview is already open in another window or tab. Close it there and try again."
                 )
             if session is None:
-                if len(self._by_invitation) >= self._settings.max_sessions:
-                    logger.warning("refused a browser interview: at capacity")
-                    raise ServerBusy("All interview rooms are busy right now. Please try again in a minute.")
+                self._check_room(address)
                 admission = await asyncio.to_thread(self._open_interview, token)
                 session = self._new_session(admission, token)
+                session.address = address
                 self._by_invitation[invitation_id] = session
                 self._changed()
             peer = session.new_peer()
@@ -98,6 +138,28 @@ class SessionRegistry:
             raise
         return {"sdp": answer.sdp, "type": answer.type, "session_id": session.session_id}
 
+    def _check_room(self, address: str) -> None:
+        """Whether a new (pending) session may be opened for a client at ``address``."""
+        settings = self._settings
+        if self.live_count >= settings.max_sessions or self.pending_count >= settings.max_pending_sessions:
+            logger.warning("refused a browser interview: at capacity")
+            raise ServerBusy("All interview rooms are busy right now. Please try again in a minute.")
+        mine = sum(1 for s in self._by_invitation.values() if s.connections == 0 and s.address == address)
+        if mine >= settings.max_pending_per_address:
+            logger.warning("refused a browser interview: too many pending from one address")
+            raise TooManyRequests(
+                "Too many interviews are being opened from your network. Please wait a moment and try again.",
+                retry_after=int(settings.connect_timeout_seconds),
+            )
+
+    def _admit_live(self, session: BrowserInterview) -> bool:
+        """Called when a pending session's connection comes up: it takes a room if one is left."""
+        others = sum(1 for s in self._by_invitation.values() if s.connections > 0 and s is not session)
+        if others >= self._settings.max_sessions:
+            logger.warning("a browser connection came up with every room taken; ending it as busy")
+            return False
+        return True
+
     def _new_session(self, admission: Admission, token: str) -> BrowserInterview:
         report = ""
         if admission.mode == "practice" and self._settings.report_url_template:
@@ -112,6 +174,7 @@ class SessionRegistry:
             runtime=self._runtime,
             history=lambda: asyncio.to_thread(self._history, admission.interview_id),
             on_closed=self._closed,
+            admit=self._admit_live,
             ended_fields={"mode": admission.mode, "report_url": report or None},
         )
 

@@ -15,10 +15,11 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field, ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from storage import InvitationError, get_database, resolve_token
 
-from ._errors import BadRequest, PayloadTooLarge, SignalingError
+from ._errors import BadRequest, PayloadTooLarge, SignalingError, TooManyRequests
 from ._ice import set_host_addresses
 from ._livekit import LiveKitUnavailable, join_livekit, livekit_configured
 from ._registry import SessionRegistry
@@ -76,7 +77,7 @@ async def _read_capped(request: Request, limit: int) -> bytes:
 def _parse_offer(body: bytes, model: type[BaseModel] = OfferIn) -> Any:
     try:
         data = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as e:
+    except (ValueError, UnicodeDecodeError, RecursionError) as e:
         raise BadRequest("The request body is not valid JSON.") from e
     try:
         return model.model_validate(data)
@@ -107,7 +108,10 @@ def create_router(settings: SignalingSettings | None = None, *, livekit: Any = N
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.signaling = SessionRegistry(
-            settings=settings, runtime=lambda: runtime_of(app), database=get_database
+            settings=settings,
+            runtime=lambda: runtime_of(app),
+            database=get_database,
+            limiter=getattr(app.state, "rate_limiter", None),
         )
         try:
             yield
@@ -182,7 +186,17 @@ def create_router(settings: SignalingSettings | None = None, *, livekit: Any = N
         try:
             offer = _parse_offer(await _read_capped(request, settings.max_message_bytes))
             answer = await registry.offer(
-                token=offer.token, sdp=offer.sdp, type_=offer.type, resume=offer.resume
+                token=offer.token,
+                sdp=offer.sdp,
+                type_=offer.type,
+                resume=offer.resume,
+                address=request.client.host if request.client else "unknown",
+            )
+        except TooManyRequests as e:
+            return JSONResponse(
+                {"error": e.code, "message": e.message},
+                status_code=e.http_status,
+                headers={"Retry-After": str(e.retry_after)},
             )
         except (SignalingError, InvitationError) as e:
             return _error(e)
@@ -196,7 +210,19 @@ def create_router(settings: SignalingSettings | None = None, *, livekit: Any = N
 
     @router.get("/rtc/status")
     async def rtc_status(request: Request) -> JSONResponse:
+        """Capacity, for a logged-in recruiter (the dashboard's login); nobody else learns how busy we are."""
+        auth = getattr(request.app.state, "recruiter_auth", None)
+        if auth is None:
+            return JSONResponse({"error": "not_found", "message": "Not found."}, status_code=404)
+        await run_in_threadpool(auth, request)
         registry: SessionRegistry = request.app.state.signaling
-        return JSONResponse({"sessions": len(registry.sessions), "max_sessions": settings.max_sessions})
+        return JSONResponse(
+            {
+                "sessions": len(registry.sessions),
+                "live": registry.live_count,
+                "pending": registry.pending_count,
+                "max_sessions": settings.max_sessions,
+            }
+        )
 
     return router

@@ -42,6 +42,7 @@ class BrowserInterview:
         history: Callable[[], Awaitable[list[dict[str, str]]]],
         on_closed: Callable[[BrowserInterview], None],
         ended_fields: dict[str, Any] | None = None,
+        admit: Callable[[BrowserInterview], bool] = lambda _session: True,
     ) -> None:
         self.session_id = session_id
         self.invitation_id = invitation_id
@@ -50,6 +51,8 @@ class BrowserInterview:
         self._runtime = runtime
         self._history = history
         self._on_closed = on_closed
+        self._admit = admit  # asked once, when the first connection comes up: is a room left?
+        self.address = ""  # the client address that opened it (per-address admission limits)
         self.audio_in = PushAudioInput(label="webrtc")
         self.audio_out = WebRTCAudioOutput()
         self.events = EventChannel()
@@ -146,6 +149,10 @@ class BrowserInterview:
 
     def _connected(self, peer: PeerLink) -> None:
         if peer is not self.peer or self._closing:
+            return
+        if self.connections == 0 and not self._admit(self):
+            self.events.on_ended(reason="busy")
+            self._spawn(self.aclose("busy"), "signaling.busy")
             return
         self.connections += 1
         self.audio_out.attach(peer.track)

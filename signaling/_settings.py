@@ -21,8 +21,15 @@ class IceServer(BaseModel):
 class SignalingSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MOCKLINE_", extra="ignore")
 
-    # Concurrent browser interviews this process accepts (sessions waiting to resume count too).
+    # Concurrent browser interviews this process runs (sessions waiting to resume count too). A session that
+    # has not connected yet is "pending": it does not take one of these until its connection comes up.
     max_sessions: int = Field(default=8, ge=1)
+    # Pending (answered, not yet connected) sessions this process holds, in all and per client address.
+    max_pending_sessions: int = Field(default=32, ge=1)
+    max_pending_per_address: int = Field(default=2, ge=1)
+    # Offers accepted per client address, and per link, per minute (shared across replicas with REDIS_URL).
+    offers_per_address_per_minute: int = Field(default=20, ge=1)
+    offers_per_link_per_minute: int = Field(default=10, ge=1)
     # A candidate who drops and reopens the link within this many seconds resumes the same interview.
     resume_grace_seconds: float = Field(default=120.0, ge=0)
     # STUN/TURN servers for both peers (JSON list). Empty: host candidates only (same machine or LAN).
@@ -43,8 +50,9 @@ class SignalingSettings(BaseSettings):
     report_url_template: str = "/practice/report/{token}"
     # How long the server waits for ICE gathering before answering (trickle-free signalling).
     ice_gather_timeout_seconds: float = 10.0
-    # How long a new connection may take to reach "connected" before it is dropped.
-    connect_timeout_seconds: float = 30.0
+    # How long a new connection may take to reach "connected" before it is dropped (a pending session
+    # ends then).
+    connect_timeout_seconds: float = 15.0
 
 
 @functools.lru_cache(maxsize=1)

@@ -330,3 +330,14 @@ class OutboxEvent(Base):
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     dispatched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class RateCounter(Base):
+    """A fixed-window attempt counter (``storage.DatabaseRateLimiter``): phone PIN attempts per caller and
+    overall, shared by every web replica and surviving a redial. ``key`` is a hash, never a phone number."""
+
+    __tablename__ = "rate_counters"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    window_start: Mapped[float] = mapped_column(Float)  # epoch seconds
+    count: Mapped[int] = mapped_column(Integer, default=0)

@@ -121,7 +121,10 @@ class StreamBridge:
             )
         except WebSocketDisconnect:
             outcome = CallOutcome(reason="hangup", interview_id=interview_id)
-        await self._close(1008 if outcome.reason in ("error", "rejected") else 1000)
+        if outcome.reason in ("error", "rejected"):  # the stable code says why; never call content
+            await self._close(1008, outcome.error_code or outcome.reason)
+        else:
+            await self._close(1000, outcome.reason)
         return outcome
 
     async def _await_start(self) -> Start:
@@ -242,6 +245,6 @@ class StreamBridge:
         self._audio_in.push_frame(rtc.AudioFrame(pcm.tobytes(), SAMPLE_RATE, 1, int(pcm.size)))
         self._next_ts = media.timestamp_ms + (pcm.size * 1000) // SAMPLE_RATE
 
-    async def _close(self, code: int) -> None:
+    async def _close(self, code: int, reason: str) -> None:
         with contextlib.suppress(Exception):
-            await self._ws.close(code=code)
+            await self._ws.close(code=code, reason=reason[:120])

@@ -34,7 +34,7 @@ async def stream(websocket: WebSocket) -> None:
             validate_signature(state.settings, url=url, params={}, signature=signature)
         except SignatureInvalid as e:
             logger.warning("Twilio stream refused: %s", e.message)
-            await websocket.close(code=1008)  # before accept: the upgrade is answered with 403
+            await websocket.close(code=1008, reason=e.code)  # before accept: the upgrade is answered with 403
             return
     await websocket.accept()
 
