@@ -1,52 +1,47 @@
-"""Failed-login counters per e-mail and per client address (sliding window, in process memory).
+"""Login throttling: each attempt is reserved before the password hash runs, so concurrent guesses cannot all
+slip under the limit (the app's ``storage.RateLimiter``; Redis-shared across replicas when configured).
 
-Good enough for one web process; with several, each counts on its own (the limit is per process).
+Who is slowed down:
+
+* **an address guessing one account** (``ip + e-mail``): ``per_pair`` attempts per window, then twice that
+  per four windows, then four times per sixteen — each step a longer wait (backoff). A successful login
+  clears these counters.
+* **an address guessing many accounts** (``ip``): ``per_ip`` attempts per window.
+
+There is deliberately no counter per e-mail alone: knowing a recruiter's address must not be enough to lock
+them out from everywhere. The real user, from their own address, can always log in.
 """
 
 from __future__ import annotations
 
-import math
-import threading
-import time
-from collections import deque
-from collections.abc import Callable
+from dataclasses import dataclass
 
-__all__ = ["FailureCounter"]
+from storage import RateLimiter
+
+__all__ = ["LoginThrottle"]
+
+_BACKOFF = ((1, 1), (2, 4), (4, 16))  # (limit multiplier, window multiplier)
 
 
-class FailureCounter:
-    def __init__(self, *, limit: int, window_s: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self._limit = limit
-        self._window = window_s
-        self._clock = clock
-        self._hits: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
+@dataclass(frozen=True, slots=True)
+class LoginThrottle:
+    limiter: RateLimiter
+    per_pair: int
+    per_ip: int
+    window_s: float
 
-    def _live(self, key: str, now: float) -> deque[float]:
-        hits = self._hits.get(key)
-        if hits is None:
-            return deque()
-        while hits and hits[0] <= now - self._window:
-            hits.popleft()
-        if not hits:
-            del self._hits[key]
-        return hits
+    def _pair_keys(self, ip: str, email: str) -> list[tuple[str, int, float]]:
+        return [
+            (f"login-pair{i}:{ip}|{email}", self.per_pair * n, self.window_s * w)
+            for i, (n, w) in enumerate(_BACKOFF)
+        ]
 
-    def retry_after(self, key: str) -> int:
-        """Seconds until ``key`` may try again; 0 when it is not blocked."""
-        with self._lock:
-            now = self._clock()
-            hits = self._live(key, now)
-            if len(hits) < self._limit:
-                return 0
-            return max(1, math.ceil(hits[-self._limit] + self._window - now))
+    def reserve(self, *, ip: str, email: str) -> int:
+        """Count this attempt; 0 when it may go ahead, else the seconds to wait."""
+        keys = [*self._pair_keys(ip, email), (f"login-ip:{ip}", self.per_ip, self.window_s)]
+        waits = [self.limiter.hit(key, limit=limit, window_s=window) for key, limit, window in keys]
+        return max(h.retry_after for h in waits)
 
-    def add_failure(self, key: str) -> None:
-        with self._lock:
-            now = self._clock()
-            self._live(key, now)
-            self._hits.setdefault(key, deque()).append(now)
-
-    def reset(self, key: str) -> None:
-        with self._lock:
-            self._hits.pop(key, None)
+    def succeeded(self, *, ip: str, email: str) -> None:
+        for key, _, _ in self._pair_keys(ip, email):
+            self.limiter.reset(key)

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import timedelta
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 
-from storage import User, get_database
+from storage import MemoryRateLimiter, User, get_database
 
 from ._passwords import verify_password
-from ._ratelimit import FailureCounter
+from ._ratelimit import LoginThrottle
 from ._sessions import SESSION_COOKIE, end_session, load_viewer, start_session
-from ._settings import DashboardSettings, get_dashboard_settings
+from ._settings import get_dashboard_settings
 from ._web import (
     AnonForm,
     SignedForm,
@@ -27,33 +26,23 @@ from ._web import (
 )
 from ._web import signed_form as _signed_form
 
-__all__ = ["LoginGuard", "router"]
+__all__ = ["router"]
 
 logger = logging.getLogger("mockline.dashboard")
 router = APIRouter()
 
 
-@dataclass
-class LoginGuard:
-    """Failed-login counters for one web process."""
-
-    by_email: FailureCounter
-    by_ip: FailureCounter
-
-    @classmethod
-    def from_settings(cls, settings: DashboardSettings) -> LoginGuard:
-        window = settings.login_window_seconds
-        return cls(
-            by_email=FailureCounter(limit=settings.login_max_failures_per_email, window_s=window),
-            by_ip=FailureCounter(limit=settings.login_max_failures_per_ip, window_s=window),
-        )
-
-
-def _guard(request: Request) -> LoginGuard:
-    guard = getattr(request.app.state, "login_guard", None)
-    if guard is None:
-        guard = request.app.state.login_guard = LoginGuard.from_settings(get_dashboard_settings())
-    return guard
+def _throttle(request: Request) -> LoginThrottle:
+    settings = get_dashboard_settings()
+    limiter = getattr(request.app.state, "rate_limiter", None)
+    if limiter is None:  # an app without mockline.web's services (a test mounting the router alone)
+        limiter = request.app.state.rate_limiter = MemoryRateLimiter()
+    return LoginThrottle(
+        limiter=limiter,
+        per_pair=settings.login_max_failures_per_email,
+        per_ip=settings.login_max_failures_per_ip,
+        window_s=settings.login_window_seconds,
+    )
 
 
 def _safe_next(target: str) -> str:
@@ -97,11 +86,18 @@ def login(request: Request, form: AnonForm = Depends(anon_form)) -> Response:
     password = form.data.get("password", "")
     password = password if isinstance(password, str) else ""
     next_path = _safe_next(form.get("next") or "/dashboard")
-    guard = _guard(request)
+    if not email or not password or len(email) > 320 or len(password) > 1024:
+        return _login_page(
+            request,
+            email=email[:320],
+            next_path=next_path,
+            token=form.csrf_token,
+            error="Enter your e-mail address and password.",
+            status_code=422,
+        )
+    throttle = _throttle(request)
     ip = request.client.host if request.client else "unknown"
-    email_key = f"email:{email}"
-    ip_key = f"ip:{ip}"
-    wait = max(guard.by_email.retry_after(email_key), guard.by_ip.retry_after(ip_key))
+    wait = throttle.reserve(ip=ip, email=email)  # counted before the hash: concurrent guesses all count
     if wait:
         minutes = max(1, round(wait / 60))
         logger.warning("login rate limited", extra={"client_ip": ip})
@@ -115,21 +111,10 @@ def login(request: Request, form: AnonForm = Depends(anon_form)) -> Response:
         )
         response.headers["Retry-After"] = str(wait)
         return response
-    if not email or not password:
-        return _login_page(
-            request,
-            email=email,
-            next_path=next_path,
-            token=form.csrf_token,
-            error="Enter your e-mail address and password.",
-            status_code=422,
-        )
     lifetime = timedelta(hours=get_dashboard_settings().session_hours)
     with get_database().session() as s:
         user = s.scalar(select(User).where(func.lower(User.email) == email))
         if not verify_password(user.password_hash if user else None, password) or user is None:
-            guard.by_email.add_failure(email_key)
-            guard.by_ip.add_failure(ip_key)
             logger.info("login refused")
             return _login_page(
                 request,
@@ -141,7 +126,7 @@ def login(request: Request, form: AnonForm = Depends(anon_form)) -> Response:
             )
         token = start_session(s, user, lifetime=lifetime)
         user_id = user.id
-    guard.by_email.reset(email_key)
+    throttle.succeeded(ip=ip, email=email)
     logger.info("login", extra={"user_id": user_id})
     response = RedirectResponse(next_path, status_code=303)
     response.set_cookie(

@@ -8,19 +8,26 @@ links in an HttpOnly cookie so the candidate can come back to them from ``/pract
 from __future__ import annotations
 
 import logging
-import time
 from datetime import timedelta
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import desc, select
 
-from storage import Interview, InterviewPlan, Invitation, create_invitation, get_database, hash_token
+from storage import (
+    Interview,
+    InterviewPlan,
+    Invitation,
+    MemoryRateLimiter,
+    RateLimiter,
+    create_invitation,
+    get_database,
+    hash_token,
+)
 
 from ._errors import NotFound
 from ._interview import load_interview_view
 from ._plans import DIFFICULTIES, SENIORITIES, PlanForm, PlanFormError, build_spec, role_choices
-from ._ratelimit import FailureCounter
 from ._settings import get_dashboard_settings
 from ._web import AnonForm, anon_csrf_token, anon_form, render, secure_cookies, set_anon_csrf_cookie
 
@@ -89,13 +96,11 @@ def practice_page(request: Request) -> Response:
     return _practice_page(request, form=PlanForm(), errors={})
 
 
-def _limiter(request: Request) -> FailureCounter:
-    counter = getattr(request.app.state, "practice_counter", None)
-    if counter is None:
-        counter = request.app.state.practice_counter = FailureCounter(
-            limit=get_dashboard_settings().practice_per_ip_per_hour, window_s=3600.0, clock=time.monotonic
-        )
-    return counter
+def _limiter(request: Request) -> RateLimiter:
+    limiter = getattr(request.app.state, "rate_limiter", None)
+    if limiter is None:  # an app without mockline.web's services (a test mounting the router alone)
+        limiter = request.app.state.rate_limiter = MemoryRateLimiter()
+    return limiter
 
 
 @router.post("/practice")
@@ -109,9 +114,14 @@ def practice_start(request: Request, form: AnonForm = Depends(anon_form)) -> Res
         question_count=str(settings.practice_question_count),
         time_limit_minutes=str(settings.practice_time_limit_minutes),
     )
+    try:
+        spec = build_spec(pf.checked(), mode="practice")
+    except PlanFormError as e:
+        return _practice_page(request, form=pf, errors=e.errors, token=form.csrf_token, status_code=422)
     ip = request.client.host if request.client else "unknown"
-    limiter = _limiter(request)
-    if limiter.retry_after(ip):
+    # Reserved, not checked-then-recorded: concurrent requests cannot all pass the limit.
+    hit = _limiter(request).hit(f"practice:{ip}", limit=settings.practice_per_ip_per_hour, window_s=3600.0)
+    if not hit.allowed:
         return _practice_page(
             request,
             form=pf,
@@ -119,11 +129,6 @@ def practice_start(request: Request, form: AnonForm = Depends(anon_form)) -> Res
             status_code=429,
             errors={"form": "Too many practice interviews from here; try again later."},
         )
-    try:
-        spec = build_spec(pf.checked(), mode="practice")
-    except PlanFormError as e:
-        return _practice_page(request, form=pf, errors=e.errors, token=form.csrf_token, status_code=422)
-    limiter.add_failure(ip)
     with get_database().session() as s:
         plan = InterviewPlan.from_spec(spec, title=f"Practice: {spec['role']}")
         s.add(plan)

@@ -15,7 +15,9 @@ class DashboardSettings(BaseSettings):
 
     # A login lasts this long; logging out ends it at once.
     session_hours: float = Field(default=12.0, gt=0)
-    # Failed logins allowed per e-mail address, and per client IP, within the window.
+    # Login attempts allowed per client address and e-mail within the window (then twice as many per four
+    # windows, four times per sixteen: backoff; a success clears them), and per client address overall.
+    # Nothing counts per e-mail alone: nobody can lock a recruiter out from everywhere.
     login_max_failures_per_email: int = Field(default=5, ge=1)
     login_max_failures_per_ip: int = Field(default=30, ge=1)
     login_window_seconds: float = Field(default=900.0, gt=0)

@@ -31,9 +31,15 @@ class TelephonySettings(BaseSettings):
     skip_signature: bool = Field(
         default=False, validation_alias=AliasChoices("MOCKLINE_TWILIO_SKIP_SIGNATURE", "skip_signature")
     )
-    # Inbound calls from a candidate's number are mapped to their invitation without a PIN.
-    match_caller_id: bool = True
-    max_pin_attempts: int = 3
+    # Inbound calls from a candidate's number are mapped to their invitation without a PIN. Off by default:
+    # a caller ID is trivially spoofed, so it would let anyone who knows the number skip the PIN.
+    match_caller_id: bool = False
+    max_pin_attempts: int = 3  # per call (the count travels in the signed gather URL)
+    # PIN attempts per calling number, and from all callers together, per window; counted in the database
+    # (every replica, and a redial, see the same count). Past either, callers hear the goodbye.
+    pin_attempts_per_caller: int = Field(default=10, ge=1)
+    pin_attempts_global: int = Field(default=300, ge=1)
+    pin_attempts_window_s: float = Field(default=3600.0, gt=0)
     gather_timeout_s: int = 8
     stream_token_ttl_s: int = 120  # the stream must connect within this time of the TwiML answer
     start_timeout_s: float = 10.0  # a websocket that sends no 'start' within this is closed

@@ -10,6 +10,8 @@ from typing import Any
 
 from starlette.applications import Starlette
 
+from storage import DatabaseRateLimiter, RateLimiter, get_database
+
 from ._bridge import LiveCalls
 from ._security import StreamTokens
 from ._settings import TelephonySettings, get_telephony_settings
@@ -26,6 +28,8 @@ class TelephonyState:
     environment: str
     tokens: StreamTokens
     live_calls: LiveCalls = field(default_factory=LiveCalls)
+    # PIN attempt counters: in the database, so a redial or another replica sees the same count.
+    pin_attempts: RateLimiter = field(default_factory=lambda: DatabaseRateLimiter(get_database))
     scheduler: asyncio.Task[None] | None = None
 
 

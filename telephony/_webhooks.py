@@ -1,8 +1,12 @@
 """Twilio's HTTP webhooks: the voice answer (TwiML), the PIN gather action, call status callbacks.
 
-Every request is checked against ``X-Twilio-Signature`` first (403 otherwise). The PIN attempt count travels
-in the gather action URL (``?attempt=N``), which Twilio signs with the rest, so it cannot be reset by a
-caller and no server-side state is needed between attempts.
+Every request is checked against ``X-Twilio-Signature`` first (403 otherwise). The PIN attempt count of one
+call travels in the gather action URL (``?attempt=N``), which Twilio signs with the rest, so a caller cannot
+reset it. Redialling does start a new count, so attempts are also counted per calling number and from all
+callers together, in the database, reserved before the PIN is looked up.
+
+A PIN that is unknown, expired, withdrawn or already used gets the same answer: the answer must not tell a
+guesser that a PIN exists.
 """
 
 from __future__ import annotations
@@ -13,17 +17,16 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from storage import (
-    Interview,
-    InvitationError,
-    InvitationExpired,
-    InvitationNotFound,
-    InvitationUsed,
-    get_database,
-)
+from storage import Interview, InvitationError, get_database
 
 from . import _twiml
-from ._calls import interview_for_call, interview_for_pin, record_call_status, stream_interview
+from ._calls import (
+    interview_for_call,
+    interview_for_pin,
+    normalise_number,
+    record_call_status,
+    stream_interview,
+)
 from ._errors import SignatureInvalid
 from ._security import public_url_for, validate_signature, websocket_url_for
 from ._state import TelephonyState, telephony_state
@@ -34,8 +37,6 @@ logger = logging.getLogger("mockline.telephony")
 
 router = APIRouter(prefix="/twilio", tags=["telephony"])
 
-_EXPIRED = "This interview invitation has expired. Please ask the recruiter for a new one. Goodbye."
-_USED = "This interview has already been completed. Thank you, and goodbye."
 _UNAVAILABLE = "Sorry, this interview is not available right now. Please try again later. Goodbye."
 
 
@@ -129,24 +130,31 @@ async def pin(request: Request) -> Response:
     except ValueError:
         attempt = state.settings.max_pin_attempts
     digits = params.get("Digits", "")
+    settings = state.settings
+
+    def reserve() -> bool:
+        caller = normalise_number(params.get("From")) or "withheld"
+        window = settings.pin_attempts_window_s
+        per_caller = state.pin_attempts.hit(
+            f"pin-caller:{caller}", limit=settings.pin_attempts_per_caller, window_s=window
+        )
+        overall = state.pin_attempts.hit("pin-all:", limit=settings.pin_attempts_global, window_s=window)
+        return per_caller.allowed and overall.allowed
 
     def lookup() -> str:
         with get_database().session() as s:
             return interview_for_pin(s, digits, call_sid=call_sid, phone=params.get("From")).id
 
+    if not await run_in_threadpool(reserve):
+        logger.warning("phone PIN attempts over the limit; call refused", extra={"call_sid": call_sid})
+        return _twiml_response(_twiml.refuse(_twiml.PROMPT_GOODBYE))
     try:
         interview_id = await run_in_threadpool(lookup)
-    except InvitationNotFound:
-        logger.info("phone PIN not recognised (attempt %d of %d)", attempt, state.settings.max_pin_attempts)
-        if attempt >= state.settings.max_pin_attempts:
+    except InvitationError:  # unknown, expired, withdrawn or used: one answer for all
+        logger.info("phone PIN not accepted (attempt %d of %d)", attempt, settings.max_pin_attempts)
+        if attempt >= settings.max_pin_attempts:
             return _twiml_response(_twiml.refuse(_twiml.PROMPT_GOODBYE))
         return _ask_pin(state, attempt=attempt + 1)
-    except InvitationExpired:
-        return _twiml_response(_twiml.refuse(_EXPIRED))
-    except InvitationUsed:
-        return _twiml_response(_twiml.refuse(_USED))
-    except InvitationError:
-        return _twiml_response(_twiml.refuse(_UNAVAILABLE))
     logger.info("phone PIN accepted", extra={"interview_id": interview_id, "call_sid": call_sid})
     return _connect(state, interview_id=interview_id, call_sid=call_sid)
 

@@ -1,4 +1,4 @@
-"""Pure pieces of the dashboard: the login failure counter, list filters, CSV cells, charts."""
+"""Pure pieces of the dashboard: the login throttle, list filters, CSV cells, charts."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 from dashboard._charts import Bar, LatencyStages, Segment, competency_bars, latency_bars, talk_timeline
 from dashboard._csv import csv_lines
 from dashboard._listing import InterviewRow, parse_filter
-from dashboard._ratelimit import FailureCounter
-from storage import utcnow
+from dashboard._ratelimit import LoginThrottle
+from storage import MemoryRateLimiter, utcnow
 
 pytestmark = pytest.mark.unit
 
@@ -24,21 +24,19 @@ class Clock:
         return self.now
 
 
-def test_failure_counter_blocks_after_the_limit_and_forgets_after_the_window():
+def test_login_throttle_backs_off_per_address_and_account_and_a_success_clears_it():
     clock = Clock()
-    c = FailureCounter(limit=3, window_s=60, clock=clock)
+    throttle = LoginThrottle(limiter=MemoryRateLimiter(clock=clock), per_pair=3, per_ip=100, window_s=60)
     for _ in range(3):
-        assert c.retry_after("k") == 0
-        c.add_failure("k")
-        clock.now += 10
-    assert c.retry_after("k") == 30  # the first failure (t=1000) leaves the window at t=1060
-    assert c.retry_after("other") == 0
-    clock.now = 1060.5
-    assert c.retry_after("k") == 0
-    c.add_failure("k")
-    assert c.retry_after("k") > 0
-    c.reset("k")
-    assert c.retry_after("k") == 0
+        assert throttle.reserve(ip="10.0.0.1", email="ada@acme.test") == 0
+    assert throttle.reserve(ip="10.0.0.1", email="ada@acme.test") == 60
+    assert throttle.reserve(ip="10.0.0.2", email="ada@acme.test") == 0  # the real user elsewhere is not locked
+    clock.now += 60  # the first window is over; the longer one still counts: 6 of 6 allowed per 240 s
+    assert throttle.reserve(ip="10.0.0.1", email="ada@acme.test") == 0
+    assert throttle.reserve(ip="10.0.0.1", email="ada@acme.test") == 0
+    assert throttle.reserve(ip="10.0.0.1", email="ada@acme.test") == 180  # backoff: a longer wait now
+    throttle.succeeded(ip="10.0.0.1", email="ada@acme.test")
+    assert throttle.reserve(ip="10.0.0.1", email="ada@acme.test") == 0
 
 
 def test_parse_filter_keeps_good_values_and_explains_bad_ones():

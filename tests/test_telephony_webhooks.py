@@ -127,9 +127,9 @@ def test_no_digits_counts_as_a_try(sqlite_db):
     assert root.find("Hangup") is not None
 
 
-def test_caller_from_the_candidates_number_skips_the_pin(db):
+def test_caller_from_the_candidates_number_skips_the_pin_when_switched_on(db):
     invitation_id, _ = _invitation(db, phone="+1 (555) 000-1111")
-    with _app() as client:
+    with _app(match_caller_id=True) as client:
         root = _xml(_post(client, "/twilio/voice", CALL))
     assert root.find("Connect/Stream") is not None
     with db.session() as s:
@@ -137,21 +137,23 @@ def test_caller_from_the_candidates_number_skips_the_pin(db):
         assert interview.invitation_id == invitation_id and interview.phone_number == "+15550001111"
 
 
-def test_caller_id_matching_can_be_switched_off(sqlite_db):
+def test_caller_id_matching_is_off_by_default(sqlite_db):
     _invitation(sqlite_db, phone="+15550001111")
-    with _app(match_caller_id=False) as client:
+    with _app() as client:
         root = _xml(_post(client, "/twilio/voice", CALL))
     assert root.find("Gather") is not None
 
 
-def test_expired_or_finished_interview_gets_a_polite_refusal(sqlite_db):
+def test_finished_interview_pin_is_answered_like_an_unknown_one(sqlite_db):
     invitation_id, pin = _invitation(sqlite_db)
     with sqlite_db.session() as s:
         plan_id = s.query(InterviewPlan).one().id
         s.add(Interview(plan_id=plan_id, invitation_id=invitation_id, status="finished"))
     with _app() as client:
-        root = _xml(_post(client, "/twilio/pin?attempt=1", CALL | {"Digits": pin}))
-    assert "already been completed" in root.find("Say").text and root.find("Hangup") is not None
+        used = _post(client, "/twilio/pin?attempt=3", CALL | {"Digits": pin})
+        unknown = _post(client, "/twilio/pin?attempt=3", CALL | {"Digits": "000000"})
+    assert used.text == unknown.text  # the answer does not confirm that the PIN exists
+    assert "Goodbye" in _xml(used).find("Say").text and _xml(used).find("Hangup") is not None
 
 
 def test_status_callback_records_a_missed_call(sqlite_db):
