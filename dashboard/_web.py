@@ -114,9 +114,13 @@ def current_viewer(request: Request) -> Viewer:
 
 async def _read_form(request: Request) -> FormData:
     try:
-        return await request.form(max_files=_MAX_FORM_FILES, max_fields=_MAX_FORM_FIELDS)
+        data = await request.form(max_files=_MAX_FORM_FILES, max_fields=_MAX_FORM_FIELDS)
     except HTTPException as e:  # malformed multipart, too many fields, a field too large
         raise DashboardError(f"The form could not be read: {e.detail}") from e
+    # No text a person types holds a NUL character, and PostgreSQL cannot store one.
+    if any(isinstance(v, str) and "\x00" in v for v in data.values()):
+        raise DashboardError("The form could not be read: it holds a NUL character.")
+    return data
 
 
 @dataclass(frozen=True, slots=True)

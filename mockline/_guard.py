@@ -1,9 +1,13 @@
-"""Two ASGI middlewares every HTTP request passes: a request-body limit and the security headers.
+"""The ASGI middlewares every HTTP request passes: a request-body limit, the security headers, and a refusal
+of URLs with NUL characters.
 
 ``BodyLimit``: a ``Content-Length`` over the route's limit is answered 413 before the app runs; a body sent
 without one (chunked) is counted as it is read, and the read that crosses the limit fails, so no form parser
 ever spools more than the limit to memory or disk. Whatever the app answers after that (a parse error, a 400,
 a 500 from a route that caught the failure) is replaced by the 413.
+
+``RefuseNulInUrl``: no URL this app serves has a NUL character in its path or query, and PostgreSQL cannot
+compare or store one; such a request is answered 400 before any route turns it into a query.
 
 ``SecurityHeaders``: no page may be framed (clickjacking), no response sniffed into another type, no URL
 leaked to another site through ``Referer``. A route that set its own value (the join page's
@@ -16,7 +20,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["SECURITY_HEADERS", "BodyLimit", "BodyTooLarge", "SecurityHeaders"]
+__all__ = ["SECURITY_HEADERS", "BodyLimit", "BodyTooLarge", "RefuseNulInUrl", "SecurityHeaders"]
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
@@ -43,13 +47,15 @@ def _header(scope: Scope, name: bytes) -> bytes | None:
 
 
 async def _send_413(send: Callable[[Message], Any], limit: int) -> None:
-    body = json.dumps(
-        {"error": "too_large", "detail": f"The request body is larger than {limit // 1024} KB."}
-    ).encode()
+    await _send_error(send, 413, "too_large", f"The request body is larger than {limit // 1024} KB.")
+
+
+async def _send_error(send: Callable[[Message], Any], status: int, error: str, detail: str) -> None:
+    body = json.dumps({"error": error, "detail": detail}).encode()
     await send(
         {
             "type": "http.response.start",
-            "status": 413,
+            "status": status,
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),
@@ -116,6 +122,22 @@ class BodyLimit:
                 await _send_413(send, limit)
                 return
             raise
+
+
+class RefuseNulInUrl:
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            raw = bytes(scope.get("raw_path") or b"") + b"?" + bytes(scope.get("query_string") or b"")
+            if b"\x00" in raw or b"%00" in raw.lower() or "\x00" in scope.get("path", ""):
+                if scope["type"] == "http":
+                    await _send_error(send, 400, "bad_request", "The URL holds a NUL character.")
+                else:
+                    await send({"type": "websocket.close", "code": 1008, "reason": "bad_url"})
+                return
+        await self.app(scope, receive, send)
 
 
 class SecurityHeaders:

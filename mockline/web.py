@@ -10,13 +10,15 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from storage import build_rate_limiter, get_database
 
-from ._guard import BodyLimit, SecurityHeaders
+from ._guard import BodyLimit, RefuseNulInUrl, SecurityHeaders
 from ._stale import run_stale_sweeper
+from ._validation import validation_failed
 from .settings import AppSettings, get_app_settings
 
 logger = logging.getLogger("mockline.web")
@@ -88,9 +90,11 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
         openapi_url="/openapi.json" if docs else None,
     )
     app.state.settings = settings
+    app.add_exception_handler(RequestValidationError, validation_failed)
     # Attempt counters shared by every replica when REDIS_URL is set (login, practice, browser admission).
     app.state.rate_limiter = build_rate_limiter()
     app.add_middleware(BodyLimit, limit_for=_body_limits(settings))
+    app.add_middleware(RefuseNulInUrl)
     app.add_middleware(SecurityHeaders)
 
     from dashboard import install_dashboard

@@ -28,7 +28,7 @@ router = APIRouter(prefix="/api", tags=["telephony"])
 
 
 class PhoneScreenRequest(BaseModel):
-    invitation_id: str = Field(min_length=1, max_length=32)
+    invitation_id: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")
     at: datetime | None = None  # ISO 8601 with a timezone; omitted = call now
 
 

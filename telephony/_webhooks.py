@@ -45,6 +45,8 @@ async def verified_params(request: Request) -> dict[str, str]:
     state = telephony_state(request.app)
     form = await request.form()
     params = {key: value for key, value in form.items() if isinstance(value, str)}
+    if any("\x00" in key or "\x00" in value for key, value in params.items()):  # never Twilio
+        raise HTTPException(status_code=400, detail="malformed webhook parameters")
     url = public_url_for(state.base_url, request.url.path, request.url.query)
     try:
         validate_signature(
