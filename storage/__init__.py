@@ -22,7 +22,22 @@ from ._invitations import (
     rotate_token,
 )
 from ._migrate import upgrade_to_head
+from ._recordings import (
+    ByteRange,
+    LocalRecordingStore,
+    RecordingNotFound,
+    RecordingSettings,
+    RecordingStore,
+    RecordingStoreError,
+    S3RecordingStore,
+    build_recording_store,
+    get_recording_settings,
+    get_recording_store,
+    parse_range,
+    recording_key,
+)
 from ._models import (
+    AuditEntry,
     Base,
     CompetencyScore,
     Interview,
@@ -44,7 +59,20 @@ from ._models import (
 )
 
 __all__ = [
+    "AuditEntry",
     "Base",
+    "ByteRange",
+    "LocalRecordingStore",
+    "RecordingNotFound",
+    "RecordingSettings",
+    "RecordingStore",
+    "RecordingStoreError",
+    "S3RecordingStore",
+    "build_recording_store",
+    "get_recording_settings",
+    "get_recording_store",
+    "parse_range",
+    "recording_key",
     "CompetencyScore",
     "Database",
     "DatabaseSettings",
