@@ -19,6 +19,7 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -149,12 +150,15 @@ class CallRecorder:
         flush_every_s: float = 1.0,
         hold_s: float = 0.4,
         resync_s: float = 0.1,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.path = Path(path)
+        self._clock = clock
         self.sample_rate = sample_rate
         self.bitrate = bitrate
-        self.t0 = time.time() if t0 is None else t0
+        self.t0 = clock() if t0 is None else t0
         self._flush_every_s, self._hold_s = flush_every_s, hold_s
+        self._page_s = 0.2  # an Ogg page is written once it holds this much: what a kill can lose
         self._sides = [_Side(rate=sample_rate, t0=self.t0, resync_s=resync_s) for _ in range(2)]
         self._q: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
@@ -171,11 +175,11 @@ class CallRecorder:
 
     def frame(self, side: int, frame: rtc.AudioFrame, *, at: float | None = None) -> None:
         if not self._closed:
-            self._q.put(_Frame(side, time.time() - frame.duration if at is None else at, frame))
+            self._q.put(_Frame(side, self._clock() - frame.duration if at is None else at, frame))
 
     def cut(self, side: int, *, at: float | None = None) -> None:
         if not self._closed:
-            self._q.put(_Cut(side, time.time() if at is None else at))
+            self._q.put(_Cut(side, self._clock() if at is None else at))
 
     def start(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -197,7 +201,12 @@ class CallRecorder:
         import av
 
         try:
-            with self.path.open("wb") as f, av.open(f, "w", format="ogg") as container:
+            with (
+                self.path.open("wb") as f,
+                av.open(
+                    f, "w", format="ogg", options={"page_duration": str(int(self._page_s * 1e6))}
+                ) as container,
+            ):
                 stream = container.add_stream("libopus", rate=self.sample_rate, layout="stereo")
                 stream.codec_context.bit_rate = self.bitrate
                 next_flush = time.monotonic() + self._flush_every_s
@@ -214,7 +223,7 @@ class CallRecorder:
                     elif isinstance(item, _Cut):
                         self._sides[item.side].cut(item.at)
                     if stopping or time.monotonic() >= next_flush:
-                        now = round((time.time() - self.t0) * self.sample_rate)
+                        now = round((self._clock() - self.t0) * self.sample_rate)
                         until = now if stopping else now - round(self._hold_s * self.sample_rate)
                         if stopping:  # keep audio already played that the last frames reach past now
                             until = max(until, min(max(s.placed_until for s in self._sides), now + 4800))
