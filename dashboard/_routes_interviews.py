@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
-from storage import ScoreOverride, get_database
+from storage import ScoreOverride, erase_candidate, get_database, get_recording_store
 
 from ._charts import Bar, LatencyStages, Segment, competency_bars, latency_bars, latency_legend, talk_timeline
 from ._csv import csv_lines
@@ -146,6 +146,24 @@ def recording(request: Request, interview_id: str, viewer: Viewer = Depends(curr
         iv = get_org_interview(s, org_id=viewer.org_id, interview_id=interview_id)
         rec = latest_recording(s, iv.id)
     return recording_response(request, rec)
+
+
+@router.post("/dashboard/interviews/{interview_id}/erase", name="erase")
+def erase(request: Request, interview_id: str, form: SignedForm = Depends(signed_form)) -> Response:
+    """Erase the candidate's audio, transcript and report (the erasure itself goes in the audit log)."""
+    viewer = form.viewer
+    with get_database().session() as s:
+        get_org_interview(s, org_id=viewer.org_id, interview_id=interview_id)  # 404 for other organisations
+    erased = erase_candidate(
+        get_database(),
+        get_recording_store(),
+        interview_id=interview_id,
+        org_id=viewer.org_id,
+        user_id=viewer.user_id,
+    )
+    if not erased:  # still running: erasing mid-call would race the recorder and the transcript writer
+        raise NotFound("This interview cannot be erased while it is running.")
+    return RedirectResponse(f"/dashboard/interviews/{interview_id}", status_code=303)
 
 
 def _parse_override(form: SignedForm, view: InterviewView) -> tuple[dict[str, str], float, str, str]:

@@ -16,7 +16,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field, ValidationError
 
-from storage import InvitationError, get_database, resolve_token
+from storage import InvitationError, get_database, get_recording_settings, resolve_token
 
 from ._errors import BadRequest, PayloadTooLarge, SignalingError
 from ._ice import set_host_addresses
@@ -136,6 +136,12 @@ def create_router(settings: SignalingSettings | None = None, *, livekit: Any = N
         report_url = None
         if ctx.get("mode") == "practice" and settings.report_url_template:
             report_url = settings.report_url_template.format(token=token, interview_id="")
+        rec = get_recording_settings()
+        ctx["recording"] = {
+            "enabled": rec.enabled,
+            "audio_days": rec.retention_days,
+            "transcript_days": rec.transcript_retention_days,
+        }
         ctx["livekit"] = lk_settings is not None
         ctx["config"] = {
             "offerUrl": str(request.url_for("rtc_offer").path),

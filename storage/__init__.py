@@ -5,6 +5,7 @@ Every other package reads and writes the database through this one.
 """
 
 from ._db import Database, DatabaseSettings, get_database, get_database_settings, reset_database
+from ._governance import PurgeResult, erase_candidate, purge_expired
 from ._invitations import (
     InvitationBusy,
     InvitationError,
@@ -78,6 +79,7 @@ __all__ = [
     "NewInvitation",
     "Organization",
     "OutboxEvent",
+    "PurgeResult",
     "QuestionScore",
     "Recording",
     "RecordingNotFound",
@@ -96,6 +98,7 @@ __all__ = [
     "check_usable",
     "create_invitation",
     "current_interview",
+    "erase_candidate",
     "get_database",
     "get_database_settings",
     "get_recording_settings",
@@ -103,6 +106,7 @@ __all__ = [
     "hash_token",
     "new_id",
     "parse_range",
+    "purge_expired",
     "recording_key",
     "reset_database",
     "resolve_pin",

@@ -23,6 +23,7 @@ import functools
 import logging
 import re
 import shutil
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -280,10 +281,14 @@ class S3RecordingStore:
         path.unlink(missing_ok=True)
         return size
 
-    def commit_orphans(self) -> list[str]:
-        """Upload the spool files a killed worker left behind; their keys."""
+    def commit_orphans(self, *, idle_s: float = 300.0) -> list[str]:
+        """Upload the spool files a killed worker left behind (untouched for ``idle_s``: a live recording
+        is written every second); their keys."""
         done = []
+        cutoff = time.time() - idle_s
         for p in sorted(self._spool.root.glob("*/*.ogg")):
+            if p.stat().st_mtime > cutoff:
+                continue
             key = p.relative_to(self._spool.root).as_posix()
             try:
                 self.commit(key)
