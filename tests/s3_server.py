@@ -1,9 +1,9 @@
 """A real S3-compatible server on a free loopback port, owned by the test that starts it.
 
-MinIO when a ``minio`` binary is on ``PATH`` or in ``MOCKLINE_MINIO_BIN`` (``scripts/services.sh minio``
-builds one from the Go module proxy); otherwise moto's standalone server (``moto_server``, PyPI
-``moto[server]``), a separate process speaking the S3 wire protocol. Either way the code under test talks
-HTTP to another process through boto3: no in-process mock.
+moto's standalone server (``moto_server`` from PyPI ``moto[server]``, in the ``dev`` extra, so ``make test``
+and ``.ci/run`` need nothing else) by default; MinIO instead when a ``minio`` binary is on ``PATH`` or in
+``MOCKLINE_MINIO_BIN``. Either way it is a separate process speaking the S3 wire protocol and the code under
+test talks HTTP to it through boto3: no in-process mock.
 """
 
 from __future__ import annotations

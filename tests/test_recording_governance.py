@@ -15,6 +15,7 @@ from mockline.web import create_app
 from storage import (
     AuditEntry,
     Interview,
+    Invitation,
     Recording,
     RecordingNotFound,
     ScoreReport,
@@ -134,3 +135,37 @@ def test_consent_text_says_what_is_kept_and_for_how_long(db, monkeypatch):
     assert "the audio recording is deleted 30 days after the interview" in text
     assert "the transcript is deleted after 180 days" in text
     assert "The hiring team can erase all of it at any time" in text
+
+
+def test_a_practice_candidate_listens_to_their_own_answers(db):
+    token, invitation_id = _invite(db, mode="practice")
+    other_token, _ = _invite(db, mode="practice")
+    store = get_recording_store()
+    with db.session() as s:
+        inv = s.get(Invitation, invitation_id)
+        iv = Interview(plan_id=inv.plan_id, invitation_id=inv.id, mode="practice", status="finished")
+        s.add(iv)
+        s.flush()
+        key = f"{iv.id}/20260101T000000000000Z.ogg"
+        store.spool_path(key).write_bytes(b"OggS" + bytes(range(256)) * 40)
+        s.add(Recording(interview_id=iv.id, path=key, mime="audio/ogg", channels=2, offset_s=0.4))
+        s.add(
+            TranscriptTurn(
+                interview_id=iv.id, seq=1, speaker="candidate", text="My answer", started_at=3.0, ended_at=9.0
+            )
+        )
+    with TestClient(create_app(AppSettings(environment="development"))) as c:
+        page = c.get(f"/practice/report/{token}").text
+        assert f'src="/practice/report/{token}/recording"' in page and 'data-offset="0.400"' in page
+        assert 'data-at="3.00"' in page  # the answer's time seeks the player
+        full = c.get(f"/practice/report/{token}/recording")
+        assert full.status_code == 200 and full.content[:4] == b"OggS"
+        assert full.headers["accept-ranges"] == "bytes"
+        part = c.get(f"/practice/report/{token}/recording", headers={"Range": "bytes=4-7"})
+        assert part.status_code == 206 and part.content == bytes(range(4))
+        assert part.headers["content-range"] == f"bytes 4-7/{len(full.content)}"
+        past = c.get(f"/practice/report/{token}/recording", headers={"Range": "bytes=999999-"})
+        assert past.status_code == 416
+        # another practice link (or none) does not open this recording
+        assert c.get(f"/practice/report/{other_token}/recording").status_code == 404
+        assert c.get("/practice/report/" + "A" * 43 + "/recording").status_code == 404
