@@ -20,6 +20,7 @@ from storage import (
     InvitationNotFound,
     InvitationUsed,
     get_database,
+    get_recording_settings,
 )
 
 from . import _twiml
@@ -66,7 +67,15 @@ def _connect(state: TelephonyState, *, interview_id: str, call_sid: str) -> Resp
             stream_url=websocket_url_for(state.base_url, "/twilio/stream"),
             interview_id=interview_id,
             token=token,
+            greeting=_recording_notice(),
         )
+    )
+
+
+def _recording_notice() -> str:
+    rec = get_recording_settings()
+    return _twiml.recording_notice(
+        enabled=rec.enabled, audio_days=rec.retention_days, transcript_days=rec.transcript_retention_days
     )
 
 
