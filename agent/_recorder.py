@@ -136,6 +136,10 @@ class RecorderTap:
         """Audio of this side queued from ``at`` (default now) on was dropped before anyone heard it."""
         self._recorder.cut(self._side, at=at)
 
+    def now(self) -> float:
+        """The recorder's wall clock (what ``at`` is measured on)."""
+        return self._recorder.now()
+
 
 class CallRecorder:
     """A stereo Ogg/Opus recording of one call. ``start()``, feed it, ``close()`` (blocking)."""
@@ -169,6 +173,9 @@ class CallRecorder:
     @property
     def duration_s(self) -> float:
         return self._cursor / self.sample_rate
+
+    def now(self) -> float:
+        return self._clock()
 
     def tap(self, side: int) -> RecorderTap:
         return RecorderTap(self, side)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -180,8 +179,7 @@ class _TappedOutput(io.AudioOutput):
 
     async def capture_frame(self, frame: rtc.AudioFrame) -> None:
         await super().capture_frame(frame)
-        now = time.time()
-        at = max(now, self._playhead)
+        at = max(self._tap.now(), self._playhead)
         self._tap.frame(frame, at=at)
         self._playhead = at + frame.duration
         assert self.next_in_chain is not None

@@ -9,13 +9,16 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import boto3
 import numpy as np
 import pytest
 from livekit import rtc
+from livekit.agents.voice import io
 
 from agent._recorder import CANDIDATE, INTERVIEWER, CallRecorder
+from agent._recording import InterviewRecording
 from storage import LocalRecordingStore, RecordingNotFound, S3RecordingStore, parse_range
 from tests.recording_support import decode
 from tests.s3_server import s3_server
@@ -69,6 +72,71 @@ def test_jittery_arrival_keeps_a_side_contiguous(tmp_path):
     # no holes and no doubled-up audio: steady level across the whole utterance
     levels = [audio.rms(CANDIDATE, 0.6 + k * 0.25, 0.85 + k * 0.25) for k in range(10)]
     assert min(levels) > 0.3 and max(levels) < 0.4, levels
+
+
+class _Microphone(io.AudioInput):
+    """A room participant's track as RoomIO hands it over: 48 kHz frames, each read when it has arrived."""
+
+    def __init__(self, clock: list[float], start: float, frames: int) -> None:
+        super().__init__(label="room")
+        self._clock, self._start, self._left = clock, start, frames
+        self.sent = 0
+
+    async def __anext__(self) -> rtc.AudioFrame:
+        if self.sent == self._left:
+            raise StopAsyncIteration
+        self.sent += 1
+        self._clock[0] = self._start + self.sent * FRAME_S  # the frame has just arrived
+        return tone(48000, 300)
+
+
+class _RoomTrack(io.AudioOutput):
+    """The agent's track into the room: takes frames as fast as they come and plays them in real time."""
+
+    def __init__(self) -> None:
+        super().__init__(label="room", capabilities=io.AudioOutputCapabilities(pause=True), sample_rate=24000)
+        self.frames = 0
+        self.cleared = 0
+
+    async def capture_frame(self, frame: rtc.AudioFrame) -> None:
+        await super().capture_frame(frame)
+        self.frames += 1
+
+    def flush(self) -> None:
+        super().flush()
+
+    def clear_buffer(self) -> None:
+        self.cleared += 1
+
+
+@pytest.mark.unit
+async def test_a_livekit_room_session_is_recorded_through_taps_on_its_input_and_output(tmp_path):
+    t0 = 3_000_000.0
+    clock = [t0]
+    rec = CallRecorder(tmp_path / "room.ogg", t0=t0, clock=lambda: clock[0])
+    rec.start()
+    recording = InterviewRecording(db=None, store=None, recording_id=1, key="k", recorder=rec)  # type: ignore[arg-type]
+    mic, track = _Microphone(clock, t0 + 1.0, 100), _RoomTrack()
+    session = SimpleNamespace(input=SimpleNamespace(audio=mic), output=SimpleNamespace(audio=track))
+    recording.attach_session(session)
+    # the candidate talks from 1 s to 3 s; the session reads every frame unchanged
+    heard = [frame async for frame in session.input.audio]
+    assert len(heard) == 100 and mic.sent == 100
+    # at 4 s the interviewer's 2 s reply is handed to the room at once; it plays from 4 s in real time
+    clock[0] = t0 + 4.0
+    for _ in range(100):
+        await session.output.audio.capture_frame(tone(24000, 500))
+    assert track.frames == 100
+    clock[0] = t0 + 5.0
+    session.output.audio.clear_buffer()  # the candidate interrupts at 5 s: the rest is never heard
+    assert track.cleared == 1
+    clock[0] = t0 + 7.0
+    rec.close()
+
+    audio = decode((tmp_path / "room.ogg").read_bytes())
+    assert audio.rms(CANDIDATE, 1.2, 2.8) > 0.2 and audio.rms(INTERVIEWER, 1.2, 2.8) < 0.01
+    assert audio.rms(INTERVIEWER, 4.2, 4.8) > 0.2 and audio.rms(CANDIDATE, 4.2, 4.8) < 0.01
+    assert audio.rms(INTERVIEWER, 5.2, 6.0) < 0.01
 
 
 # -- Range parsing ---------------------------------------------------------------------------------------
@@ -186,7 +254,9 @@ _CHILD = """
 import sys, time
 import numpy as np
 from livekit import rtc
+from livekit.agents.voice import io
 from agent._recorder import CANDIDATE, INTERVIEWER, CallRecorder
+from agent._recording import InterviewRecording
 
 rec = CallRecorder(sys.argv[1])
 rec.start()
