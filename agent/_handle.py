@@ -37,6 +37,7 @@ from ._persist import (
     finish_interview,
     load_interview,
 )
+from ._recording import InterviewRecording
 from ._smart_turn import SmartTurn
 from ._speaking_rate import without_speaking_rate
 from ._turns import turn_handling
@@ -119,6 +120,7 @@ class InterviewHandle:
         self._answered: llm.ChatMessage | None = None
         self._last_final_at: float | None = None
         self.latencies: list[dict[str, Any]] = []
+        self._recording: InterviewRecording | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
@@ -174,9 +176,20 @@ class InterviewHandle:
         if isinstance(self._input, PushAudioInput):
             self._input.add_close_callback(self._on_input_closed)
         self._writer.start()
+        self._recording = await InterviewRecording.open(
+            db=db,
+            interview_id=self.interview_id,
+            interview_started_at=iv.started_at,
+            store=self._rt.recording_store,
+            settings=self._rt.recording_settings,
+        )
+        if self._recording is not None and self._room is None:
+            self._recording.attach(self._input, self._output)
         self._spawn(self._watchdog(settings.max_session_minutes * 60.0))
         if self._room is not None:
             await session.start(self.agent, record=False, room=self._room, room_options=self._room_options)
+            if self._recording is not None:
+                self._recording.attach_session(session)
         else:
             await session.start(self.agent, record=False)
         logger.info("interview started", extra={"interview_id": self.interview_id, "resumed": iv.resumed})
@@ -394,6 +407,8 @@ class InterviewHandle:
                 await self._sync.aclose()
         if isinstance(self._output, PacedAudioOutput):
             await self._output.aclose()
+        if self._recording is not None:
+            await self._recording.aclose()
         if self._brain is not None:
             with contextlib.suppress(Exception):
                 await self._brain.aclose()

@@ -14,6 +14,7 @@ import contextlib
 import logging
 import threading
 from collections.abc import Callable
+from typing import Any
 
 from livekit import rtc
 from livekit.agents.voice import io
@@ -48,6 +49,8 @@ class PushAudioInput(io.AudioInput):
         self._close_callbacks: list[Callable[[], None]] = []
         self.dropped_frames = 0
         self.pushed_frames = 0
+        # a recorder's candidate side (``agent._recorder.RecorderTap``): every pushed frame, as it arrives
+        self.recorder_tap: Any = None
 
     @property
     def closed(self) -> bool:
@@ -57,6 +60,9 @@ class PushAudioInput(io.AudioInput):
         """Queue one frame (mono int16, any sample rate). Frames pushed after ``close()`` are ignored."""
         if self._closed:
             return
+        tap = self.recorder_tap
+        if tap is not None:
+            tap.frame(frame)
         dropped = 0
         with self._lock:
             self._frames.append(frame)

@@ -115,6 +115,8 @@ class PacedAudioOutput(io.AudioOutput):
         self._closed = False
         self._paused = False
         self.stats = OutputStats()
+        # a recorder's interviewer side (``agent._recorder.RecorderTap``): each frame at its playout slot
+        self.recorder_tap: Any = None
 
     # -- transport hooks ---------------------------------------------------------------------------
 
@@ -199,6 +201,8 @@ class PacedAudioOutput(io.AudioOutput):
         now = self.pacer.clock()
         for seg in active:
             seg.frames.clear()
+        if self.recorder_tap is not None:  # frames sent ahead of their slot were dropped unheard
+            self.recorder_tap.cut()
         with contextlib.suppress(Exception):
             self.on_clear()
         if self._finishing is not None:
@@ -231,6 +235,8 @@ class PacedAudioOutput(io.AudioOutput):
             dropped = self.on_drop_buffered()
         if not dropped:
             return
+        if self.recorder_tap is not None:  # they are recorded again when they are sent again
+            self.recorder_tap.cut()
         for f, real_s, _slot in reversed(unplayed):
             seg.frames.appendleft((f, real_s))
             seg.played_s -= real_s
@@ -310,6 +316,8 @@ class PacedAudioOutput(io.AudioOutput):
             seg.inflight.append((frame, real_s, slot))
             self.stats.frames_sent += 1
             self._sent_since_anchor += 1
+            if self.recorder_tap is not None:
+                self.recorder_tap.frame(frame, at=time.time() + (slot - now))
             self._send(frame)
             if self._sending is not None or seg.finished:  # the send suspended, or it cleared us
                 pacer.discard(self)

@@ -22,7 +22,7 @@ from livekit import rtc
 from livekit.agents import NOT_GIVEN, stt, tts, vad
 from livekit.agents.voice import io, room_io
 
-from storage import Database, get_database
+from storage import Database, RecordingSettings, RecordingStore, get_database
 
 try:  # livekit plugins must register on the main thread; AgentRuntime.load() often runs in a worker thread
     import livekit.plugins.silero  # noqa: F401
@@ -86,6 +86,8 @@ class AgentRuntime:
         turn_detector: Any = None,
         phone_vad: vad.VAD | None = None,
         on_finished: Callable[[str], Any] | None = None,
+        recording_store: RecordingStore | None = None,
+        recording_settings: RecordingSettings | None = None,
     ) -> None:
         self.vad = vad
         self.phone_vad = phone_vad or vad
@@ -97,6 +99,9 @@ class AgentRuntime:
         self._brain_factory = brain_factory or _default_brain_factory
         self._on_finished = on_finished
         self._handles: set[InterviewHandle] = set()
+        # None: the process's store and settings (``storage.get_recording_store``), read when a call starts
+        self.recording_store = recording_store
+        self.recording_settings = recording_settings
 
     @classmethod
     def load(

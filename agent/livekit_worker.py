@@ -333,9 +333,22 @@ def build_server(settings: LiveKitSettings | None = None) -> AgentServer:
     return server
 
 
+def _upload_left_over_recordings() -> None:
+    """Recordings a killed worker on this machine left in the S3 store's local spool go up now."""
+    from storage import RecordingStoreError, S3RecordingStore, get_recording_store
+
+    try:
+        store = get_recording_store()
+        if isinstance(store, S3RecordingStore):
+            store.commit_orphans()
+    except (RecordingStoreError, OSError):
+        logger.warning("could not upload left-over recordings", exc_info=True)
+
+
 def run_worker(settings: LiveKitSettings | None = None) -> None:
     """Blocking: register with LiveKit and take interviews until SIGINT/SIGTERM, then drain."""
     server = build_server(settings)
+    _upload_left_over_recordings()
 
     async def main() -> None:
         loop = asyncio.get_running_loop()

@@ -94,8 +94,6 @@ class AgentSettings(BaseSettings):
         max_endpointing_delay=3.8,
         false_interruption_timeout=2.5,
     )
-    # Where `mockline simulate` and the transports write recordings (relative to the working directory).
-    recordings_dir: str = "var/recordings"
     # Persist writes run in a worker thread; this bounds how long shutdown waits for the last ones.
     persist_drain_timeout: float = 10.0
 

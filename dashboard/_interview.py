@@ -95,7 +95,7 @@ class InterviewView:
     def duration_s(self) -> float:
         ends = [t.end for t in self.turns]
         if self.recording and self.recording.duration_s:
-            ends.append(self.recording.duration_s)
+            ends.append((self.recording.offset_s or 0.0) + self.recording.duration_s)
         return max(ends, default=0.0)
 
     def targets(self) -> dict[str, ScoreLine]:

@@ -4,26 +4,25 @@ from __future__ import annotations
 
 import logging
 import math
-from pathlib import Path
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import FileResponse, RedirectResponse, Response, StreamingResponse
-from sqlalchemy import desc, select
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
-from storage import Recording, ScoreOverride, get_database
+from storage import ScoreOverride, erase_candidate, get_database, get_recording_store
 
 from ._charts import Bar, LatencyStages, Segment, competency_bars, latency_bars, latency_legend, talk_timeline
 from ._csv import csv_lines
 from ._errors import NotFound
 from ._interview import InterviewView, get_org_interview, load_interview_view
 from ._listing import SORTS, STATUSES, interview_rows, org_roles, parse_filter
+from ._playback import latest_recording, recording_response
 from ._sessions import Viewer
 from ._settings import get_dashboard_settings
 from ._speech import speech_metrics
 from ._web import SignedForm, current_viewer, render, signed_form
 
-__all__ = ["recording_path", "router"]
+__all__ = ["router"]
 
 logger = logging.getLogger("mockline.dashboard")
 router = APIRouter()
@@ -139,32 +138,32 @@ def interview_page(request: Request, interview_id: str, viewer: Viewer = Depends
     return _interview_page(request, viewer, interview_id)
 
 
-def recording_path(rec: Recording, data_dir: str) -> Path:
-    """Where a recording lives: absolute paths as stored, relative ones under the data directory."""
-    p = Path(rec.path)
-    return p if p.is_absolute() else Path(data_dir) / p
-
-
 @router.get("/dashboard/interviews/{interview_id}/recording", name="recording")
 def recording(request: Request, interview_id: str, viewer: Viewer = Depends(current_viewer)) -> Response:
-    """The WAV, with HTTP Range support so the player can seek."""
+    """Both voices (Ogg/Opus, candidate left, interviewer right), with HTTP Range support so the player
+    can seek. Another organisation's interview is a 404 like a missing one."""
     with get_database().session() as s:
         iv = get_org_interview(s, org_id=viewer.org_id, interview_id=interview_id)
-        rec = s.scalar(select(Recording).where(Recording.interview_id == iv.id).order_by(desc(Recording.id)))
-        if rec is None:
-            raise NotFound("This interview has no recording.")
-        settings = request.app.state.settings
-        path = recording_path(rec, getattr(settings, "data_dir", "var"))
-        mime = rec.mime or "audio/wav"
-    if not path.is_file():
-        logger.warning("recording file missing", extra={"interview_id": interview_id})
-        raise NotFound("The recording file is missing on the server.")
-    return FileResponse(
-        path,
-        media_type=mime,
-        headers={"Cache-Control": "private, no-store"},
-        content_disposition_type="inline",
+        rec = latest_recording(s, iv.id)
+    return recording_response(request, rec)
+
+
+@router.post("/dashboard/interviews/{interview_id}/erase", name="erase")
+def erase(request: Request, interview_id: str, form: SignedForm = Depends(signed_form)) -> Response:
+    """Erase the candidate's audio, transcript and report (the erasure itself goes in the audit log)."""
+    viewer = form.viewer
+    with get_database().session() as s:
+        get_org_interview(s, org_id=viewer.org_id, interview_id=interview_id)  # 404 for other organisations
+    erased = erase_candidate(
+        get_database(),
+        get_recording_store(),
+        interview_id=interview_id,
+        org_id=viewer.org_id,
+        user_id=viewer.user_id,
     )
+    if not erased:  # still running: erasing mid-call would race the recorder and the transcript writer
+        raise NotFound("This interview cannot be erased while it is running.")
+    return RedirectResponse(f"/dashboard/interviews/{interview_id}", status_code=303)
 
 
 def _parse_override(form: SignedForm, view: InterviewView) -> tuple[dict[str, str], float, str, str]:

@@ -13,6 +13,7 @@ from datetime import timedelta
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import desc, select
+from sqlalchemy.orm import Session
 
 from storage import (
     Interview,
@@ -28,6 +29,7 @@ from storage import (
 from ._errors import NotFound
 from ._interview import load_interview_view
 from ._plans import DIFFICULTIES, SENIORITIES, PlanForm, PlanFormError, build_spec, role_choices
+from ._playback import latest_recording, recording_response
 from ._settings import get_dashboard_settings
 from ._web import AnonForm, anon_csrf_token, anon_form, render, secure_cookies, set_anon_csrf_cookie
 
@@ -156,19 +158,34 @@ def practice_start(request: Request, form: AnonForm = Depends(anon_form)) -> Res
     return response
 
 
+def _practice_interview(s: Session, token: str) -> tuple[Invitation, Interview | None]:
+    """The practice link's invitation and its latest interview; 404 for any other token."""
+    inv = (
+        s.scalar(select(Invitation).where(Invitation.token_hash == hash_token(token)))
+        if len(token) <= 128
+        else None
+    )
+    if inv is None or inv.mode != "practice":
+        raise NotFound("No such practice interview.")
+    iv = s.scalar(
+        select(Interview).where(Interview.invitation_id == inv.id).order_by(desc(Interview.created_at))
+    )
+    return inv, iv
+
+
+@router.get("/practice/report/{token}/recording", name="practice_recording")
+def practice_recording(request: Request, token: str) -> Response:
+    """The candidate's own interview recording, to the holder of the practice link only."""
+    with get_database().session() as s:
+        _inv, iv = _practice_interview(s, token)
+        rec = latest_recording(s, iv.id) if iv is not None else None
+    return recording_response(request, rec)
+
+
 @router.get("/practice/report/{token}", name="practice_report")
 def practice_report(request: Request, token: str) -> Response:
     with get_database().session() as s:
-        inv = (
-            s.scalar(select(Invitation).where(Invitation.token_hash == hash_token(token)))
-            if len(token) <= 128
-            else None
-        )
-        if inv is None or inv.mode != "practice":
-            raise NotFound("No such practice interview.")
-        iv = s.scalar(
-            select(Interview).where(Interview.invitation_id == inv.id).order_by(desc(Interview.created_at))
-        )
+        inv, iv = _practice_interview(s, token)
         view = load_interview_view(s, interview=iv) if iv is not None else None
         plan_title = inv.plan.title
     from ._charts import Bar, competency_bars
@@ -179,6 +196,7 @@ def practice_report(request: Request, token: str) -> Response:
         "plan_title": plan_title,
         "view": view,
         "join_link": f"/i/{token}",
+        "token": token,
         "chart_bars": None,
         "speech": [],
     }

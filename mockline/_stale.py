@@ -1,4 +1,4 @@
-"""Finish interviews whose candidate never came back.
+"""Finish interviews whose candidate never came back; apply the recordings' retention.
 
 A dropped connection leaves its interview ``in_progress`` so the candidate can resume within the grace period.
 If nobody resumes (and no session in this process holds it), the interview is finished as a hang-up after
@@ -15,9 +15,18 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from agent import finish_interview
-from storage import Database, Interview, InterviewStatus, utcnow
+from storage import (
+    Database,
+    Interview,
+    InterviewStatus,
+    S3RecordingStore,
+    get_recording_settings,
+    get_recording_store,
+    purge_expired,
+    utcnow,
+)
 
-__all__ = ["finish_stale_interviews", "run_stale_sweeper"]
+__all__ = ["finish_stale_interviews", "run_stale_sweeper", "sweep_recordings"]
 
 logger = logging.getLogger("mockline.web")
 
@@ -46,4 +55,20 @@ async def run_stale_sweeper(
             await asyncio.to_thread(finish_stale_interviews, db(), older_than=older_than, live=live())
         except Exception:
             logger.exception("stale interview sweep failed")
+        try:
+            await asyncio.to_thread(sweep_recordings, db())
+        except Exception:
+            logger.exception("recording retention sweep failed")
         await asyncio.sleep(every_s)
+
+
+def sweep_recordings(db: Database) -> None:
+    """Retention (``MOCKLINE_RECORDINGS_RETENTION_DAYS`` …), and recordings a killed worker left in the
+    S3 store's local spool are uploaded."""
+    settings = get_recording_settings()
+    store = get_recording_store()
+    purge_expired(
+        db, store, audio_days=settings.retention_days, transcript_days=settings.transcript_retention_days
+    )
+    if isinstance(store, S3RecordingStore):
+        store.commit_orphans()

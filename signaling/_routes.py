@@ -17,7 +17,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from storage import InvitationError, get_database, resolve_token
+from storage import InvitationError, get_database, get_recording_settings, resolve_token
 
 from ._errors import BadRequest, PayloadTooLarge, SignalingError, TooManyRequests
 from ._ice import set_host_addresses
@@ -140,6 +140,12 @@ def create_router(settings: SignalingSettings | None = None, *, livekit: Any = N
         report_url = None
         if ctx.get("mode") == "practice" and settings.report_url_template:
             report_url = settings.report_url_template.format(token=token, interview_id="")
+        rec = get_recording_settings()
+        ctx["recording"] = {
+            "enabled": rec.enabled,
+            "audio_days": rec.retention_days,
+            "transcript_days": rec.transcript_retention_days,
+        }
         ctx["livekit"] = lk_settings is not None
         ctx["config"] = {
             "offerUrl": str(request.url_for("rtc_offer").path),

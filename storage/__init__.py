@@ -5,6 +5,7 @@ Every other package reads and writes the database through this one.
 """
 
 from ._db import Database, DatabaseSettings, get_database, get_database_settings, reset_database
+from ._governance import PurgeResult, erase_candidate, purge_expired
 from ._invitations import (
     InvitationBusy,
     InvitationError,
@@ -23,6 +24,7 @@ from ._invitations import (
 )
 from ._migrate import upgrade_to_head
 from ._models import (
+    AuditEntry,
     Base,
     CompetencyScore,
     Interview,
@@ -51,9 +53,25 @@ from ._ratelimit import (
     RedisRateLimiter,
     build_rate_limiter,
 )
+from ._recordings import (
+    ByteRange,
+    LocalRecordingStore,
+    RecordingNotFound,
+    RecordingSettings,
+    RecordingStore,
+    RecordingStoreError,
+    S3RecordingStore,
+    build_recording_store,
+    get_recording_settings,
+    get_recording_store,
+    parse_range,
+    recording_key,
+)
 
 __all__ = [
+    "AuditEntry",
     "Base",
+    "ByteRange",
     "CompetencyScore",
     "Database",
     "DatabaseRateLimiter",
@@ -68,15 +86,22 @@ __all__ = [
     "InvitationExpired",
     "InvitationNotFound",
     "InvitationUsed",
+    "LocalRecordingStore",
     "MemoryRateLimiter",
     "NewInvitation",
     "Organization",
     "OutboxEvent",
+    "PurgeResult",
     "QuestionScore",
     "RateCounter",
     "RateLimiter",
     "Recording",
+    "RecordingNotFound",
+    "RecordingSettings",
+    "RecordingStore",
+    "RecordingStoreError",
     "RedisRateLimiter",
+    "S3RecordingStore",
     "ScoreOverride",
     "ScoreReport",
     "TranscriptTurn",
@@ -85,13 +110,20 @@ __all__ = [
     "UserSession",
     "admit_interview",
     "build_rate_limiter",
+    "build_recording_store",
     "check_usable",
     "create_invitation",
     "current_interview",
+    "erase_candidate",
     "get_database",
     "get_database_settings",
+    "get_recording_settings",
+    "get_recording_store",
     "hash_token",
     "new_id",
+    "parse_range",
+    "purge_expired",
+    "recording_key",
     "reset_database",
     "resolve_pin",
     "resolve_token",

@@ -192,6 +192,8 @@ class Interview(Base):
     scoring_attempts: Mapped[int] = mapped_column(Integer, default=0)
     scoring_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # brain state for resume
+    # a recruiter erased the candidate's data (audio, transcript, report); the row stays for the audit trail
+    erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
@@ -249,10 +251,36 @@ class Recording(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     interview_id: Mapped[str] = mapped_column(ForeignKey("interviews.id", ondelete="CASCADE"), index=True)
+    # the key in the RecordingStore (``storage._recordings``): relative, e.g. "<interview>/<stamp>.ogg"
     path: Mapped[str] = mapped_column(String(500))
     mime: Mapped[str] = mapped_column(String(50), default="audio/wav")
     sample_rate: Mapped[int] = mapped_column(Integer, default=16000)
     duration_s: Mapped[float] = mapped_column(Float, default=0.0)
+    # where second 0 of the file sits on the transcript's clock (seconds from ``Interview.started_at``)
+    offset_s: Mapped[float] = mapped_column(Float, default=0.0)
+    channels: Mapped[int] = mapped_column(Integer, default=1)  # 2: candidate left, interviewer right
+    size_bytes: Mapped[int] = mapped_column(Integer, default=0)
+    # recording (being written; a crash leaves it playable up to its last second) | complete
+    status: Mapped[str] = mapped_column(String(20), default="complete")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AuditEntry(Base):
+    """Something a recruiter did that must stay on record (erasing a candidate's data). Carries no
+    candidate content: the action, who, which interview, when."""
+
+    __tablename__ = "audit_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    org_id: Mapped[str | None] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True, nullable=True
+    )
+    user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    action: Mapped[str] = mapped_column(
+        String(50)
+    )  # erase_candidate | retention_audio | retention_transcript
+    interview_id: Mapped[str] = mapped_column(String(32), index=True)  # no FK: the row may be gone
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

@@ -10,6 +10,7 @@ __all__ = [
     "PROMPT_RETRY_PIN",
     "ask_for_pin",
     "connect_stream",
+    "recording_notice",
     "refuse",
 ]
 
@@ -19,6 +20,22 @@ PROMPT_NO_INPUT = "I did not hear any digits."
 PROMPT_GOODBYE = (
     "Sorry, we could not find your interview. Please check your invitation and call again. Goodbye."
 )
+
+
+def recording_notice(*, enabled: bool, audio_days: int, transcript_days: int) -> str:
+    """What the caller hears before the interviewer: what is kept and for how long (the join page's notice,
+    spoken)."""
+    if not enabled:
+        return "This call is transcribed; no audio is kept."
+    audio = f"The audio is deleted after {audio_days} days" if audio_days else "The audio is kept"
+    if transcript_days:
+        rest = f"the transcript after {transcript_days} days, and the assessment is kept"
+    else:
+        rest = "the transcript and the assessment are kept"
+    return (
+        "This call is recorded and transcribed, your voice and the interviewer's. "
+        f"{audio}; {rest} until they are erased."
+    )
 
 
 def ask_for_pin(*, action_url: str, retry: bool, timeout_s: int) -> str:

@@ -17,7 +17,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from storage import Interview, InvitationError, get_database
+from storage import Interview, InvitationError, get_database, get_recording_settings
 
 from . import _twiml
 from ._calls import (
@@ -69,7 +69,15 @@ def _connect(state: TelephonyState, *, interview_id: str, call_sid: str) -> Resp
             stream_url=websocket_url_for(state.base_url, "/twilio/stream"),
             interview_id=interview_id,
             token=token,
+            greeting=_recording_notice(),
         )
+    )
+
+
+def _recording_notice() -> str:
+    rec = get_recording_settings()
+    return _twiml.recording_notice(
+        enabled=rec.enabled, audio_days=rec.retention_days, transcript_days=rec.transcript_retention_days
     )
 
 

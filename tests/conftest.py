@@ -18,7 +18,14 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import create_engine, text
 
-from storage import Base, Database, reset_database, upgrade_to_head
+from storage import (
+    Base,
+    Database,
+    get_recording_settings,
+    get_recording_store,
+    reset_database,
+    upgrade_to_head,
+)
 
 PG_ADMIN_URL = os.environ.get("MOCKLINE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 ARTIFACTS = Path(os.environ.get("MOCKLINE_ARTIFACTS", "artifacts"))
@@ -81,6 +88,20 @@ def sqlite_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
     database = _fresh(f"sqlite:///{tmp_path_factory.getbasetemp() / 'mockline-test.db'}")
     yield database
     reset_database(None)
+
+
+@pytest.fixture(autouse=True)
+def recordings_dir(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
+    """Every test records interviews into its own directory (the process's store, built from the env)."""
+    d = tmp_path_factory.mktemp("recordings")
+    monkeypatch.setenv("MOCKLINE_RECORDINGS_DIR", str(d))
+    get_recording_settings.cache_clear()
+    get_recording_store.cache_clear()
+    yield d
+    get_recording_settings.cache_clear()
+    get_recording_store.cache_clear()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -19,9 +19,18 @@ from sqlalchemy import select
 
 from agent import AgentRuntime, AgentSettings
 from agent.plans import build_plan
-from storage import Interview, InterviewPlan, TranscriptTurn, TurnMetric, create_invitation, get_database
+from storage import (
+    Interview,
+    InterviewPlan,
+    TranscriptTurn,
+    TurnMetric,
+    create_invitation,
+    get_database,
+    get_recording_store,
+)
 
 from .audio import words
+from .recording_support import check_recording
 from .test_browser_join_support import chromium, write_wav
 from .test_signaling_support import ServerThread, make_app, rtc_settings
 
@@ -145,3 +154,6 @@ async def test_a_whole_interview_in_chromium(sqlite_db, runtime, tmp_path, artif
             for m in metrics
         ]
     (artifacts_dir / "browser_e2e_latency.json").write_text(json.dumps(record, indent=1))
+    # both sides were recorded as the call happened: the candidate on the left, the interviewer on the right
+    _rec, audio = await check_recording(get_database(), get_recording_store(), interview.id)
+    assert audio.duration_s > 30.0

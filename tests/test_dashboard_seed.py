@@ -22,6 +22,7 @@ from storage import (
     ScoreReport,
     TranscriptTurn,
     TurnMetric,
+    get_recording_settings,
     utcnow,
 )
 
@@ -118,7 +119,8 @@ def _scored_interview(s, *, org_id: str, plan: InterviewPlan, name: str, wav: Pa
                 v2v_ms=900.0 + 40 * seq,
             )
         )
-    s.add(Recording(interview_id=iv.id, path=str(wav), sample_rate=16000, duration_s=WAV_SECONDS))
+    key = wav.relative_to(Path(get_recording_settings().dir)).as_posix()  # the store's key for it
+    s.add(Recording(interview_id=iv.id, path=key, sample_rate=16000, duration_s=WAV_SECONDS))
     report = ScoreReport(
         interview_id=iv.id,
         version=1,
@@ -187,7 +189,7 @@ def _plan(s, *, org_id: str, role: str, **kw) -> InterviewPlan:
 
 
 def seed_dashboard(db: Database, data_dir: Path) -> Seeded:
-    wav = write_wav(data_dir / "recordings" / "ada.wav")
+    wav = write_wav(Path(get_recording_settings().dir) / "seed" / "ada.wav")
     with db.session() as s:
         a = create_user(s, email="recruiter@acme.test", password=PASSWORD_A, org_name="Acme", is_admin=True)
         b = create_user(s, email="recruiter@globex.test", password=PASSWORD_B, org_name="Globex")

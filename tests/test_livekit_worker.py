@@ -26,6 +26,7 @@ from livekit.agents.testing import fake_job_context
 from livekit.agents.voice import room_io
 from livekit.protocol import agent as agent_proto
 from livekit.protocol import models
+from sqlalchemy import select
 
 from agent import AgentRuntime, PushAudioInput
 from agent.livekit_worker import (
@@ -41,7 +42,7 @@ from agent.livekit_worker import (
     run_interview_job,
 )
 from scoring import ScoringSettings
-from storage import Database, Interview, OutboxEvent
+from storage import Database, Interview, OutboxEvent, Recording
 from tests.fakes.speech import EnergyVAD, Microphone, ScriptSTT, Timeline, ToneTTS
 from tests.test_runtime import SCRIPT, Ear, eventually, fast_settings, make_interview, turns
 
@@ -223,9 +224,13 @@ async def test_room_mode_wires_livekits_room_io_to_the_candidate_with_captions_a
             assert audio_out.track_publish_options.source == rtc.TrackSource.SOURCE_MICROPHONE
             text_out = opts.get_text_output_options()
             assert text_out is not None and text_out.sync_transcription is True  # captions paced with audio
-            # the session's I/O is RoomIO's: room audio in; synchronized audio and lk.transcription out
-            assert session.input.audio is rio.audio_input is not None
-            assert session.output.audio is rio.audio_output is not None
+            # the session's I/O is RoomIO's (through the recorder's taps): room audio in; synchronized
+            # audio and lk.transcription out
+            assert session.input.audio.source is rio.audio_input is not None
+            assert session.output.audio.next_in_chain is rio.audio_output is not None
+            with sqlite_db.session() as s:  # both sides are being recorded
+                rec = s.scalars(select(Recording).where(Recording.interview_id == iv)).one()
+                assert (rec.status, rec.channels) == ("recording", 2)
             assert session.output.transcription is rio.transcription_output is not None
             with sqlite_db.session() as s:
                 row = s.get(Interview, iv)

@@ -29,9 +29,10 @@ from agent import AgentRuntime, AgentSettings
 from agent.plans import build_plan
 from mockline.settings import AppSettings
 from mockline.web import create_app
-from storage import Interview, InterviewPlan, TranscriptTurn, create_invitation
+from storage import Interview, InterviewPlan, TranscriptTurn, create_invitation, get_recording_store
 from telephony import TelephonySettings
 from telephony._state import telephony_state
+from tests.recording_support import check_recording
 from tests.test_telephony_bridge import serve
 
 pytestmark = [pytest.mark.e2e, pytest.mark.phone, pytest.mark.asyncio(loop_scope="module")]
@@ -217,6 +218,9 @@ async def test_pin_call_runs_a_whole_interview(phone, clips):
     candidate = " ".join(t.text.lower() for t in turns if t.speaker == "candidate")
     assert _heard(candidate) >= 3  # the caller's words reached the transcript
     assert turns[-1].speaker == "agent" and turns[-1].kind == "close"
+    # both sides were recorded as the call happened: the caller on the left, the interviewer on the right
+    rec, audio = await check_recording(phone["db"], get_recording_store(), interview.id)
+    assert audio.duration_s > 20.0
 
 
 async def test_barge_in_on_the_agent_sends_clear(phone, clips):

@@ -104,6 +104,10 @@ def test_good_pin_connects_the_stream_with_a_signed_token(sqlite_db):
     )
     assert grant.interview_id == interview.id
     assert root.find("Hangup") is not None  # when the stream ends, the call ends
+    # before the interviewer speaks, the caller hears what is kept and for how long
+    notice = root.find("Say").text
+    assert "This call is recorded and transcribed" in notice
+    assert "The audio is deleted after 90 days" in notice
 
 
 def test_wrong_pin_retries_then_says_goodbye_after_three_tries(sqlite_db, caplog):
@@ -203,3 +207,20 @@ def test_stream_tokens_are_bound_and_short_lived():
     with pytest.raises(StreamRejected, match="expired"):
         StreamTokens(secret_key=SECRET, ttl_s=-1).check(token, interview_id="iv1", call_sid="CA1")
     assert re.fullmatch(r"[\w.\-]+", token)
+
+
+@pytest.mark.parametrize(
+    ("enabled", "audio_days", "transcript_days", "expected"),
+    [
+        (True, 30, 180, "The audio is deleted after 30 days; the transcript after 180 days"),
+        (True, 0, 0, "The audio is kept; the transcript and the assessment are kept until they are erased."),
+        (False, 30, 0, "This call is transcribed; no audio is kept."),
+    ],
+)
+def test_the_spoken_recording_notice_follows_the_retention_settings(
+    enabled, audio_days, transcript_days, expected
+):
+    from telephony._twiml import recording_notice
+
+    notice = recording_notice(enabled=enabled, audio_days=audio_days, transcript_days=transcript_days)
+    assert expected in notice

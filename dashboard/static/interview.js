@@ -4,6 +4,8 @@
   var player = document.getElementById("player");
   var turns = Array.prototype.slice.call(document.querySelectorAll("#transcript .turn"));
   if (!player) { return; }
+  // second 0 of the recording on the transcript's clock (the recording starts when the session does)
+  var offset = parseFloat(player.dataset.offset || "0") || 0;
   var current = null;
 
   function setCurrent(turn, scroll) {
@@ -28,13 +30,13 @@
   }
 
   function seek(seconds, turn) {
-    player.currentTime = Math.max(0, seconds);
+    player.currentTime = Math.max(0, seconds - offset);
     setCurrent(turn || turnAt(seconds), true);
     var played = player.play();
     if (played && played.catch) { played.catch(function () { /* autoplay refused: the seek still happened */ }); }
   }
 
-  player.addEventListener("timeupdate", function () { setCurrent(turnAt(player.currentTime), !player.paused); });
+  player.addEventListener("timeupdate", function () { setCurrent(turnAt(player.currentTime + offset), !player.paused); });
 
   turns.forEach(function (turn) {
     turn.addEventListener("click", function (ev) {

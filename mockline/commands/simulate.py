@@ -16,9 +16,7 @@ import logging
 import os
 import statistics
 import time
-import wave
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import typer
@@ -49,7 +47,7 @@ FRAME = SAMPLE_RATE // 50
 
 @dataclass
 class _Mix:
-    """Both sides on one timeline (samples from the start), mixed to mono for the recording."""
+    """Both sides on one timeline (samples from the start): what the simulated call carried."""
 
     t0: float = field(default_factory=time.monotonic)
     chunks: list[tuple[int, Any]] = field(default_factory=list)
@@ -57,22 +55,6 @@ class _Mix:
     def add(self, samples: Any, at: float | None = None) -> None:
         offset = int(((at if at is not None else time.monotonic()) - self.t0) * SAMPLE_RATE)
         self.chunks.append((max(0, offset), samples))
-
-    def write(self, path: Path) -> float:
-        import numpy as np
-
-        end = max((o + len(s) for o, s in self.chunks), default=0)
-        mix = np.zeros(end, dtype=np.int32)
-        for o, s in self.chunks:
-            mix[o : o + len(s)] += s
-        pcm = np.clip(mix, -32768, 32767).astype(np.int16)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with wave.open(str(path), "wb") as w:
-            w.setnchannels(1)
-            w.setsampwidth(2)
-            w.setframerate(SAMPLE_RATE)
-            w.writeframes(pcm.tobytes())
-        return end / SAMPLE_RATE
 
 
 async def _synthesise(tts: Any, text: str) -> Any:
@@ -253,10 +235,23 @@ def _load_candidate_voice() -> Any:
         return PiperTTS.load(SpeechSettings(tts="piper", tts_piper_length_scale=1.15))
 
 
+def _session_recording(db: Any, interview_id: str) -> tuple[str, float]:
+    """The store key and duration of the interview's recording ("" and 0 when recordings are off)."""
+    from sqlalchemy import desc, select
+
+    from storage import Recording
+
+    with db.session() as s:
+        rec = s.scalar(
+            select(Recording).where(Recording.interview_id == interview_id).order_by(desc(Recording.id))
+        )
+        return (rec.path, rec.duration_s) if rec is not None else ("", 0.0)
+
+
 async def run_simulation(
     *, questions: int, brain: str, voice: str, seed: int, max_seconds: float = 300.0
 ) -> dict[str, Any]:
-    from agent import AgentRuntime, AgentSettings, PushAudioInput, add_recording, interview_report
+    from agent import AgentRuntime, AgentSettings, PushAudioInput, interview_report
     from agent.plans import build_plan
     from agent.providers import SpeechSettings
     from storage import Interview, InterviewPlan, get_database, upgrade_to_head
@@ -302,16 +297,13 @@ async def run_simulation(
         await handle.aclose("hangup")
         await runtime.aclose()
     wall_s = time.monotonic() - started
-    path = Path(settings.recordings_dir) / f"{interview_id}.wav"
-    duration = mix.write(path)
-    await asyncio.to_thread(
-        add_recording, db, interview_id, path=str(path), sample_rate=SAMPLE_RATE, duration_s=duration
-    )
+    # the session recorded both sides itself (stereo Ogg/Opus in the recording store), as every transport does
+    key, duration = await asyncio.to_thread(_session_recording, db, interview_id)
     result = await asyncio.to_thread(interview_report, db, interview_id)
     result.update(
         reason=reason,
         wall_seconds=round(wall_s, 1),
-        recording=str(path),
+        recording=key,
         recording_seconds=round(duration, 1),
         latency=_summary_rows(result["metrics"]),
         underruns=ear.stats.underruns,

@@ -1,7 +1,7 @@
 """rate counters (phone PIN attempt limits)
 
 Revision ID: 0002_rate_counters
-Revises: 0001
+Revises: 0002 (recordings_governance)
 Create Date: 2026-12-07 07:10:00
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0002_rate_counters'
-down_revision = '0001'
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
