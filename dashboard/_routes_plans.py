@@ -22,7 +22,10 @@ from storage import (
     utcnow,
 )
 
+from ._bulk_invite import BulkReport
 from ._errors import NotFound
+from ._invite_delivery import invitation_link, send_invitations
+from ._mail import Mailer, MailError, get_mail_settings
 from ._plans import (
     DIFFICULTIES,
     INTERVIEW_TYPES,
@@ -174,6 +177,8 @@ def _plan_page(
     new_link: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     form: dict[str, str] | None = None,
+    notice: str | None = None,
+    bulk: BulkReport | None = None,
     status_code: int = 200,
 ) -> Response:
     with get_database().session() as s:
@@ -205,7 +210,10 @@ def _plan_page(
             "invitations": invitations,
             "new_link": new_link,
             "errors": errors or {},
-            "form": form or {"valid_days": str(get_dashboard_settings().invitation_days)},
+            "form": form or {"valid_days": str(get_dashboard_settings().invitation_days), "send_email": "1"},
+            "notice": notice,
+            "bulk": bulk,
+            "mail_enabled": get_mail_settings().enabled,
         },
         status_code=status_code,
     )
@@ -217,13 +225,29 @@ def plan_page(request: Request, plan_id: str, viewer: Viewer = Depends(current_v
 
 
 def _link(request: Request, token: str) -> str:
-    return f"{request.app.state.settings.base_url}/i/{token}"
+    return invitation_link(request.app.state.settings.base_url, token)
+
+
+def _email_one(request: Request, invitation_id: str, token: str) -> str:
+    """Send one invitation e-mail; the sentence to show the recruiter."""
+    try:
+        problem = send_invitations(
+            get_database(), Mailer(), request.app.state.settings.base_url, [(invitation_id, token)]
+        )[invitation_id]
+    except MailError as e:
+        return f"The e-mail was not sent: {e.message} Copy the link below instead."
+    if problem:
+        return f"The e-mail was not sent: {problem} Copy the link below instead."
+    return "The invitation was e-mailed to the candidate."
 
 
 @router.post("/dashboard/plans/{plan_id}/invitations", name="invite")
 def invite(request: Request, plan_id: str, form: SignedForm = Depends(signed_form)) -> Response:
     viewer = form.viewer
-    values = {k: form.get(k) for k in ("candidate_name", "candidate_email", "candidate_phone", "valid_days")}
+    values = {
+        k: form.get(k)
+        for k in ("candidate_name", "candidate_email", "candidate_phone", "valid_days", "send_email")
+    }
     errors: dict[str, str] = {}
     if len(values["candidate_name"]) > 200:
         errors["candidate_name"] = "Keep the name under 200 characters."
@@ -258,8 +282,12 @@ def invite(request: Request, plan_id: str, form: SignedForm = Depends(signed_for
             "candidate": values["candidate_name"],
             "invitation_id": new.invitation.id,
         }
+        token = new.token
     logger.info("invitation created", extra={"plan_id": plan_id, "user_id": viewer.user_id})
-    return _plan_page(request, viewer, plan_id, new_link=shown)
+    notice = None
+    if values["send_email"] and values["candidate_email"] and get_mail_settings().enabled:
+        notice = _email_one(request, shown["invitation_id"], token)
+    return _plan_page(request, viewer, plan_id, new_link=shown, notice=notice)
 
 
 @router.post("/dashboard/invitations/{invitation_id}/link", name="new_link")

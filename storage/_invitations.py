@@ -19,7 +19,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ._models import Interview, InterviewStatus, Invitation, utcnow
@@ -197,3 +197,50 @@ def admit_interview(s: Session, inv: Invitation, *, channel: str) -> Interview:
         inv.used_at = utcnow()
     s.flush()
     return interview
+
+
+def revoke_invitation(inv: Invitation) -> None:
+    """Withdraw an invitation: its link and PIN stop working at once."""
+    inv.revoked = True
+
+
+def extend_invitation(inv: Invitation, *, by: timedelta, now: datetime | None = None) -> None:
+    """Push the deadline out by ``by`` (from now when it has already passed); a reminder may go out again
+    before the new deadline."""
+    now = now or utcnow()
+    inv.expires_at = max(_aware(inv.expires_at), now) + by
+    inv.reminder_sent_at = None
+
+
+def due_for_reminder(
+    s: Session, *, within: timedelta, now: datetime | None = None, limit: int = 100
+) -> list[str]:
+    """Invitations e-mailed to a candidate who has not started, expiring within ``within``, not reminded."""
+    now = now or utcnow()
+    return list(
+        s.scalars(
+            select(Invitation.id)
+            .where(
+                Invitation.revoked.is_(False),
+                Invitation.used_at.is_(None),
+                Invitation.emailed_at.is_not(None),
+                Invitation.candidate_email.is_not(None),
+                Invitation.reminder_sent_at.is_(None),
+                Invitation.expires_at > now,
+                Invitation.expires_at <= now + within,
+            )
+            .order_by(Invitation.expires_at)
+            .limit(limit)
+        )
+    )
+
+
+def claim_reminder(s: Session, invitation_id: str, *, now: datetime | None = None) -> bool:
+    """Take the reminder of one invitation (a conditional UPDATE): of several sweepers exactly one wins.
+    The claim holds the row until the transaction ends, so send inside it and let a failure roll it back."""
+    result = s.execute(
+        update(Invitation)
+        .where(Invitation.id == invitation_id, Invitation.reminder_sent_at.is_(None))
+        .values(reminder_sent_at=now or utcnow())
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
