@@ -11,6 +11,7 @@ from storage import Database, get_database
 
 from ._invite_delivery import send_due_reminders
 from ._mail import Mailer, get_mail_settings
+from ._webhooks import get_webhook_settings, run_webhooks
 
 __all__ = ["DashboardJobs"]
 
@@ -31,6 +32,7 @@ class DashboardJobs:
         mail = get_mail_settings()
         if mail.enabled and mail.reminder_hours_before > 0:
             self._every(mail.reminder_sweep_s, self._remind, "mockline-invitation-reminders")
+        self._every(get_webhook_settings().poll_s, self._webhooks, "mockline-webhooks")
 
     def _every(self, seconds: float, job: Callable[[], Awaitable[object]], name: str) -> None:
         async def loop() -> None:
@@ -45,6 +47,9 @@ class DashboardJobs:
 
     async def _remind(self) -> None:
         await asyncio.to_thread(send_due_reminders, self.db, Mailer(), self.base_url)
+
+    async def _webhooks(self) -> None:
+        await run_webhooks(self.db, self.base_url)
 
     async def aclose(self) -> None:
         for task in self._tasks:

@@ -15,13 +15,21 @@ from ._routes_interviews import router as interviews_router
 from ._routes_invitations import router as invitations_router
 from ._routes_plans import router as plans_router
 from ._routes_practice import router as practice_router
+from ._routes_webhooks import router as webhooks_router
 from ._sessions import Viewer
 from ._web import current_viewer, handle_dashboard_error
 
 __all__ = ["install_dashboard", "router"]
 
 router = APIRouter()
-for _r in (auth_router, interviews_router, plans_router, invitations_router, practice_router):
+for _r in (
+    auth_router,
+    interviews_router,
+    plans_router,
+    invitations_router,
+    practice_router,
+    webhooks_router,
+):
     router.include_router(_r)
 
 STATIC_DIR = Path(__file__).parent / "static"

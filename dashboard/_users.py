@@ -11,6 +11,7 @@ from storage import Organization, User
 
 from ._errors import AccountError
 from ._passwords import check_password_strength, hash_password
+from ._roles import ROLES
 
 __all__ = ["create_user"]
 
@@ -26,9 +27,13 @@ def create_user(
     org_id: str | None = None,
     name: str = "",
     is_admin: bool = False,
+    role: str | None = None,
 ) -> User:
     """A new recruiter in an organisation: ``org_id``, or the organisation named ``org_name`` (created when it
     does not exist). Raises :class:`AccountError` for a bad e-mail, a weak password or a taken address."""
+    role = role or ("admin" if is_admin else "recruiter")
+    if role not in ROLES:
+        raise AccountError(f"the role must be one of {', '.join(ROLES)}")
     email = email.strip().lower()
     if not _EMAIL.match(email):
         raise AccountError(f"{email!r} is not an e-mail address")
@@ -54,7 +59,8 @@ def create_user(
         email=email,
         name=name.strip(),
         password_hash=hash_password(password),
-        is_admin=is_admin,
+        is_admin=role == "admin",
+        role=role,
     )
     s.add(user)
     s.flush()

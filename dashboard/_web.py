@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException
 
 from storage import get_database
 
-from ._errors import CsrfRejected, DashboardError, LoginRequired
+from ._errors import CsrfRejected, DashboardError, Forbidden, LoginRequired
 from ._sessions import SESSION_COOKIE, Viewer, load_viewer
 
 __all__ = [
@@ -30,7 +30,9 @@ __all__ = [
     "anon_csrf_token",
     "anon_form",
     "current_viewer",
+    "edit_form",
     "handle_dashboard_error",
+    "need",
     "render",
     "secure_cookies",
     "set_anon_csrf_cookie",
@@ -175,6 +177,30 @@ async def anon_form(request: Request) -> AnonForm:
         logger.warning("CSRF token rejected", extra={"path": request.url.path})
         raise CsrfRejected()
     return AnonForm(data=data, csrf_token=cookie)
+
+
+def need(action: str):  # type: ignore[no-untyped-def]
+    """A dependency: the logged-in viewer, refused with 403 unless their role allows ``action``."""
+
+    def dependency(viewer: Viewer = Depends(current_viewer)) -> Viewer:
+        if not viewer.can(action):
+            logger.info("refused by role", extra={"user_id": viewer.user_id, "action": action})
+            raise Forbidden()
+        return viewer
+
+    return dependency
+
+
+def edit_form(action: str = "edit"):  # type: ignore[no-untyped-def]
+    """A dependency: a CSRF-checked form from a viewer whose role allows ``action``."""
+
+    async def dependency(form: SignedForm = Depends(signed_form)) -> SignedForm:
+        if not form.viewer.can(action):
+            logger.info("refused by role", extra={"user_id": form.viewer.user_id, "action": action})
+            raise Forbidden()
+        return form
+
+    return dependency
 
 
 def handle_dashboard_error(request: Request, exc: Exception) -> Response:

@@ -21,6 +21,7 @@ from storage import (
     Database,
     Interview,
     InterviewStatus,
+    OutboxEvent,
     QuestionScore,
     ScoreReport,
     TranscriptTurn,
@@ -218,6 +219,9 @@ def save_report(db: Database, c: Claim, result: ScoreResult) -> int:
                 for cs in result.competencies
             ]
             s.add(report)
+            # Outgoing webhooks (dashboard/_webhooks.py) announce the report from the outbox; they track
+            # their own deliveries, and there is nothing to hand to the scoring queue (dispatched now).
+            s.add(OutboxEvent(kind="report.ready", interview_id=iid, dispatched_at=now))
             s.flush()
     except IntegrityError as e:  # the same version was written concurrently
         raise LeaseLost(iid, retry_after=0) from e
