@@ -15,6 +15,7 @@ from ._routes_interviews import router as interviews_router
 from ._routes_invitations import router as invitations_router
 from ._routes_plans import router as plans_router
 from ._routes_practice import router as practice_router
+from ._routes_team import router as team_router
 from ._routes_webhooks import router as webhooks_router
 from ._sessions import Viewer
 from ._web import current_viewer, handle_dashboard_error
@@ -29,6 +30,7 @@ for _r in (
     invitations_router,
     practice_router,
     webhooks_router,
+    team_router,
 ):
     router.include_router(_r)
 
@@ -54,4 +56,6 @@ def recruiter_api_auth(request: Request) -> Viewer:
         sent = request.headers.get("x-csrf-token", "")
         if not hmac.compare_digest(sent.encode(), viewer.csrf_token.encode()):
             raise HTTPException(status_code=403, detail="CSRF token missing or wrong (X-CSRF-Token header)")
+        if not viewer.can("edit"):
+            raise HTTPException(status_code=403, detail="Your role is read-only.")
     return viewer

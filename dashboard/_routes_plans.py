@@ -37,9 +37,10 @@ from ._plans import (
     role_choices,
     round_choices,
 )
+from ._roles import EDIT
 from ._sessions import Viewer
 from ._settings import get_dashboard_settings
-from ._web import SignedForm, current_viewer, render, signed_form
+from ._web import SignedForm, current_viewer, need, render, signed_form
 
 __all__ = ["router"]
 
@@ -95,7 +96,7 @@ def plan_list(request: Request, viewer: Viewer = Depends(current_viewer)) -> Res
 
 
 @router.get("/dashboard/plans/new", name="plan_new")
-def plan_new(request: Request, viewer: Viewer = Depends(current_viewer)) -> Response:
+def plan_new(request: Request, viewer: Viewer = Depends(need(EDIT))) -> Response:
     return _plan_form_page(request, viewer, PlanForm(), {})
 
 

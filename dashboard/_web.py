@@ -35,6 +35,7 @@ __all__ = [
     "need",
     "render",
     "secure_cookies",
+    "session_form",
     "set_anon_csrf_cookie",
     "signed_form",
     "templates",
@@ -67,7 +68,9 @@ def _score(value: float | None) -> str:
 
 
 def _label(key: str) -> str:
-    return key.replace("_", " ").strip().capitalize()
+    from ._labels import human
+
+    return human(key)
 
 
 _env = jinja2.Environment(
@@ -145,13 +148,23 @@ class AnonForm:
         return value.strip() if isinstance(value, str) else default
 
 
-async def signed_form(request: Request, viewer: Viewer = Depends(current_viewer)) -> SignedForm:
+async def session_form(request: Request, viewer: Viewer = Depends(current_viewer)) -> SignedForm:
+    """A CSRF-checked form from any logged-in role (log out, and nothing else that changes data)."""
     data = await _read_form(request)
     sent = data.get("csrf_token")
     if not isinstance(sent, str) or not hmac.compare_digest(sent.encode(), viewer.csrf_token.encode()):
         logger.warning("CSRF token rejected", extra={"path": request.url.path})
         raise CsrfRejected()
     return SignedForm(viewer=viewer, data=data)
+
+
+async def signed_form(form: SignedForm = Depends(session_form)) -> SignedForm:
+    """A CSRF-checked form that changes data: refused (403) for read-only roles. Every dashboard POST uses
+    this or :func:`edit_form` with a stronger action, so a new route is protected by default."""
+    if not form.viewer.can("edit"):
+        logger.info("refused by role", extra={"user_id": form.viewer.user_id, "action": "edit"})
+        raise Forbidden()
+    return form
 
 
 def anon_csrf_token(request: Request) -> str:
@@ -194,7 +207,7 @@ def need(action: str):  # type: ignore[no-untyped-def]
 def edit_form(action: str = "edit"):  # type: ignore[no-untyped-def]
     """A dependency: a CSRF-checked form from a viewer whose role allows ``action``."""
 
-    async def dependency(form: SignedForm = Depends(signed_form)) -> SignedForm:
+    async def dependency(form: SignedForm = Depends(session_form)) -> SignedForm:
         if not form.viewer.can(action):
             logger.info("refused by role", extra={"user_id": form.viewer.user_id, "action": action})
             raise Forbidden()
