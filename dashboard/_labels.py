@@ -23,6 +23,10 @@ _KNOWN = {
     "advance": "Advance",
     "hold": "Hold",
     "reject": "Reject",
+    "webrtc": "Browser",
+    "livekit": "LiveKit",
+    "simulate": "Simulated",
+    "phone": "Phone",
 }
 
 

@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from ._errors import DashboardError
 from ._reports import report_router
 from ._routes_auth import router as auth_router
+from ._routes_compare import router as compare_router
 from ._routes_interviews import router as interviews_router
 from ._routes_invitations import router as invitations_router
 from ._routes_plans import router as plans_router
@@ -31,6 +32,7 @@ for _r in (
     practice_router,
     webhooks_router,
     team_router,
+    compare_router,
 ):
     router.include_router(_r)
 

@@ -11,9 +11,10 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response, StreamingResponse
 from sqlalchemy import desc, select
 
-from storage import Recording, ScoreOverride, get_database
+from storage import InterviewPlan, Recording, ScoreOverride, get_database
 
 from ._charts import Bar, LatencyStages, Segment, competency_bars, latency_bars, latency_legend, talk_timeline
+from ._compare import current_scores
 from ._csv import csv_lines
 from ._errors import NotFound
 from ._interview import InterviewView, get_org_interview, load_interview_view
@@ -74,9 +75,20 @@ def interview_csv(request: Request, viewer: Viewer = Depends(current_viewer)) ->
         )
     with get_database().session() as s:
         rows = interview_rows(s, org_id=viewer.org_id, f=f)
+        scores = current_scores(s, [r.id for r in rows])
+        plan_ids = {r.plan_id for r in rows if r.id in scores}
+        orders = {
+            p.id: [str(q.get("id")) for q in (p.spec or {}).get("questions", []) if isinstance(q, dict)]
+            for p in s.scalars(select(InterviewPlan).where(InterviewPlan.id.in_(plan_ids)))
+        }
     logger.info("interview list exported", extra={"user_id": viewer.user_id, "rows": len(rows)})
     return StreamingResponse(
-        csv_lines(rows),
+        csv_lines(
+            rows,
+            scores=scores,
+            question_order={r.id: orders.get(r.plan_id, []) for r in rows},
+            base_url=request.app.state.settings.base_url,
+        ),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="interviews.csv"', "Cache-Control": "no-store"},
     )
