@@ -166,6 +166,14 @@ def compare_plan(
     rows.sort(key=lambda r: r.created_at, reverse=True)
     rows.sort(key=lambda r: (r.overall is None, -(r.overall or 0.0)))
     comps, questions = plan_columns(spec)
+    # A candidate's own question (from their résumé) gets a column of its own, after the plan's.
+    own = "A question about their own résumé"
+    planned = {q.key for q in questions}
+    for key in sorted({k for r in rows for k in r.questions} - planned):
+        questions.append(CompareColumn(key=key, label="Résumé", title=own))
+    planned = {c.key for c in comps}
+    for key in sorted({k for r in rows for k in r.competencies} - planned):
+        comps.append(CompareColumn(key=key, label=_label(key)))
     return Comparison(competencies=comps, questions=questions, rows=rows)
 
 

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response, StreamingResponse
 from sqlalchemy import desc, select
 
-from storage import InterviewPlan, Recording, ScoreOverride, get_database
+from storage import Interview, InterviewPlan, Recording, ScoreOverride, get_database
 
 from ._charts import Bar, LatencyStages, Segment, competency_bars, latency_bars, latency_legend, talk_timeline
 from ._compare import current_scores
@@ -81,12 +81,19 @@ def interview_csv(request: Request, viewer: Viewer = Depends(current_viewer)) ->
             p.id: [str(q.get("id")) for q in (p.spec or {}).get("questions", []) if isinstance(q, dict)]
             for p in s.scalars(select(InterviewPlan).where(InterviewPlan.id.in_(plan_ids)))
         }
+        question_order = {r.id: orders.get(r.plan_id, []) for r in rows}
+        for iid, own in s.execute(  # candidates whose résumé personalised their questions
+            select(Interview.id, Interview.plan_spec).where(
+                Interview.id.in_(list(scores)), Interview.plan_spec.is_not(None)
+            )
+        ):
+            question_order[iid] = [str(q.get("id")) for q in (own or {}).get("questions", [])]
     logger.info("interview list exported", extra={"user_id": viewer.user_id, "rows": len(rows)})
     return StreamingResponse(
         csv_lines(
             rows,
             scores=scores,
-            question_order={r.id: orders.get(r.plan_id, []) for r in rows},
+            question_order=question_order,
             base_url=request.app.state.settings.base_url,
         ),
         media_type="text/csv; charset=utf-8",

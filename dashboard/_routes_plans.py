@@ -34,6 +34,7 @@ from ._plans import (
     PlanFormError,
     build_spec,
     pdf_to_text,
+    personalised_spec,
     role_choices,
     round_choices,
 )
@@ -49,6 +50,7 @@ router = APIRouter()
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+?[0-9 ()-]{6,20}$")
+_RESUME_MAX = 50_000
 
 
 def _plan_form_page(
@@ -113,25 +115,14 @@ async def plan_create(request: Request, form: SignedForm = Depends(signed_form))
         time_limit_minutes=form.get("time_limit_minutes"),
         difficulty=form.get("difficulty"),
         job_description=form.get("job_description"),
-        resume_text=form.get("resume_text"),
     )
-    upload = form.data.get("resume_pdf")
-    pdf: bytes | None = None
-    if isinstance(upload, UploadFile) and upload.filename:
-        pdf = await upload.read(get_dashboard_settings().upload_max_bytes + 1)
     # Building the plan reads the question bank and the database: off the event loop.
-    return await run_in_threadpool(_create_plan, request, viewer, pf, pdf)
+    return await run_in_threadpool(_create_plan, request, viewer, pf)
 
 
-def _create_plan(request: Request, viewer: Viewer, pf: PlanForm, pdf: bytes | None) -> Response:
-    limit = get_dashboard_settings().upload_max_bytes
+def _create_plan(request: Request, viewer: Viewer, pf: PlanForm) -> Response:
+    """The plan carries the job description; résumés belong to candidates (their invitations)."""
     try:
-        if pdf is not None:
-            if len(pdf) > limit:
-                raise PlanFormError({"resume_pdf": f"The PDF is larger than {limit // (1024 * 1024)} MB."})
-            if not pdf.startswith(b"%PDF"):
-                raise PlanFormError({"resume_pdf": "That file is not a PDF."})
-            pf.resume_text = (pf.resume_text + "\n\n" + pdf_to_text(pdf)).strip()
         args = pf.checked()
         spec = build_spec(args)
     except PlanFormError as e:
@@ -143,7 +134,6 @@ def _create_plan(request: Request, viewer: Viewer, pf: PlanForm, pdf: bytes | No
             org_id=viewer.org_id,
             created_by=viewer.user_id,
             job_description=args["job_description"],
-            resume_text=pf.resume_text or None,
         )
         s.add(plan)
         s.flush()
@@ -242,6 +232,30 @@ def _email_one(request: Request, invitation_id: str, token: str) -> str:
     return "The invitation was e-mailed to the candidate."
 
 
+def _candidate_resume(form: SignedForm, errors: dict[str, str]) -> str:
+    """The candidate's résumé from the invitation form: pasted text, and/or the text of an uploaded PDF."""
+    text = form.get("resume_text")
+    if len(text) > _RESUME_MAX:
+        errors["resume_text"] = f"Keep the résumé under {_RESUME_MAX:,} characters."
+        return ""
+    upload = form.data.get("resume_pdf")
+    if not (isinstance(upload, UploadFile) and upload.filename):
+        return text
+    limit = get_dashboard_settings().upload_max_bytes
+    upload.file.seek(0)
+    pdf = upload.file.read(limit + 1)
+    if len(pdf) > limit:
+        errors["resume_pdf"] = f"The PDF is larger than {limit // (1024 * 1024)} MB."
+    elif not pdf.startswith(b"%PDF"):
+        errors["resume_pdf"] = "That file is not a PDF."
+    else:
+        try:
+            return (text + "\n\n" + pdf_to_text(pdf)).strip()
+        except PlanFormError as e:
+            errors.update(e.errors)
+    return ""
+
+
 @router.post("/dashboard/plans/{plan_id}/invitations", name="invite")
 def invite(request: Request, plan_id: str, form: SignedForm = Depends(signed_form)) -> Response:
     viewer = form.viewer
@@ -263,10 +277,13 @@ def invite(request: Request, plan_id: str, form: SignedForm = Depends(signed_for
     except ValueError:
         errors["valid_days"] = "The link must be valid for 1 to 90 days."
         days = 0
+    resume = _candidate_resume(form, errors)
+    values["resume_text"] = form.get("resume_text")
     if errors:
         return _plan_page(request, viewer, plan_id, errors=errors, form=values, status_code=422)
     with get_database().session() as s:
         plan = _org_plan(s, viewer, plan_id)
+        own_spec = personalised_spec(plan.spec or {}, resume) if resume else None
         new = create_invitation(
             s,
             plan_id=plan.id,
@@ -276,12 +293,16 @@ def invite(request: Request, plan_id: str, form: SignedForm = Depends(signed_for
             candidate_phone=values["candidate_phone"] or None,
             valid_for=timedelta(days=days),
             created_by=viewer.user_id,
+            resume_text=resume or None,
+            plan_spec=own_spec,
         )
         shown = {
             "link": _link(request, new.token),
             "pin": new.invitation.pin or "",
             "candidate": values["candidate_name"],
             "invitation_id": new.invitation.id,
+            "personalised": ((own_spec or {}).get("steering") or {}).get("personalised_from") or "",
+            "resume_unused": "1" if resume and own_spec is None else "",
         }
         token = new.token
     logger.info("invitation created", extra={"plan_id": plan_id, "user_id": viewer.user_id})

@@ -56,7 +56,9 @@ def load_snapshot(db: Database, interview_id: str) -> tuple[InterviewSnapshot, I
         iv = s.get(Interview, interview_id)
         if iv is None:
             raise InterviewNotFound(interview_id)
-        questions, weights, role = parse_plan(iv.plan.spec if iv.plan else None)
+        questions, weights, role = parse_plan(
+            iv.spec or None
+        )  # the candidate's own snapshot, else the plan's
         rows = s.scalars(
             select(TranscriptTurn)
             .where(TranscriptTurn.interview_id == interview_id)

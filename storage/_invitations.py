@@ -18,6 +18,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -92,7 +93,11 @@ def create_invitation(
     mode: str = "recruiter",
     valid_for: timedelta = timedelta(days=7),
     created_by: str | None = None,
+    resume_text: str | None = None,
+    plan_spec: dict[str, Any] | None = None,
 ) -> NewInvitation:
+    """A new invitation; ``resume_text`` and ``plan_spec`` are this candidate's résumé and the plan snapshot
+    it personalised (None: the plan's questions)."""
     token = new_token()
     inv = Invitation(
         plan_id=plan_id,
@@ -105,6 +110,8 @@ def create_invitation(
         mode=mode,
         expires_at=utcnow() + valid_for,
         created_by=created_by,
+        resume_text=resume_text,
+        plan_spec=plan_spec,
     )
     s.add(inv)
     s.flush()
@@ -191,6 +198,7 @@ def admit_interview(s: Session, inv: Invitation, *, channel: str) -> Interview:
             mode=inv.mode,
             channel=channel,
             candidate_name=inv.candidate_name,
+            plan_spec=inv.plan_spec,  # the candidate's own questions, when their résumé personalised them
         )
         s.add(interview)
     if inv.used_at is None:

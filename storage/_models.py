@@ -161,6 +161,8 @@ class Invitation(Base):
     scheduled_call_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     # The candidate's own résumé (text): personalises this candidate's questions, never the plan's.
     resume_text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # This candidate's plan snapshot when their résumé personalised it (None: the plan's ``spec``).
+    plan_spec: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     # When the invitation e-mail went out, and when the reminder before expiry did (claimed by the sweep).
     emailed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     reminder_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
@@ -201,6 +203,8 @@ class Interview(Base):
     state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # brain state for resume
     # The recruiter's decision: advance | hold | reject (None: not decided yet).
     stage: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    # The plan snapshot this interview runs when it is the candidate's own (copied from the invitation).
+    plan_spec: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
@@ -209,6 +213,11 @@ class Interview(Base):
         back_populates="interview", order_by="TranscriptTurn.seq", cascade="all, delete-orphan"
     )
     metrics: Mapped[list[TurnMetric]] = relationship(order_by="TurnMetric.seq", cascade="all, delete-orphan")
+
+    @property
+    def spec(self) -> dict[str, Any]:
+        """The plan snapshot this interview runs: the candidate's own, else the plan's."""
+        return self.plan_spec or (self.plan.spec if self.plan is not None else None) or {}
 
 
 class TranscriptTurn(Base):

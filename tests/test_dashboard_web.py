@@ -271,6 +271,12 @@ def test_plan_form_rejects_bad_input_with_messages(acme):
             "time_limit_minutes": "20",
             "difficulty": "medium",
         },
+    )
+    assert r.status_code == 200  # a plan needs no résumé: résumés go with each candidate's invitation
+    plan_id = r.url.path.rsplit("/", 1)[-1]
+    r = acme.post(
+        f"/dashboard/plans/{plan_id}/invitations",
+        data={"csrf_token": token, "candidate_name": "Pat"},
         files={"resume_pdf": ("cv.pdf", b"just some text, not a pdf", "application/pdf")},
     )
     assert r.status_code == 422 and "not a PDF" in r.text

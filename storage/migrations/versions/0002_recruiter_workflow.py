@@ -1,4 +1,5 @@
-"""recruiter workflow: user roles, invitation e-mail/reminder/résumé, interview stage, webhooks
+"""recruiter workflow: user roles, invitation e-mail/reminder/résumé, candidate plan snapshots, interview
+stage, webhooks
 
 Revision ID: 0002_recruiter_workflow
 Revises: 0001
@@ -25,9 +26,11 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("resume_text", sa.Text(), nullable=True))
         batch_op.add_column(sa.Column("emailed_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("reminder_sent_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("plan_spec", sa.JSON(), nullable=True))
 
     with op.batch_alter_table("interviews", schema=None) as batch_op:
         batch_op.add_column(sa.Column("stage", sa.String(length=20), nullable=True))
+        batch_op.add_column(sa.Column("plan_spec", sa.JSON(), nullable=True))
 
     op.create_table(
         "webhook_endpoints",
@@ -74,8 +77,10 @@ def downgrade() -> None:
     op.drop_table("webhook_deliveries")
     op.drop_table("webhook_endpoints")
     with op.batch_alter_table("interviews", schema=None) as batch_op:
+        batch_op.drop_column("plan_spec")
         batch_op.drop_column("stage")
     with op.batch_alter_table("invitations", schema=None) as batch_op:
+        batch_op.drop_column("plan_spec")
         batch_op.drop_column("reminder_sent_at")
         batch_op.drop_column("emailed_at")
         batch_op.drop_column("resume_text")
