@@ -146,7 +146,7 @@ def load_interview(db: Database, interview_id: str, *, channel: str | None = Non
             started = started.replace(tzinfo=UTC)
         return LoadedInterview(
             id=iv.id,
-            plan_spec=dict(iv.plan.spec or {}),
+            plan_spec=dict(iv.spec),  # the candidate's own snapshot, else the plan's
             plan_title=iv.plan.title,
             mode=iv.mode,
             brain=iv.brain,

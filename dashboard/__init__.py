@@ -7,6 +7,8 @@ install_dashboard(app)          # in mockline.web.create_app
 """
 
 from ._errors import AccountError, CsrfRejected, DashboardError, LoginRequired, NotFound
+from ._jobs import DashboardJobs
+from ._mail import MailSettings, get_mail_settings
 from ._passwords import check_password_strength, hash_password, verify_password
 from ._router import install_dashboard, router
 from ._settings import DashboardSettings, get_dashboard_settings
@@ -16,12 +18,15 @@ __all__ = [
     "AccountError",
     "CsrfRejected",
     "DashboardError",
+    "DashboardJobs",
     "DashboardSettings",
     "LoginRequired",
+    "MailSettings",
     "NotFound",
     "check_password_strength",
     "create_user",
     "get_dashboard_settings",
+    "get_mail_settings",
     "hash_password",
     "install_dashboard",
     "router",

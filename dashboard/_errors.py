@@ -4,6 +4,7 @@
 DashboardError            base class; ``status`` is the HTTP status, ``message`` is safe to show
 ├── LoginRequired         no valid session (pages redirect to /login, the API answers 401)
 ├── CsrfRejected          a form came without this session's CSRF token (403)
+├── Forbidden             the viewer's role does not allow this (403)
 ├── NotFound              missing, or belongs to another organisation (404; never says which)
 └── AccountError          ``mockline admin``: bad or duplicate account details (ValueError)
 ```
@@ -15,6 +16,7 @@ __all__ = [
     "AccountError",
     "CsrfRejected",
     "DashboardError",
+    "Forbidden",
     "LoginRequired",
     "NotFound",
 ]
@@ -43,6 +45,13 @@ class CsrfRejected(DashboardError):
         self,
         message: str = "This form has expired or did not come from this site. Reload the page and try again.",
     ) -> None:
+        super().__init__(message)
+
+
+class Forbidden(DashboardError):
+    status = 403
+
+    def __init__(self, message: str = "Your role does not allow this. Ask an admin of your team.") -> None:
         super().__init__(message)
 
 

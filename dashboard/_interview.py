@@ -152,9 +152,7 @@ def load_interview_view(s: Session, *, interview: Interview) -> InterviewView:
     )
     overall, competencies, questions = None, [], []
     if report is not None:
-        question_text = {
-            q.get("id"): q.get("text", "") for q in (interview.plan.spec or {}).get("questions", [])
-        }
+        question_text = {q.get("id"): q.get("text", "") for q in interview.spec.get("questions", [])}
         overall = ScoreLine(target="overall", label="Overall", original=report.overall)
         for c in s.scalars(select(CompetencyScore).where(CompetencyScore.report_id == report.id)):
             competencies.append(

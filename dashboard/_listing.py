@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import Select, desc, func, nulls_last, select
 from sqlalchemy.orm import Session
 
-from storage import Interview, InterviewPlan, InterviewStatus, ScoreOverride, ScoreReport
+from storage import Interview, InterviewPlan, InterviewStatus, Invitation, ScoreOverride, ScoreReport
 
 __all__ = ["SORTS", "STATUSES", "InterviewRow", "ListFilter", "interview_rows", "org_roles", "parse_filter"]
 
@@ -108,6 +108,9 @@ class InterviewRow:
     overall_score: float | None  # what the scorer said
     effective_score: float | None  # after a recruiter's override, if any
     recommendation: str | None
+    email: str = ""  # the invitation's e-mail address, if any
+    stage: str | None = None  # advance | hold | reject
+    plan_id: str = ""
 
     @property
     def duration_s(self) -> float | None:
@@ -138,8 +141,16 @@ def _query(org_id: str, f: ListFilter) -> Select:
     )
     effective = func.coalesce(overall_override, Interview.overall_score).label("effective")
     q = (
-        select(Interview, InterviewPlan.role, InterviewPlan.title, effective, recommendation.label("rec"))
+        select(
+            Interview,
+            InterviewPlan.role,
+            InterviewPlan.title,
+            effective,
+            recommendation.label("rec"),
+            Invitation.candidate_email,
+        )
         .join(InterviewPlan, InterviewPlan.id == Interview.plan_id)
+        .outerjoin(Invitation, Invitation.id == Interview.invitation_id)
         .where(Interview.org_id == org_id)
     )
     if f.role:
@@ -170,7 +181,7 @@ def interview_rows(
     if limit is not None:
         q = q.limit(limit).offset(offset)
     rows = []
-    for iv, role, title, effective, rec in s.execute(q):
+    for iv, role, title, effective, rec, email in s.execute(q):
         rows.append(
             InterviewRow(
                 id=iv.id,
@@ -186,6 +197,9 @@ def interview_rows(
                 overall_score=iv.overall_score,
                 effective_score=effective,
                 recommendation=rec,
+                email=email or "",
+                stage=iv.stage,
+                plan_id=iv.plan_id,
             )
         )
     return rows

@@ -17,6 +17,7 @@ __all__ = [
     "PlanFormError",
     "build_spec",
     "pdf_to_text",
+    "personalised_spec",
     "role_choices",
     "round_choices",
 ]
@@ -115,6 +116,18 @@ class PlanForm:
             "job_description": self.job_description or None,
             "resume_text": self.resume_text or None,
         }
+
+
+def personalised_spec(plan_spec: dict[str, Any], resume_text: str) -> dict[str, Any] | None:
+    """The candidate's own plan snapshot: the plan's questions with one about their résumé (None when the
+    résumé names nothing to ask about, or the plan snapshot cannot be read)."""
+    from agent.plans import PlanError, PlanSpec, personalise_plan
+
+    try:
+        spec = personalise_plan(PlanSpec.from_json(plan_spec), resume_text=resume_text)
+    except (PlanError, ValueError):  # a snapshot from an older version: the plan's questions stay
+        return None
+    return spec.to_json() if spec is not None else None
 
 
 def build_spec(args: dict[str, Any], *, mode: str = "recruiter") -> dict[str, Any]:

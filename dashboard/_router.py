@@ -11,16 +11,29 @@ from fastapi.staticfiles import StaticFiles
 from ._errors import DashboardError
 from ._reports import report_router
 from ._routes_auth import router as auth_router
+from ._routes_compare import router as compare_router
 from ._routes_interviews import router as interviews_router
+from ._routes_invitations import router as invitations_router
 from ._routes_plans import router as plans_router
 from ._routes_practice import router as practice_router
+from ._routes_team import router as team_router
+from ._routes_webhooks import router as webhooks_router
 from ._sessions import Viewer
 from ._web import current_viewer, handle_dashboard_error
 
 __all__ = ["install_dashboard", "router"]
 
 router = APIRouter()
-for _r in (auth_router, interviews_router, plans_router, practice_router):
+for _r in (
+    auth_router,
+    interviews_router,
+    plans_router,
+    invitations_router,
+    practice_router,
+    webhooks_router,
+    team_router,
+    compare_router,
+):
     router.include_router(_r)
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -45,4 +58,6 @@ def recruiter_api_auth(request: Request) -> Viewer:
         sent = request.headers.get("x-csrf-token", "")
         if not hmac.compare_digest(sent.encode(), viewer.csrf_token.encode()):
             raise HTTPException(status_code=403, detail="CSRF token missing or wrong (X-CSRF-Token header)")
+        if not viewer.can("edit"):
+            raise HTTPException(status_code=403, detail="Your role is read-only.")
     return viewer

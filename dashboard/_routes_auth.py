@@ -24,7 +24,7 @@ from ._web import (
     secure_cookies,
     set_anon_csrf_cookie,
 )
-from ._web import signed_form as _signed_form
+from ._web import session_form as _signed_form  # any role may log out
 
 __all__ = ["router"]
 

@@ -8,10 +8,19 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
+from sqlalchemy import select
 
-from storage import ScoreOverride, erase_candidate, get_database, get_recording_store
+from storage import (
+    Interview,
+    InterviewPlan,
+    ScoreOverride,
+    erase_candidate,
+    get_database,
+    get_recording_store,
+)
 
 from ._charts import Bar, LatencyStages, Segment, competency_bars, latency_bars, latency_legend, talk_timeline
+from ._compare import current_scores
 from ._csv import csv_lines
 from ._errors import NotFound
 from ._interview import InterviewView, get_org_interview, load_interview_view
@@ -73,9 +82,27 @@ def interview_csv(request: Request, viewer: Viewer = Depends(current_viewer)) ->
         )
     with get_database().session() as s:
         rows = interview_rows(s, org_id=viewer.org_id, f=f)
+        scores = current_scores(s, [r.id for r in rows])
+        plan_ids = {r.plan_id for r in rows if r.id in scores}
+        orders = {
+            p.id: [str(q.get("id")) for q in (p.spec or {}).get("questions", []) if isinstance(q, dict)]
+            for p in s.scalars(select(InterviewPlan).where(InterviewPlan.id.in_(plan_ids)))
+        }
+        question_order = {r.id: orders.get(r.plan_id, []) for r in rows}
+        for iid, own in s.execute(  # candidates whose résumé personalised their questions
+            select(Interview.id, Interview.plan_spec).where(
+                Interview.id.in_(list(scores)), Interview.plan_spec.is_not(None)
+            )
+        ):
+            question_order[iid] = [str(q.get("id")) for q in (own or {}).get("questions", [])]
     logger.info("interview list exported", extra={"user_id": viewer.user_id, "rows": len(rows)})
     return StreamingResponse(
-        csv_lines(rows),
+        csv_lines(
+            rows,
+            scores=scores,
+            question_order=question_order,
+            base_url=request.app.state.settings.base_url,
+        ),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="interviews.csv"', "Cache-Control": "no-store"},
     )

@@ -22,7 +22,10 @@ from storage import (
     utcnow,
 )
 
+from ._bulk_invite import BulkReport
 from ._errors import NotFound
+from ._invite_delivery import invitation_link, send_invitations
+from ._mail import Mailer, MailError, get_mail_settings
 from ._plans import (
     DIFFICULTIES,
     INTERVIEW_TYPES,
@@ -31,12 +34,14 @@ from ._plans import (
     PlanFormError,
     build_spec,
     pdf_to_text,
+    personalised_spec,
     role_choices,
     round_choices,
 )
+from ._roles import EDIT
 from ._sessions import Viewer
 from ._settings import get_dashboard_settings
-from ._web import SignedForm, current_viewer, render, signed_form
+from ._web import SignedForm, current_viewer, need, render, signed_form
 
 __all__ = ["router"]
 
@@ -45,6 +50,7 @@ router = APIRouter()
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+?[0-9 ()-]{6,20}$")
+_RESUME_MAX = 50_000
 
 
 def _plan_form_page(
@@ -92,7 +98,7 @@ def plan_list(request: Request, viewer: Viewer = Depends(current_viewer)) -> Res
 
 
 @router.get("/dashboard/plans/new", name="plan_new")
-def plan_new(request: Request, viewer: Viewer = Depends(current_viewer)) -> Response:
+def plan_new(request: Request, viewer: Viewer = Depends(need(EDIT))) -> Response:
     return _plan_form_page(request, viewer, PlanForm(), {})
 
 
@@ -109,25 +115,14 @@ async def plan_create(request: Request, form: SignedForm = Depends(signed_form))
         time_limit_minutes=form.get("time_limit_minutes"),
         difficulty=form.get("difficulty"),
         job_description=form.get("job_description"),
-        resume_text=form.get("resume_text"),
     )
-    upload = form.data.get("resume_pdf")
-    pdf: bytes | None = None
-    if isinstance(upload, UploadFile) and upload.filename:
-        pdf = await upload.read(get_dashboard_settings().upload_max_bytes + 1)
     # Building the plan reads the question bank and the database: off the event loop.
-    return await run_in_threadpool(_create_plan, request, viewer, pf, pdf)
+    return await run_in_threadpool(_create_plan, request, viewer, pf)
 
 
-def _create_plan(request: Request, viewer: Viewer, pf: PlanForm, pdf: bytes | None) -> Response:
-    limit = get_dashboard_settings().upload_max_bytes
+def _create_plan(request: Request, viewer: Viewer, pf: PlanForm) -> Response:
+    """The plan carries the job description; résumés belong to candidates (their invitations)."""
     try:
-        if pdf is not None:
-            if len(pdf) > limit:
-                raise PlanFormError({"resume_pdf": f"The PDF is larger than {limit // (1024 * 1024)} MB."})
-            if not pdf.startswith(b"%PDF"):
-                raise PlanFormError({"resume_pdf": "That file is not a PDF."})
-            pf.resume_text = (pf.resume_text + "\n\n" + pdf_to_text(pdf)).strip()
         args = pf.checked()
         spec = build_spec(args)
     except PlanFormError as e:
@@ -139,7 +134,6 @@ def _create_plan(request: Request, viewer: Viewer, pf: PlanForm, pdf: bytes | No
             org_id=viewer.org_id,
             created_by=viewer.user_id,
             job_description=args["job_description"],
-            resume_text=pf.resume_text or None,
         )
         s.add(plan)
         s.flush()
@@ -174,6 +168,8 @@ def _plan_page(
     new_link: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     form: dict[str, str] | None = None,
+    notice: str | None = None,
+    bulk: BulkReport | None = None,
     status_code: int = 200,
 ) -> Response:
     with get_database().session() as s:
@@ -205,7 +201,10 @@ def _plan_page(
             "invitations": invitations,
             "new_link": new_link,
             "errors": errors or {},
-            "form": form or {"valid_days": str(get_dashboard_settings().invitation_days)},
+            "form": form or {"valid_days": str(get_dashboard_settings().invitation_days), "send_email": "1"},
+            "notice": notice,
+            "bulk": bulk,
+            "mail_enabled": get_mail_settings().enabled,
         },
         status_code=status_code,
     )
@@ -217,13 +216,53 @@ def plan_page(request: Request, plan_id: str, viewer: Viewer = Depends(current_v
 
 
 def _link(request: Request, token: str) -> str:
-    return f"{request.app.state.settings.base_url}/i/{token}"
+    return invitation_link(request.app.state.settings.base_url, token)
+
+
+def _email_one(request: Request, invitation_id: str, token: str) -> str:
+    """Send one invitation e-mail; the sentence to show the recruiter."""
+    try:
+        problem = send_invitations(
+            get_database(), Mailer(), request.app.state.settings.base_url, [(invitation_id, token)]
+        )[invitation_id]
+    except MailError as e:
+        return f"The e-mail was not sent: {e.message} Copy the link below instead."
+    if problem:
+        return f"The e-mail was not sent: {problem} Copy the link below instead."
+    return "The invitation was e-mailed to the candidate."
+
+
+def _candidate_resume(form: SignedForm, errors: dict[str, str]) -> str:
+    """The candidate's résumé from the invitation form: pasted text, and/or the text of an uploaded PDF."""
+    text = form.get("resume_text")
+    if len(text) > _RESUME_MAX:
+        errors["resume_text"] = f"Keep the résumé under {_RESUME_MAX:,} characters."
+        return ""
+    upload = form.data.get("resume_pdf")
+    if not (isinstance(upload, UploadFile) and upload.filename):
+        return text
+    limit = get_dashboard_settings().upload_max_bytes
+    upload.file.seek(0)
+    pdf = upload.file.read(limit + 1)
+    if len(pdf) > limit:
+        errors["resume_pdf"] = f"The PDF is larger than {limit // (1024 * 1024)} MB."
+    elif not pdf.startswith(b"%PDF"):
+        errors["resume_pdf"] = "That file is not a PDF."
+    else:
+        try:
+            return (text + "\n\n" + pdf_to_text(pdf)).strip()
+        except PlanFormError as e:
+            errors.update(e.errors)
+    return ""
 
 
 @router.post("/dashboard/plans/{plan_id}/invitations", name="invite")
 def invite(request: Request, plan_id: str, form: SignedForm = Depends(signed_form)) -> Response:
     viewer = form.viewer
-    values = {k: form.get(k) for k in ("candidate_name", "candidate_email", "candidate_phone", "valid_days")}
+    values = {
+        k: form.get(k)
+        for k in ("candidate_name", "candidate_email", "candidate_phone", "valid_days", "send_email")
+    }
     errors: dict[str, str] = {}
     if len(values["candidate_name"]) > 200:
         errors["candidate_name"] = "Keep the name under 200 characters."
@@ -238,10 +277,13 @@ def invite(request: Request, plan_id: str, form: SignedForm = Depends(signed_for
     except ValueError:
         errors["valid_days"] = "The link must be valid for 1 to 90 days."
         days = 0
+    resume = _candidate_resume(form, errors)
+    values["resume_text"] = form.get("resume_text")
     if errors:
         return _plan_page(request, viewer, plan_id, errors=errors, form=values, status_code=422)
     with get_database().session() as s:
         plan = _org_plan(s, viewer, plan_id)
+        own_spec = personalised_spec(plan.spec or {}, resume) if resume else None
         new = create_invitation(
             s,
             plan_id=plan.id,
@@ -251,15 +293,23 @@ def invite(request: Request, plan_id: str, form: SignedForm = Depends(signed_for
             candidate_phone=values["candidate_phone"] or None,
             valid_for=timedelta(days=days),
             created_by=viewer.user_id,
+            resume_text=resume or None,
+            plan_spec=own_spec,
         )
         shown = {
             "link": _link(request, new.token),
             "pin": new.invitation.pin or "",
             "candidate": values["candidate_name"],
             "invitation_id": new.invitation.id,
+            "personalised": ((own_spec or {}).get("steering") or {}).get("personalised_from") or "",
+            "resume_unused": "1" if resume and own_spec is None else "",
         }
+        token = new.token
     logger.info("invitation created", extra={"plan_id": plan_id, "user_id": viewer.user_id})
-    return _plan_page(request, viewer, plan_id, new_link=shown)
+    notice = None
+    if values["send_email"] and values["candidate_email"] and get_mail_settings().enabled:
+        notice = _email_one(request, shown["invitation_id"], token)
+    return _plan_page(request, viewer, plan_id, new_link=shown, notice=notice)
 
 
 @router.post("/dashboard/invitations/{invitation_id}/link", name="new_link")

@@ -28,6 +28,12 @@ class Viewer:
     is_admin: bool
     csrf_token: str
     session_id: str
+    role: str = "recruiter"  # admin | recruiter | viewer (dashboard/_roles.py)
+
+    def can(self, action: str) -> bool:
+        from ._roles import allows
+
+        return allows(self.role, action)
 
 
 def _session_id(token: str) -> str:
@@ -78,6 +84,7 @@ def load_viewer(s: Session, token: str | None) -> Viewer | None:
         is_admin=user.is_admin,
         csrf_token=sess.csrf_token,
         session_id=sess.id,
+        role="admin" if user.is_admin else (user.role or "recruiter"),
     )
 
 

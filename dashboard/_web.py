@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException
 
 from storage import get_database
 
-from ._errors import CsrfRejected, DashboardError, LoginRequired
+from ._errors import CsrfRejected, DashboardError, Forbidden, LoginRequired
 from ._sessions import SESSION_COOKIE, Viewer, load_viewer
 
 __all__ = [
@@ -30,9 +30,12 @@ __all__ = [
     "anon_csrf_token",
     "anon_form",
     "current_viewer",
+    "edit_form",
     "handle_dashboard_error",
+    "need",
     "render",
     "secure_cookies",
+    "session_form",
     "set_anon_csrf_cookie",
     "signed_form",
     "templates",
@@ -65,7 +68,9 @@ def _score(value: float | None) -> str:
 
 
 def _label(key: str) -> str:
-    return key.replace("_", " ").strip().capitalize()
+    from ._labels import human
+
+    return human(key)
 
 
 _env = jinja2.Environment(
@@ -147,13 +152,23 @@ class AnonForm:
         return value.strip() if isinstance(value, str) else default
 
 
-async def signed_form(request: Request, viewer: Viewer = Depends(current_viewer)) -> SignedForm:
+async def session_form(request: Request, viewer: Viewer = Depends(current_viewer)) -> SignedForm:
+    """A CSRF-checked form from any logged-in role (log out, and nothing else that changes data)."""
     data = await _read_form(request)
     sent = data.get("csrf_token")
     if not isinstance(sent, str) or not hmac.compare_digest(sent.encode(), viewer.csrf_token.encode()):
         logger.warning("CSRF token rejected", extra={"path": request.url.path})
         raise CsrfRejected()
     return SignedForm(viewer=viewer, data=data)
+
+
+async def signed_form(form: SignedForm = Depends(session_form)) -> SignedForm:
+    """A CSRF-checked form that changes data: refused (403) for read-only roles. Every dashboard POST uses
+    this or :func:`edit_form` with a stronger action, so a new route is protected by default."""
+    if not form.viewer.can("edit"):
+        logger.info("refused by role", extra={"user_id": form.viewer.user_id, "action": "edit"})
+        raise Forbidden()
+    return form
 
 
 def anon_csrf_token(request: Request) -> str:
@@ -179,6 +194,30 @@ async def anon_form(request: Request) -> AnonForm:
         logger.warning("CSRF token rejected", extra={"path": request.url.path})
         raise CsrfRejected()
     return AnonForm(data=data, csrf_token=cookie)
+
+
+def need(action: str):  # type: ignore[no-untyped-def]
+    """A dependency: the logged-in viewer, refused with 403 unless their role allows ``action``."""
+
+    def dependency(viewer: Viewer = Depends(current_viewer)) -> Viewer:
+        if not viewer.can(action):
+            logger.info("refused by role", extra={"user_id": viewer.user_id, "action": action})
+            raise Forbidden()
+        return viewer
+
+    return dependency
+
+
+def edit_form(action: str = "edit"):  # type: ignore[no-untyped-def]
+    """A dependency: a CSRF-checked form from a viewer whose role allows ``action``."""
+
+    async def dependency(form: SignedForm = Depends(session_form)) -> SignedForm:
+        if not form.viewer.can(action):
+            logger.info("refused by role", extra={"user_id": form.viewer.user_id, "action": action})
+            raise Forbidden()
+        return form
+
+    return dependency
 
 
 def handle_dashboard_error(request: Request, exc: Exception) -> Response:

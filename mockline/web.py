@@ -55,6 +55,11 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
         # Every transport shares one agent runtime; finished interviews go straight to scoring.
         app.state.runtime_options = {"on_finished": scoring.enqueue_scoring}
         preload = asyncio.create_task(preload_runtime(app.state)) if settings.preload_agent else None
+        # Invitation reminders by e-mail and signed webhooks (dashboard/_jobs.py).
+        from dashboard import DashboardJobs
+
+        dashboard_jobs = DashboardJobs(base_url=settings.base_url)
+        dashboard_jobs.start()
 
         def live() -> set[str]:
             runtime = getattr(app.state, "runtime", None)
@@ -79,6 +84,7 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
                 if runtime is not None:
                     await runtime.aclose()
             finally:
+                await dashboard_jobs.aclose()
                 await scoring.aclose()
 
     docs = settings.api_docs

@@ -7,12 +7,31 @@ from typing import Any
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-__all__ = ["render_pdf"]
+__all__ = ["pdf_filename", "render_pdf"]
 
 _REPLACE = {"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-", "…": "...", "•": "-", "\u00a0": " "}
 _LABELS = {"strong_yes": "Strong yes", "yes": "Yes", "lean_no": "Lean no", "no": "No"}
 _BAR = (37, 99, 235)
 _MUTED = (110, 110, 110)
+
+
+def _words(key: Any) -> str:
+    """A stored key as words: "relevant_experience" -> "Relevant experience", "lean_hire" -> "Lean hire"."""
+    s = str(key or "").replace("_", " ").replace("-", " ").strip()
+    return {"webrtc": "Browser", "livekit": "LiveKit", "hr": "HR"}.get(s, s[:1].upper() + s[1:])
+
+
+def _day(iso: Any) -> str:
+    return str(iso or "")[:10]
+
+
+def pdf_filename(report: dict[str, Any]) -> str:
+    """``Interview - <candidate> - <plan> - <date>.pdf`` in plain ASCII (safe in a header)."""
+    iv = report["interview"]
+    parts = [iv.get("candidate_name") or "Candidate", iv.get("plan_title") or "", _day(iv.get("started_at"))]
+    name = " - ".join(["Interview", *(p for p in parts if p)])
+    ascii_name = name.encode("ascii", "ignore").decode("ascii")
+    return "".join(ch for ch in ascii_name if ch.isalnum() or ch in " -.,()'")[:150].strip() + ".pdf"
 
 
 def _t(text: Any) -> str:
@@ -71,7 +90,7 @@ def _chart(pdf: FPDF, comps: list[dict[str, Any]]) -> None:
     pdf.set_text_color(0, 0, 0)
     for i, c in enumerate(comps):
         ry = y + i * row_h
-        pdf.text(pdf.l_margin, ry + 4.8, _t(c["competency"].replace("_", " "))[:30])
+        pdf.text(pdf.l_margin, ry + 4.8, _t(_words(c["competency"]))[:30])
         pdf.set_fill_color(*_BAR)
         score = max(0.0, min(5.0, float(c.get("effective_score", c["score"]))))
         pdf.rect(x0, ry + 1, bar_w * score / 5, row_h - 2, style="F")
@@ -84,17 +103,20 @@ def render_pdf(report: dict[str, Any]) -> bytes:
     iv = report["interview"]
     pdf = _Pdf(format="A4")
     pdf.set_auto_page_break(auto=True, margin=16)
-    pdf.set_title(_t(f"Interview report - {iv.get('candidate_name') or iv['id']}"))
+    when = _day(iv.get("started_at")) or _day(report.get("created_at"))
+    plan_title = iv.get("plan_title") or ""
+    pdf.set_title(_t(f"Interview report - {iv.get('candidate_name') or 'candidate'} - {plan_title} - {when}"))
     pdf.add_page()
 
     pdf.set_font("Helvetica", "B", 18)
     pdf.cell(0, 10, _t("Interview report"), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     _para(pdf, f"Candidate: {iv.get('candidate_name') or '(unnamed)'}", size=11, style="B")
-    role = iv.get("role") or iv.get("plan_title") or ""
+    role = iv.get("role") or ""
+    _para(pdf, f"Plan: {plan_title}   Role: {_words(role)}   Interviewed: {when} (UTC)", size=10)
     _para(
         pdf,
-        f"Role: {role}   Mode: {iv.get('mode')}   Channel: {iv.get('channel')}   "
-        f"Report v{report['version']} ({report['scorer']})",
+        f"Mode: {_words(iv.get('mode'))}   Channel: {_words(iv.get('channel'))}   "
+        f"Report version {report['version']} ({report['scorer']})",
         size=9,
         color=_MUTED,
     )
@@ -105,7 +127,8 @@ def render_pdf(report: dict[str, Any]) -> bytes:
     if overall != report["overall"]:
         line += f" (recruiter override; scored {report['overall']:.2f})"
     if report.get("recommendation"):
-        line += f"    Recommendation: {_LABELS.get(report['recommendation'], report['recommendation'])}"
+        rec = report["recommendation"]
+        line += f"    Recommendation: {_LABELS.get(rec) or _words(rec)}"
     pdf.cell(0, 8, _t(line), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     if report.get("coaching_summary"):
         _heading(pdf, "Coaching summary")
@@ -122,20 +145,20 @@ def render_pdf(report: dict[str, Any]) -> bytes:
         pdf.ln(6)
         pdf.set_font("Helvetica", "", 9)
         for c in comps:
-            pdf.cell(70, 6, _t(c["competency"].replace("_", " ")))
+            pdf.cell(70, 6, _t(_words(c["competency"])))
             pdf.cell(25, 6, f"{c.get('effective_score', c['score']):.2f}")
             pdf.cell(25, 6, f"{c['weight']:.2f}")
             pdf.ln(6)
         _chart(pdf, comps)
 
     _heading(pdf, "Answers")
-    for q in report.get("questions", []):
-        _para(pdf, f"{q['question_id']} ({q['competency']}): {q['score']}/5", style="B")
+    for number, q in enumerate(report.get("questions", []), start=1):
+        _para(pdf, f"Question {number} ({_words(q['competency'])}): {q['score']}/5", style="B")
         if q.get("text"):
             _para(pdf, f"Q: {q['text']}", style="I", color=_MUTED)
         _para(pdf, q.get("rationale", ""), size=9)
         for ev in q.get("evidence", []):
-            _para(pdf, f'"{ev["quote"]}"  (turn {ev["turn_id"]})', size=9, style="I")
+            _para(pdf, f'"{ev["quote"]}"', size=9, style="I")
         if q.get("improved_answer"):
             _para(pdf, f"Sample stronger answer: {q['improved_answer']}", size=9, color=(20, 90, 40))
         pdf.ln(1)

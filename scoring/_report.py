@@ -49,9 +49,7 @@ def report_json(
         )
         latest = {o.target: o.new_score for o in overrides}
         plan = iv.plan
-        texts = (
-            {q.get("id"): q.get("text", "") for q in (plan.spec or {}).get("questions", [])} if plan else {}
-        )
+        texts = {q.get("id"): q.get("text", "") for q in iv.spec.get("questions", [])}  # the candidate's own
         body = rep.report or {}
         return {
             "interview": {

@@ -21,6 +21,7 @@ from storage import (
     Database,
     Interview,
     InterviewStatus,
+    OutboxEvent,
     QuestionScore,
     ScoreReport,
     TranscriptTurn,
@@ -55,7 +56,9 @@ def load_snapshot(db: Database, interview_id: str) -> tuple[InterviewSnapshot, I
         iv = s.get(Interview, interview_id)
         if iv is None:
             raise InterviewNotFound(interview_id)
-        questions, weights, role = parse_plan(iv.plan.spec if iv.plan else None)
+        questions, weights, role = parse_plan(
+            iv.spec or None
+        )  # the candidate's own snapshot, else the plan's
         rows = s.scalars(
             select(TranscriptTurn)
             .where(TranscriptTurn.interview_id == interview_id)
@@ -218,6 +221,9 @@ def save_report(db: Database, c: Claim, result: ScoreResult) -> int:
                 for cs in result.competencies
             ]
             s.add(report)
+            # Outgoing webhooks (dashboard/_webhooks.py) announce the report from the outbox; they track
+            # their own deliveries, and there is nothing to hand to the scoring queue (dispatched now).
+            s.add(OutboxEvent(kind="report.ready", interview_id=iid, dispatched_at=now))
             s.flush()
     except IntegrityError as e:  # the same version was written concurrently
         raise LeaseLost(iid, retry_after=0) from e

@@ -15,7 +15,7 @@ from fastapi.params import Depends
 from fastapi.responses import JSONResponse, Response
 
 from ._errors import InterviewNotFound, ReportNotFound
-from ._pdf import render_pdf
+from ._pdf import pdf_filename, render_pdf
 from ._report import report_json
 
 __all__ = ["build_router", "router"]
@@ -44,9 +44,7 @@ def build_router(*, dependencies: Sequence[Depends] | None = None) -> APIRouter:
         return Response(
             pdf,
             media_type="application/pdf",
-            headers={
-                "Content-Disposition": f'inline; filename="interview-{interview_id}-v{report["version"]}.pdf"'
-            },
+            headers={"Content-Disposition": f'inline; filename="{pdf_filename(report)}"'},
         )
 
     return r

@@ -18,8 +18,9 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ._models import Interview, InterviewStatus, Invitation, utcnow
@@ -92,7 +93,11 @@ def create_invitation(
     mode: str = "recruiter",
     valid_for: timedelta = timedelta(days=7),
     created_by: str | None = None,
+    resume_text: str | None = None,
+    plan_spec: dict[str, Any] | None = None,
 ) -> NewInvitation:
+    """A new invitation; ``resume_text`` and ``plan_spec`` are this candidate's résumé and the plan snapshot
+    it personalised (None: the plan's questions)."""
     token = new_token()
     inv = Invitation(
         plan_id=plan_id,
@@ -105,6 +110,8 @@ def create_invitation(
         mode=mode,
         expires_at=utcnow() + valid_for,
         created_by=created_by,
+        resume_text=resume_text,
+        plan_spec=plan_spec,
     )
     s.add(inv)
     s.flush()
@@ -191,9 +198,57 @@ def admit_interview(s: Session, inv: Invitation, *, channel: str) -> Interview:
             mode=inv.mode,
             channel=channel,
             candidate_name=inv.candidate_name,
+            plan_spec=inv.plan_spec,  # the candidate's own questions, when their résumé personalised them
         )
         s.add(interview)
     if inv.used_at is None:
         inv.used_at = utcnow()
     s.flush()
     return interview
+
+
+def revoke_invitation(inv: Invitation) -> None:
+    """Withdraw an invitation: its link and PIN stop working at once."""
+    inv.revoked = True
+
+
+def extend_invitation(inv: Invitation, *, by: timedelta, now: datetime | None = None) -> None:
+    """Push the deadline out by ``by`` (from now when it has already passed); a reminder may go out again
+    before the new deadline."""
+    now = now or utcnow()
+    inv.expires_at = max(_aware(inv.expires_at), now) + by
+    inv.reminder_sent_at = None
+
+
+def due_for_reminder(
+    s: Session, *, within: timedelta, now: datetime | None = None, limit: int = 100
+) -> list[str]:
+    """Invitations e-mailed to a candidate who has not started, expiring within ``within``, not reminded."""
+    now = now or utcnow()
+    return list(
+        s.scalars(
+            select(Invitation.id)
+            .where(
+                Invitation.revoked.is_(False),
+                Invitation.used_at.is_(None),
+                Invitation.emailed_at.is_not(None),
+                Invitation.candidate_email.is_not(None),
+                Invitation.reminder_sent_at.is_(None),
+                Invitation.expires_at > now,
+                Invitation.expires_at <= now + within,
+            )
+            .order_by(Invitation.expires_at)
+            .limit(limit)
+        )
+    )
+
+
+def claim_reminder(s: Session, invitation_id: str, *, now: datetime | None = None) -> bool:
+    """Take the reminder of one invitation (a conditional UPDATE): of several sweepers exactly one wins.
+    The claim holds the row until the transaction ends, so send inside it and let a failure roll it back."""
+    result = s.execute(
+        update(Invitation)
+        .where(Invitation.id == invitation_id, Invitation.reminder_sent_at.is_(None))
+        .values(reminder_sent_at=now or utcnow())
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -69,6 +69,8 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(200), default="")
     password_hash: Mapped[str] = mapped_column(String(255))
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    # admin | recruiter | viewer (dashboard/_roles.py says what each may do); ``is_admin`` mirrors "admin".
+    role: Mapped[str] = mapped_column(String(20), default="recruiter", server_default="recruiter")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -157,6 +159,13 @@ class Invitation(Base):
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
     scheduled_call_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # The candidate's own résumé (text): personalises this candidate's questions, never the plan's.
+    resume_text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # This candidate's plan snapshot when their résumé personalised it (None: the plan's ``spec``).
+    plan_spec: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # When the invitation e-mail went out, and when the reminder before expiry did (claimed by the sweep).
+    emailed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    reminder_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -194,6 +203,10 @@ class Interview(Base):
     state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # brain state for resume
     # a recruiter erased the candidate's data (audio, transcript, report); the row stays for the audit trail
     erased_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # The recruiter's decision: advance | hold | reject (None: not decided yet).
+    stage: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    # The plan snapshot this interview runs when it is the candidate's own (copied from the invitation).
+    plan_spec: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
@@ -202,6 +215,11 @@ class Interview(Base):
         back_populates="interview", order_by="TranscriptTurn.seq", cascade="all, delete-orphan"
     )
     metrics: Mapped[list[TurnMetric]] = relationship(order_by="TurnMetric.seq", cascade="all, delete-orphan")
+
+    @property
+    def spec(self) -> dict[str, Any]:
+        """The plan snapshot this interview runs: the candidate's own, else the plan's."""
+        return self.plan_spec or (self.plan.spec if self.plan is not None else None) or {}
 
 
 class TranscriptTurn(Base):
@@ -369,3 +387,42 @@ class RateCounter(Base):
     key: Mapped[str] = mapped_column(String(80), primary_key=True)
     window_start: Mapped[float] = mapped_column(Float)  # epoch seconds
     count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class WebhookEndpoint(Base):
+    """An organisation's receiver of signed event notifications (``interview.finished``, ``report.ready``)."""
+
+    __tablename__ = "webhook_endpoints"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    org_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    secret: Mapped[str] = mapped_column(String(128))  # HMAC-SHA256 key, shown to the admin who made it
+    events: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class WebhookDelivery(Base):
+    """One outbox event for one endpoint: created by the fan-out, retried with backoff until delivered or
+    out of attempts (``failed_at``)."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("endpoint_id", "event_id"),
+        Index("ix_webhook_deliveries_due", "delivered_at", "failed_at", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    endpoint_id: Mapped[str] = mapped_column(
+        ForeignKey("webhook_endpoints.id", ondelete="CASCADE"), index=True
+    )
+    event_id: Mapped[int] = mapped_column(ForeignKey("outbox_events.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(50))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -79,9 +79,10 @@ def test_csv_neutralises_formulas_and_reports_overrides_only_when_different():
     lines = list(
         csv_lines([_row("@SUM(A1)", 3.0, 3.0), _row("-2+3", 3.0, 4.5), _row("Zoë, Jr.", None, None)])
     )
-    assert lines[0].startswith("interview_id,candidate,")
-    assert ",'@SUM(A1)," in lines[1] and lines[1].rstrip().endswith(",3.00,,")
-    assert ",'-2+3," in lines[2] and ",3.00,4.50," in lines[2]
+    assert lines[0].startswith("Candidate,E-mail,")
+    assert lines[1].startswith("'@SUM(A1),")
+    assert lines[1].rstrip().endswith(",3.00,,,/dashboard/interviews/i1")
+    assert lines[2].startswith("'-2+3,") and ",3.00,4.50," in lines[2]
     assert '"Zoë, Jr."' in lines[3]
 
 

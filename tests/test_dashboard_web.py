@@ -184,14 +184,14 @@ def test_csv_export_follows_the_filter(acme, seeded, db):
     r = acme.get("/dashboard/interviews.csv")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(r.text)))
-    by_name = {row["candidate"]: row for row in rows}
+    by_name = {row["Candidate"]: row for row in rows}
     assert set(by_name) == {"Ada Lovelace", "Cleo Invited", '\'=HYPERLINK("x")'}
-    assert by_name["Ada Lovelace"]["overall_score"] == "3.40"
-    assert by_name["Ada Lovelace"]["recommendation"] == "lean_hire"
-    assert by_name["Ada Lovelace"]["duration_s"] == "28.00"
+    assert by_name["Ada Lovelace"]["Overall score"] == "3.40"
+    assert by_name["Ada Lovelace"]["Recommendation"] == "Lean hire"
+    assert by_name["Ada Lovelace"]["Length (s)"] == "28.00"
 
     only_scored = list(csv.DictReader(io.StringIO(acme.get("/dashboard/interviews.csv?status=scored").text)))
-    assert [row["candidate"] for row in only_scored] == ["Ada Lovelace"]
+    assert [row["Candidate"] for row in only_scored] == ["Ada Lovelace"]
     bad = acme.get("/dashboard/interviews.csv?status=bogus")
     assert bad.status_code == 422 and "Unknown status" in bad.text
 
@@ -217,8 +217,8 @@ def test_override_keeps_the_original_and_moves_the_sort(acme, seeded, db):
         assert (o.target, o.original_score, o.new_score) == ("overall", 3.4, 4.6)
         assert s.get(Interview, seeded.scored_a).overall_score == 3.4  # the scorer's number is untouched
     rows = list(csv.DictReader(io.StringIO(acme.get("/dashboard/interviews.csv").text)))
-    ada = next(row for row in rows if row["candidate"] == "Ada Lovelace")
-    assert (ada["overall_score"], ada["overridden_score"]) == ("3.40", "4.60")
+    ada = next(row for row in rows if row["Candidate"] == "Ada Lovelace")
+    assert (ada["Overall score"], ada["Overridden score"]) == ("3.40", "4.60")
 
 
 def test_recording_supports_range_requests(acme, seeded, tmp_path):
@@ -271,6 +271,12 @@ def test_plan_form_rejects_bad_input_with_messages(acme):
             "time_limit_minutes": "20",
             "difficulty": "medium",
         },
+    )
+    assert r.status_code == 200  # a plan needs no résumé: résumés go with each candidate's invitation
+    plan_id = r.url.path.rsplit("/", 1)[-1]
+    r = acme.post(
+        f"/dashboard/plans/{plan_id}/invitations",
+        data={"csrf_token": token, "candidate_name": "Pat"},
         files={"resume_pdf": ("cv.pdf", b"just some text, not a pdf", "application/pdf")},
     )
     assert r.status_code == 422 and "not a PDF" in r.text

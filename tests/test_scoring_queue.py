@@ -120,7 +120,13 @@ def _reports(db: Database, iid: str) -> list[ScoreReport]:
 
 def _events(db: Database, iid: str) -> list[OutboxEvent]:
     with db.session() as s:
-        return list(s.scalars(select(OutboxEvent).where(OutboxEvent.interview_id == iid)))
+        return list(
+            s.scalars(
+                select(OutboxEvent).where(
+                    OutboxEvent.interview_id == iid, OutboxEvent.kind == "interview.finished"
+                )
+            )
+        )
 
 
 async def test_interview_end_enqueues_and_a_worker_scores_it(

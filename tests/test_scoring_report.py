@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -45,6 +46,8 @@ async def test_report_routes_serve_json_and_pdf(sqlite_db: Database) -> None:
         pdf = await client.get(f"/api/interviews/{iid}/report.pdf")
         assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
         assert pdf.content.startswith(b"%PDF")
+        disposition = pdf.headers["content-disposition"]  # names the candidate, plan and day
+        assert re.fullmatch(r'inline; filename="Interview - [^"]+ - \d{4}-\d\d-\d\d\.pdf"', disposition)
         missing = await client.get("/api/interviews/nope/report")
         assert missing.status_code == 404 and "no interview" in missing.json()["detail"]
         unscored = make_interview(sqlite_db, status="in_progress")
@@ -87,7 +90,8 @@ async def test_pdf_shows_scores_evidence_and_speech(sqlite_db: Database, artifac
     flat = " ".join(text.split())
     assert 'Grace "Amazing" Hopper' in flat
     assert "Overall: 2.50 / 5" in flat
-    assert "api design" in flat and "collaboration" in flat
+    assert "Api design" in flat and "Collaboration" in flat  # labels, not stored keys
+    assert "Question 1 (" in flat and iid not in flat and "(turn " not in flat  # no internal ids
     assert "We expire old keys after 24 hours" in flat  # an evidence quote
     assert "Words per minute" in flat and "Strengths" in flat and "Improvements" in flat
     if shutil.which("pdftoppm"):  # a page image for people to look at; also proves the PDF rasterises

@@ -11,7 +11,7 @@ row.spec = plan.to_json()        # stored as InterviewPlan.spec; PlanSpec.from_j
 """
 
 from ._bank import QuestionBank, RoleEntry, clear_question_bank_cache, load_question_bank
-from ._build import DEFAULT_ROUNDS, build_plan
+from ._build import DEFAULT_ROUNDS, build_plan, personalise_plan
 from ._errors import PlanError, PlanInputError, QuestionBankError, ResumeError, UnknownRoleError
 from ._resume import resume_text_from_pdf
 from ._settings import PlanSettings, get_plan_settings
@@ -40,6 +40,7 @@ __all__ = [
     "get_plan_settings",
     "keywords",
     "load_question_bank",
+    "personalise_plan",
     "resume_highlights",
     "resume_text_from_pdf",
 ]

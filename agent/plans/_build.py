@@ -30,7 +30,7 @@ from ._errors import PlanInputError
 from ._spec import QUESTION_ROUNDS, ROUNDS, PlanSpec, Question, Rubric, Steering
 from ._text import keywords, resume_highlights
 
-__all__ = ["DEFAULT_ROUNDS", "build_plan"]
+__all__ = ["DEFAULT_ROUNDS", "build_plan", "personalise_plan"]
 
 DEFAULT_ROUNDS: dict[str, list[str]] = {
     "technical": ["greeting", "technical", "closing"],
@@ -220,3 +220,35 @@ def build_plan(
         first = e.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or "plan"
         raise PlanInputError(f"{field}: {first['msg']}") from e
+
+
+def personalise_plan(
+    plan: PlanSpec, *, resume_text: str | None, bank: QuestionBank | None = None
+) -> PlanSpec | None:
+    """This candidate's copy of ``plan``: one question about a project (or the most-mentioned known skill)
+    from *their* résumé replaces the last question of the plan's largest question round and is asked first in
+    that round; every other question stays, so candidates of one plan remain comparable. ``None`` when the
+    résumé names nothing to ask about (the plan is then used as it is)."""
+    if not resume_text or not resume_text.strip():
+        return None
+    bank = bank or load_question_bank()
+    entry = bank.roles.get(plan.role_key)
+    all_skills = [s for e in bank.roles.values() for s in e.skills]
+    hl = resume_highlights(resume_text, known_skills=(entry.skills if entry else []) + all_skills)
+    job_terms = set(plan.steering.job_keywords)
+    skill = next((s for s in hl.skills if s in job_terms), hl.skills[0] if hl.skills else None)
+    if not hl.projects and not skill:
+        return None
+    kept = [q for q in plan.questions if q.id != "resume-deep-dive"]  # never two
+    counts = Counter(q.round for q in kept)
+    target = max(counts, key=lambda r: (counts[r], r == "technical"))
+    personal, subject = _personalised(hl.projects[0] if hl.projects else None, skill, target)
+    in_round = [i for i, q in enumerate(kept) if q.round == target]
+    if len(kept) == len(plan.questions):
+        del kept[in_round[-1]]
+    kept.insert(in_round[0], personal)
+    steering = plan.steering.model_copy(
+        update={"resume_keywords": hl.skills[:12], "personalised_from": subject}
+    )
+    data = plan.model_dump() | {"questions": kept, "weights": _weights(kept), "steering": steering}
+    return PlanSpec.model_validate(data)
