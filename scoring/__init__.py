@@ -37,7 +37,8 @@ from ._errors import (
 from ._job import ScoringOutcome, run_scoring
 from ._llm import LlmJudge, Verdict, verify_quote
 from ._metrics import FILLERS, LONG_PAUSE_S, count_fillers, speech_metrics
-from ._offline import score_answer, template_answer
+from ._coach import stronger_answer
+from ._offline import read_answer, score_answer
 from ._outbox import FINISHED_EVENT, OutboxSweeper, SweepStats, enqueue_scoring, sweep_once
 from ._pdf import render_pdf
 from ._queue import InProcessScoringQueue, RedisScoringQueue, ScoringQueue
@@ -86,6 +87,7 @@ __all__ = [
     "load_snapshot",
     "parse_plan",
     "recommendation_for",
+    "read_answer",
     "render_pdf",
     "report_json",
     "run_scoring",
@@ -93,7 +95,7 @@ __all__ = [
     "score_offline",
     "score_snapshot",
     "speech_metrics",
+    "stronger_answer",
     "sweep_once",
-    "template_answer",
     "verify_quote",
 ]

@@ -8,7 +8,7 @@ from typing import Any
 
 from ._metrics import speech_metrics
 from ._result import CompetencyResult, QuestionResult, ScoreResult
-from ._snapshot import InterviewSnapshot, RubricQuestion
+from ._snapshot import InterviewSnapshot, RubricQuestion, Turn
 
 __all__ = ["IMPROVED_ANSWERS", "assemble", "recommendation_for"]
 
@@ -53,7 +53,7 @@ def assemble(
     results: list[QuestionResult],
     *,
     scorer: str,
-    improve: Callable[[RubricQuestion], str],
+    improve: Callable[[RubricQuestion, list[Turn]], str | None],
     notes: list[str] | None = None,
 ) -> ScoreResult:
     by_q = {q.id: q for q in snap.questions}
@@ -80,7 +80,7 @@ def assemble(
 
     for r in sorted((r for r in results if r.score <= 3), key=lambda r: r.score)[:IMPROVED_ANSWERS]:
         if not r.improved_answer:
-            r.improved_answer = improve(by_q[r.question_id])
+            r.improved_answer = improve(by_q[r.question_id], snap.answers(r.question_id))
 
     metrics = speech_metrics(snap.turns)
     strengths = [s for r in sorted(results, key=lambda r: -r.score) if r.score >= 4 for s in r.strengths]

@@ -32,6 +32,8 @@ class QuestionResult:
     strengths: list[str] = field(default_factory=list)
     weaknesses: list[str] = field(default_factory=list)
     improvements: list[str] = field(default_factory=list)
+    confidence: float | None = None  # 0..1: how sure the scorer is of this score
+    status: str = "answered"  # answered | request (asked to stop, repeat, ...) | no_answer
 
 
 @dataclass(slots=True)
