@@ -25,26 +25,15 @@ from dataclasses import dataclass
 from ._meaning import get_meaning
 from ._result import Evidence, QuestionResult
 from ._snapshot import RubricQuestion, Turn
-from ._substance import Substance, is_non_answer, is_request, sentence_substance, star_labels
+from ._substance import GENERIC, Substance, is_non_answer, is_request, sentence_substance, star_labels
 from ._text import content_stems, sentences, tokens
 
 __all__ = ["AnswerReading", "read_answer", "score_answer"]
 
-# Words that carry no specifics in an interview answer: praise, process words, STAR labels, hedges.
-GENERIC = frozenset(
-    content_stems(
-        """important always good great better best stuff try tried help helped improve improved success
-        successful positive outcome result situation task action learn learned lesson lot team work people
-        make sure think probably usually maybe guess effective effectively efficient significantly everything
-        anything something someone everyone overall approach handle handled manage managed ensure focus
-        communication communicate value proactive passionate hard care quality new challenge challenges grow
-        growth nice fine okay general generally normally often sometimes various several many much things
-        thing deal dealt issue issues problem problems way ways stuff definitely obviously honestly"""
-    )
-)
 _TOUCH = 0.12  # embedding similarity at which a sentence is about a key point (paraphrases score ~0.2-0.3)
+_NEAR_BEST = 0.6  # sentences this close to the best match for a key point are about it too
 _COVER_SUBSTANCE = 0.45  # a touched key point counts as covered when its sentence has this much substance
-_FULL_SUBSTANCE = 4.0  # summed sentence substance of a full, concrete answer
+_FULL_SUBSTANCE = 3.5  # summed sentence substance of a full, concrete answer
 _FULL_SPECIFICS = 30  # distinct specific words of a full, concrete answer
 
 
@@ -85,6 +74,16 @@ def _rubric_stems(q: RubricQuestion, *, question: bool = True) -> set[str]:
     return set(content_stems(" ".join([q.text if question else "", *q.key_points, *q.anchors.values()])))
 
 
+def _unname(sentence: str, rubric: set[str]) -> str:
+    """The sentence with the rubric's own names and figures ("404", "EXPLAIN") lowercased to plain words, so
+    that quoting them does not count as giving specifics."""
+    out = sentence
+    for t in reversed(tokens(sentence)):
+        if t.stem in rubric and (any(c.isdigit() for c in t.text) or t.text[:1].isupper()):
+            out = out[: t.start] + "thing" + out[t.end :]
+    return out
+
+
 def read_answer(q: RubricQuestion, answers: Sequence[Turn]) -> AnswerReading:
     text = " ".join(t.text for t in answers).strip()
     words = len(tokens(text))
@@ -98,10 +97,10 @@ def read_answer(q: RubricQuestion, answers: Sequence[Turn]) -> AnswerReading:
     specific: set[str] = set()
     for turn in answers:
         for start, end in sentences(turn.text):
-            stems = set(content_stems(turn.text[start:end]))
-            own = stems - rubric - GENERIC
+            sentence = turn.text[start:end]
+            own = set(content_stems(sentence)) - rubric - GENERIC - specific  # repeating oneself adds nothing
             specific |= own
-            readings.append(Reading(turn, start, end, sentence_substance(turn.text[start:end], len(own))))
+            readings.append(Reading(turn, start, end, sentence_substance(_unname(sentence, rubric), len(own))))
     all_stems = content_stems(text)
     rubric_only = _rubric_stems(q, question=False)  # the question's own words are fair to repeat
     rubric_share = sum(1 for s in all_stems if s in rubric_only) / max(1, len(all_stems))
@@ -112,8 +111,10 @@ def read_answer(q: RubricQuestion, answers: Sequence[Turn]) -> AnswerReading:
     missing: list[str] = []
     credit = 0.0
     for k, kp in enumerate(q.key_points):
-        # The most substantial sentence among those about this key point, else the closest one.
-        about = [i for i in range(len(readings)) if sims[i, k] >= _TOUCH]
+        # The most substantial of the sentences most about this key point: a sentence that merely names it
+        # is the closest match and hides the substantive sentences elsewhere, which is the point.
+        floor = max(_TOUCH, _NEAR_BEST * float(sims[:, k].max()))
+        about = [i for i in range(len(readings)) if sims[i, k] >= floor]
         if not about:
             missing.append(kp)
             continue
@@ -125,12 +126,14 @@ def read_answer(q: RubricQuestion, answers: Sequence[Turn]) -> AnswerReading:
         else:
             named.append(kp)
     coverage = credit / len(q.key_points)
-    substance = min(1.0, sum(r.substance.value for r in readings) / _FULL_SUBSTANCE)
+    # Sentences with next to no substance (greetings, labels, filler) add nothing, however many there are.
+    substance = min(1.0, sum(max(0.0, r.substance.value - 0.15) / 0.85 for r in readings) / _FULL_SUBSTANCE)
     specifics = min(1.0, len(specific) / _FULL_SPECIFICS)
     labels = star_labels(text)
 
     points = 0.6 * substance + 0.2 * specifics + 0.2 * coverage
-    echo = max(0.0, rubric_share - 0.45) * 1.5 + 0.08 * labels  # the rubric read back, STAR labels
+    # The rubric read back: its words, STAR labels, key points named without anything behind them.
+    echo = max(0.0, rubric_share - 0.5) * 1.5 + 0.08 * labels + 0.1 * len(named) / len(q.key_points)
     points = max(0.0, points - echo)
     raw = 1.0 + 4.0 * min(1.0, points / 0.85) ** 0.8  # a little substance is worth more than none
     return AnswerReading(

@@ -15,7 +15,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ._text import content_stems
+
 __all__ = [
+    "GENERIC",
     "Substance",
     "has_figure",
     "is_non_answer",
@@ -23,6 +26,40 @@ __all__ = [
     "sentence_substance",
     "star_labels",
 ]
+
+# Words that carry no specifics in an interview answer: praise, process words, STAR labels, hedges and
+# corporate buzzwords. They are not counted as the candidate's own specific words.
+GENERIC = frozenset(
+    content_stems(
+        """important always good great better best stuff try tried help helped improve improved success
+        successful positive outcome result results situation task action learn learned learning lesson lot
+        team work people make sure think probably usually maybe guess effective effectively efficient
+        significantly significant everything anything something someone everyone overall approach handle
+        handled manage managed ensure ensured focus communication communicate value proactive passionate hard
+        care quality new challenge challenges grow growth nice fine okay general generally normally often
+        sometimes various several many much things thing deal dealt issue issues problem problems way ways
+        definitely obviously honestly leverage leveraged leveraging drive drove driven driving align aligned
+        alignment stakeholder stakeholders accountability transparency ownership owned end best practice
+        practices going forward culture continuous improvement deliver delivered deliverables strong initiative
+        cross functional synergy synergies holistic impactful impact excellence robust scalable seamless
+        streamlined streamline key core across board opportunity opportunities whole system believe believer
+        big super careful thoughtful powerful simple complexity business needs case decision decisions right
+        properly carefully clearly along trust driven career thought
+        depends depend aware mindful consider considering important crucial critical essential cover covered
+        covering mention mentioned address addressed matter mattered matters relevant aspect aspects point points
+        topic topics exactly responsible responsibility situation here"""
+    )
+)
+# Hedges and stock phrases: a sentence built on them says nothing unless it also gives a specific.
+_HEDGE = re.compile(
+    r"\b(?:best practices?|at the end of the day|it depends|depends on the|case by case|in general|i believe"
+    r"|i think|big believer|super important|really important|the right way|make sure everything|going forward"
+    r"|across the board|end to end|on the same page|the whole system|be careful|data driven|let the numbers"
+    r"|continuous improvement|learning opportunity|i always try|i'?m (?:very|really|a)|it'?s (?:really|all) about)\b",
+    re.I,
+)
+# A name of a thing mid-sentence (Postgres, VoiceOver, Android, Friday) or a token with a digit or inner capital.
+_NAMED = re.compile(r"(?<![.!?]\s)(?<!^)\b(?!I\b)[A-Z][a-zA-Z]+|\b\w*\d\w*\b|\b[a-z]+[A-Z]\w+")
 
 _NUMBER_WORDS = (
     r"two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen"
@@ -36,7 +73,8 @@ _FIGURE = re.compile(
 # A clause that says what someone does: "I rolled it back", "we added", "I'd ask", "you compare the two".
 _ACTOR = re.compile(
     r"\b(?:i|we|you)(?:'d|'ll| would| will| can| could| should| then| also| just| first| finally)? (?!(?:was|were|am|is|have|had|"
-    r"think|guess|feel|believe|mean|know|hope|always|never|usually|really|like|love|get)\b)[a-z]+",
+    r"think|guess|feel|believe|mean|know|hope|always|never|usually|really|like|love|get)\b)[a-z]+"
+    r"|\b(?:is|it'?s|that'?s) when\b|\bhappens when\b|\bmeans that\b",  # or explains how something works
     re.I,
 )
 _REASON = re.compile(
@@ -79,14 +117,19 @@ class Substance:
     figure: bool  # a number, in digits or words
     reason: bool
     outcome: bool
+    named: bool  # names a thing: a product, a tool, a day, a place
+    hedged: bool  # leans on stock phrases ("best practices", "it depends")
     specific_words: int  # content words that are neither rubric vocabulary nor generic filler
 
     @property
     def value(self) -> float:
         """0..1: how much a sentence gives beyond naming a topic."""
         spec = min(1.0, self.specific_words / 6)
-        marks = (0.35 * self.actor + 0.25 * self.figure + 0.2 * self.reason + 0.2 * self.outcome)
-        return min(1.0, 0.6 * spec + 0.6 * marks) if self.specific_words >= 2 else 0.2 * marks
+        marks = 0.35 * self.actor + 0.25 * (self.figure or self.named) + 0.2 * self.reason + 0.2 * self.outcome
+        value = min(1.0, 0.6 * spec + 0.6 * marks) if self.specific_words >= 2 else 0.2 * marks
+        if self.hedged and not (self.figure or self.named):
+            value *= 0.3
+        return value
 
 
 def has_figure(text: str) -> bool:
@@ -103,6 +146,8 @@ def sentence_substance(text: str, specific_words: int) -> Substance:
         figure=has_figure(text),
         reason=bool(_REASON.search(text)),
         outcome=bool(_OUTCOME.search(text)),
+        named=bool(_NAMED.search(text.strip())),
+        hedged=bool(_HEDGE.search(text)),
         specific_words=specific_words,
     )
 

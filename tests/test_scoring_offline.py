@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from scoring import (
@@ -18,6 +20,8 @@ from scoring import (
 from tests.test_scoring_support import PLAN_SPEC, WEAK, Line, good_script, weak_script
 
 pytestmark = pytest.mark.unit
+
+GRADED = Path(__file__).parent / "data" / "scoring" / "graded_answers.yaml"
 
 VAGUE = "Hmm, I think it depends. I would probably look into it, try a few things and see what works best."
 
@@ -40,18 +44,13 @@ def _bank_questions() -> list[RubricQuestion]:
     ]
 
 
-def _strong(q: RubricQuestion) -> str:
-    """A strong answer written generically from the rubric: every key point, a reason, a measured result."""
+def _stuffed(q: RubricQuestion) -> str:
+    """Every key point named, STAR phrases and a figure, and nothing the candidate actually did."""
     points = " ".join(f"I made sure we covered {kp}, because it mattered here." for kp in q.key_points)
     return (
         "At my last job we had exactly this situation and I was responsible for it. "
         f"{points} As a result we reduced incidents by 40% within two months."
     )
-
-
-def _partial(q: RubricQuestion) -> str:
-    half = q.key_points[: max(1, len(q.key_points) // 2)]
-    return "I would think about " + " and ".join(half) + ", and then see how it goes from there."
 
 
 def _turn(text: str, tid: int = 1) -> list[Turn]:
@@ -84,17 +83,71 @@ def _snapshot(lines: list[Line], *, mode: str = "recruiter") -> InterviewSnapsho
     )
 
 
-def test_strong_answer_outranks_weak_for_every_question_in_the_bank() -> None:
+def _graded() -> dict[str, dict[str, list[dict]]]:
+    import yaml
+
+    data = yaml.safe_load(GRADED.read_text())
+    out: dict[str, dict[str, list[dict]]] = {}
+    for q in data["questions"]:
+        for a in q["answers"]:
+            out.setdefault(q["question_id"], {}).setdefault(a["kind"], []).append(a)
+    return out
+
+
+def test_everyday_strong_answers_beat_keyword_stuffed_ones_on_the_graded_set() -> None:
+    bank = {q.id: q for q in _bank_questions()}
+    graded = _graded()
+    assert len(graded) >= 15
+    for qid, kinds in graded.items():
+        q = bank[qid]
+        strong = [score_answer(q, _turn(a["text"])) for a in kinds["strong"]]
+        stuffed = [score_answer(q, _turn(a["text"])) for a in kinds["stuffed"]]
+        assert min(r.score for r in strong) >= 4, (qid, [r.rationale for r in strong])
+        assert max(r.score for r in stuffed) <= 2, (qid, [r.rationale for r in stuffed])
+        for r in strong:
+            assert r.status == "answered" and r.evidence and r.confidence is not None
+
+
+def test_rubric_words_read_back_earn_nothing_on_any_bank_question() -> None:
     questions = _bank_questions()
     assert len(questions) >= 20  # the whole built-in bank, not a sample
     for q in questions:
-        strong = score_answer(q, _turn(_strong(q)))
-        partial = score_answer(q, _turn(_partial(q)))
+        stuffed = score_answer(q, _turn(_stuffed(q)))
         vague = score_answer(q, _turn(VAGUE))
-        assert strong.score > vague.score, (q.id, strong.rationale, vague.rationale)
-        assert strong.score >= 4, (q.id, strong.rationale)
+        assert stuffed.score <= 2, (q.id, stuffed.rationale)
         assert vague.score <= 2, (q.id, vague.rationale)
-        assert vague.score <= partial.score <= strong.score, (q.id, partial.rationale)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Can we stop the interview now please",
+        "Sorry, could you repeat that? I didn't catch the question.",
+        "Could we skip this one and go to the next question?",
+    ],
+)
+def test_requests_are_not_graded_as_answers(text: str) -> None:
+    q = next(q for q in _bank_questions() if q.id == "gen-beh-conflict")
+    r = score_answer(q, _turn(text))
+    assert r.status == "request"
+    assert "not graded as an answer" in r.rationale
+    assert "words" not in r.rationale  # no word count or structure verdict for a request
+
+
+def test_spelled_out_figures_count_as_outcomes() -> None:
+    q = next(q for q in _bank_questions() if q.id == "be-caching")
+    digits = score_answer(q, _turn(_CACHE_STORY.format(share="95%", load="3x less load")))
+    words = score_answer(q, _turn(_CACHE_STORY.format(share="ninety-five percent", load="three times less load")))
+    assert words.score == digits.score >= 4
+    assert "0 give figures" not in words.rationale
+
+
+_CACHE_STORY = (
+    "Our product pages were read thousands of times a minute but edited a few times a day, so I put Redis in "
+    "front of Postgres. Entries lived for a minute and were deleted whenever someone saved a product, because "
+    "customers must not see old prices. When a popular entry expired we let one request rebuild it while the "
+    "others waited. About {share} of reads came from the cache, which gave the database {load}."
+)
 
 
 def test_rationale_says_what_was_found_and_what_was_missing() -> None:
