@@ -130,7 +130,9 @@ def _summarise(
         spearman=round(spearman(grades, scores), 3),
         pairwise=round(pairwise([(g.question_id, g.grade, float(r.score)) for g, r in rows]), 3),
         exact=round(sum(1 for g, s in zip(grades, scores, strict=True) if g == s) / len(rows), 3),
-        within_one=round(sum(1 for g, s in zip(grades, scores, strict=True) if abs(g - s) <= 1) / len(rows), 3),
+        within_one=round(
+            sum(1 for g, s in zip(grades, scores, strict=True) if abs(g - s) <= 1) / len(rows), 3
+        ),
         strong_mean=_mean(list(strong.values())),
         stuffed_mean=_mean([s for _, s in stuffed]),
         stuffed_above_strong=sum(1 for q, s in stuffed if q in strong and s > strong[q]),

@@ -22,6 +22,7 @@ quotes are checked against the transcript; it falls back to offline when the pro
 """
 
 from ._assemble import recommendation_for
+from ._coach import stronger_answer
 from ._errors import (
     InterviewNotFound,
     JudgeError,
@@ -37,7 +38,6 @@ from ._errors import (
 from ._job import ScoringOutcome, run_scoring
 from ._llm import LlmJudge, Verdict, verify_quote
 from ._metrics import FILLERS, LONG_PAUSE_S, count_fillers, speech_metrics
-from ._coach import stronger_answer
 from ._offline import read_answer, score_answer
 from ._outbox import FINISHED_EVENT, OutboxSweeper, SweepStats, enqueue_scoring, sweep_once
 from ._pdf import render_pdf
@@ -86,8 +86,8 @@ __all__ = [
     "get_scoring_settings",
     "load_snapshot",
     "parse_plan",
-    "recommendation_for",
     "read_answer",
+    "recommendation_for",
     "render_pdf",
     "report_json",
     "run_scoring",

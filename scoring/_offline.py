@@ -90,7 +90,9 @@ def read_answer(q: RubricQuestion, answers: Sequence[Turn]) -> AnswerReading:
     meaning = get_meaning()
     if not text or is_request(text, words) or is_non_answer(text, words):
         status = "no_answer" if not text or not is_request(text, words) else "request"
-        return AnswerReading(status, words, (), (), (), q.key_points, 0.0, 0.0, 0.0, 0.0, 0, 1.0, meaning.method)
+        return AnswerReading(
+            status, words, (), (), (), q.key_points, 0.0, 0.0, 0.0, 0.0, 0, 1.0, meaning.method
+        )
 
     rubric = _rubric_stems(q)
     readings: list[Reading] = []
@@ -100,7 +102,9 @@ def read_answer(q: RubricQuestion, answers: Sequence[Turn]) -> AnswerReading:
             sentence = turn.text[start:end]
             own = set(content_stems(sentence)) - rubric - GENERIC - specific  # repeating oneself adds nothing
             specific |= own
-            readings.append(Reading(turn, start, end, sentence_substance(_unname(sentence, rubric), len(own))))
+            readings.append(
+                Reading(turn, start, end, sentence_substance(_unname(sentence, rubric), len(own)))
+            )
     all_stems = content_stems(text)
     rubric_only = _rubric_stems(q, question=False)  # the question's own words are fair to repeat
     rubric_share = sum(1 for s in all_stems if s in rubric_only) / max(1, len(all_stems))
@@ -169,10 +173,14 @@ def _confidence(r: AnswerReading, score: int) -> float:
 
 def _rationale(q: RubricQuestion, r: AnswerReading, score: int) -> str:
     if r.status == "request":
-        return "The candidate asked the interviewer for something instead of answering; not graded as an answer."
+        return (
+            "The candidate asked the interviewer for something instead of answering; not graded as an answer."
+        )
     if r.status == "no_answer":
-        return "No answer was given to this question." if r.words == 0 else (
-            "The candidate said they could not answer this question; not graded as an answer."
+        return (
+            "No answer was given to this question."
+            if r.words == 0
+            else ("The candidate said they could not answer this question; not graded as an answer.")
         )
     acts = sum(1 for s in r.sentences if s.substance.actor)
     figures = sum(1 for s in r.sentences if s.substance.figure)

@@ -6,9 +6,9 @@ import asyncio
 import logging
 
 from ._assemble import assemble
+from ._coach import stronger_answer
 from ._errors import JudgeError
 from ._llm import LlmJudge, first_error
-from ._coach import stronger_answer
 from ._offline import read_answer, score_answer
 from ._result import QuestionResult, ScoreResult
 from ._settings import ScoringSettings

@@ -40,13 +40,15 @@ GENERIC = frozenset(
         sometimes various several many much things thing deal dealt issue issues problem problems way ways
         definitely obviously honestly leverage leveraged leveraging drive drove driven driving align aligned
         alignment stakeholder stakeholders accountability transparency ownership owned end best practice
-        practices going forward culture continuous improvement deliver delivered deliverables strong initiative
+        practices going forward culture continuous improvement deliver delivered deliverables strong
+        initiative
         cross functional synergy synergies holistic impactful impact excellence robust scalable seamless
         streamlined streamline key core across board opportunity opportunities whole system believe believer
         big super careful thoughtful powerful simple complexity business needs case decision decisions right
         properly carefully clearly along trust driven career thought
         depends depend aware mindful consider considering important crucial critical essential cover covered
-        covering mention mentioned address addressed matter mattered matters relevant aspect aspects point points
+        covering mention mentioned address addressed matter mattered matters relevant aspect aspects point
+        points
         topic topics exactly responsible responsibility situation here"""
     )
 )
@@ -55,10 +57,13 @@ _HEDGE = re.compile(
     r"\b(?:best practices?|at the end of the day|it depends|depends on the|case by case|in general|i believe"
     r"|i think|big believer|super important|really important|the right way|make sure everything|going forward"
     r"|across the board|end to end|on the same page|the whole system|be careful|data driven|let the numbers"
-    r"|continuous improvement|learning opportunity|i always try|i'?m (?:very|really|a)|it'?s (?:really|all) about)\b",
+    r"|continuous improvement|learning opportunity|i always try|i'?m (?:very|really|a)"
+    r"|it'?s (?:really|all) about"
+    r"|look into it|see what works|see how it goes|try (?:a few|some) things|and see)\b",
     re.I,
 )
-# A name of a thing mid-sentence (Postgres, VoiceOver, Android, Friday) or a token with a digit or inner capital.
+# A name of a thing mid-sentence (Postgres, VoiceOver, Android, Friday) or a token with a digit or an inner
+# capital.
 _NAMED = re.compile(r"(?<![.!?]\s)(?<!^)\b(?!I\b)[A-Z][a-zA-Z]+|\b\w*\d\w*\b|\b[a-z]+[A-Z]\w+")
 
 _NUMBER_WORDS = (
@@ -67,12 +72,14 @@ _NUMBER_WORDS = (
     r"|billions?|dozens?|half|halved|third|quarter|twice|doubled?|tripled?|zero|percent"
 )
 _FIGURE = re.compile(
-    rf"\b\d+(?:[.,]\d+)?\b|%|\b(?:{_NUMBER_WORDS})\b|\bone (?:in|of|out of|a|per) \w+|\b\w+ times (?:as|the|more|faster)\b",
+    rf"\b\d+(?:[.,]\d+)?\b|%|\b(?:{_NUMBER_WORDS})\b|\bone (?:in|of|out of|a|per) \w+"
+    r"|\b\w+ times (?:as|the|more|faster)\b",
     re.I,
 )
 # A clause that says what someone does: "I rolled it back", "we added", "I'd ask", "you compare the two".
 _ACTOR = re.compile(
-    r"\b(?:i|we|you)(?:'d|'ll| would| will| can| could| should| then| also| just| first| finally)? (?!(?:was|were|am|is|have|had|"
+    r"\b(?:i|we|you)(?:'d|'ll| would| will| can| could| should| then| also| just| first| finally)? "
+    r"(?!(?:was|were|am|is|have|had|"
     r"think|guess|feel|believe|mean|know|hope|always|never|usually|really|like|love|get)\b)[a-z]+"
     r"|\b(?:is|it'?s|that'?s) when\b|\bhappens when\b|\bmeans that\b",  # or explains how something works
     re.I,
@@ -97,10 +104,11 @@ _STAR_LABEL = re.compile(
     re.I,
 )
 _REQUEST = re.compile(
-    r"\b(?:(?:can|could|may|shall) (?:we|i|you)\b.{0,40}\b(?:stop|end|finish|pause|break|skip|repeat|say (?:that"
-    r"|it|the question) again|come back|move on|go to the next|explain|rephrase|clarify)|repeat (?:that|the "
-    r"question)|say (?:that|it|the question) again|didn'?t (?:catch|hear|understand)|what do you mean|how "
-    r"(?:much )?long(?:er)?|need to (?:go|leave)|end (?:here|the interview|this)|stop the interview"
+    r"\b(?:(?:can|could|may|shall) (?:we|i|you)\b.{0,40}\b(?:stop|end|finish|pause|break|skip|repeat"
+    r"|say (?:that|it|the question) again|come back|move on|go to the next|explain|rephrase|clarify)"
+    r"|repeat (?:that|the question)|say (?:that|it|the question) again|didn'?t (?:catch|hear|understand)"
+    r"|what do you mean|how (?:much )?long(?:er)?|need to (?:go|leave)|end (?:here|the interview|this)"
+    r"|stop the interview"
     r"|next question|take a (?:short )?break|come back to (?:this|it))",
     re.I,
 )
@@ -125,7 +133,9 @@ class Substance:
     def value(self) -> float:
         """0..1: how much a sentence gives beyond naming a topic."""
         spec = min(1.0, self.specific_words / 6)
-        marks = 0.35 * self.actor + 0.25 * (self.figure or self.named) + 0.2 * self.reason + 0.2 * self.outcome
+        marks = (
+            0.35 * self.actor + 0.25 * (self.figure or self.named) + 0.2 * self.reason + 0.2 * self.outcome
+        )
         value = min(1.0, 0.6 * spec + 0.6 * marks) if self.specific_words >= 2 else 0.2 * marks
         if self.hedged and not (self.figure or self.named):
             value *= 0.3
