@@ -10,7 +10,9 @@ its grade:
 - exact and within-one agreement;
 - the mean score of the everyday-words strong answers and of the keyword-stuffed ones, and how many stuffed
   answers score above (and level with) their question's strong answer;
-- how many requests and non-answers the scorer recognised as such instead of grading them.
+- how many requests and non-answers the scorer recognised as such instead of grading them;
+- the mean confidence, and its mean where the score equals the grade and where it does not (a confidence worth
+  showing is clearly higher on the first).
 
 Figures are given for the ``dev`` split, the ``heldout`` split (questions not looked at while building the
 scorer) and all answers.
@@ -56,6 +58,8 @@ class QualityResult:
     stuffed_level_with_strong: int
     not_answers_recognised: str
     mean_confidence: float | None
+    confidence_when_exact: float | None  # a useful confidence is higher where the score matches the grade
+    confidence_when_off: float | None
     ms_per_answer: float
 
 
@@ -123,6 +127,8 @@ def _summarise(
     nots = [(g, r) for g, r in rows if g.kind in NOT_ANSWERS]
     recognised = sum(1 for _, r in nots if getattr(r, "status", "answered") != "answered")
     conf = [r.confidence for _, r in rows if getattr(r, "confidence", None) is not None]
+    exact = [r.confidence for g, r in rows if r.confidence is not None and r.score == g.grade]
+    off = [r.confidence for g, r in rows if r.confidence is not None and r.score != g.grade]
     return QualityResult(
         scorer=scorer,
         split=split,
@@ -139,6 +145,8 @@ def _summarise(
         stuffed_level_with_strong=sum(1 for q, s in stuffed if q in strong and s == strong[q]),
         not_answers_recognised=f"{recognised}/{len(nots)}",
         mean_confidence=_mean(conf) if conf else None,
+        confidence_when_exact=_mean(exact) if exact else None,
+        confidence_when_off=_mean(off) if off else None,
         ms_per_answer=round(1000 * seconds / max(1, len(rows)), 2),
     )
 

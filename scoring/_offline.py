@@ -160,7 +160,7 @@ def read_answer(q: RubricQuestion, answers: Sequence[Turn]) -> AnswerReading:
 def _confidence(r: AnswerReading, score: int) -> float:
     if r.status != "answered":
         return 0.9
-    boundary = 1.0 - 2.0 * abs(r.raw - round(r.raw))  # 1 at x.5 (a coin toss), 0 on a whole score
+    boundary = 2.0 * abs(r.raw - round(r.raw))  # 1 at x.5 (a coin toss), 0 on a whole score
     agree = 1.0 - abs(r.substance - r.coverage) * 0.5  # substance without any key point, or the reverse
     short = 0.15 if r.words < 25 else 0.0
     conf = 0.95 - 0.35 * boundary - 0.3 * (1.0 - agree) - short
