@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import Select, desc, func, nulls_last, select
 from sqlalchemy.orm import Session
 
+from scoring import effective_recommendation
 from storage import Interview, InterviewPlan, InterviewStatus, ScoreOverride, ScoreReport
 
 __all__ = ["SORTS", "STATUSES", "InterviewRow", "ListFilter", "interview_rows", "org_roles", "parse_filter"]
@@ -94,7 +95,7 @@ class InterviewRow:
     ended_at: datetime | None
     overall_score: float | None  # what the scorer said
     effective_score: float | None  # after a recruiter's override, if any
-    recommendation: str | None
+    recommendation: str | None  # the recruiter's, when they set the overall score
 
     @property
     def duration_s(self) -> float | None:
@@ -125,7 +126,14 @@ def _query(org_id: str, f: ListFilter) -> Select:
     )
     effective = func.coalesce(overall_override, Interview.overall_score).label("effective")
     q = (
-        select(Interview, InterviewPlan.role, InterviewPlan.title, effective, recommendation.label("rec"))
+        select(
+            Interview,
+            InterviewPlan.role,
+            InterviewPlan.title,
+            effective,
+            recommendation.label("rec"),
+            overall_override.label("ov"),
+        )
         .join(InterviewPlan, InterviewPlan.id == Interview.plan_id)
         .where(Interview.org_id == org_id)
     )
@@ -157,7 +165,7 @@ def interview_rows(
     if limit is not None:
         q = q.limit(limit).offset(offset)
     rows = []
-    for iv, role, title, effective, rec in s.execute(q):
+    for iv, role, title, effective, rec, ov in s.execute(q):
         rows.append(
             InterviewRow(
                 id=iv.id,
@@ -172,7 +180,7 @@ def interview_rows(
                 ended_at=iv.ended_at,
                 overall_score=iv.overall_score,
                 effective_score=effective,
-                recommendation=rec,
+                recommendation=effective_recommendation(rec, ov),
             )
         )
     return rows

@@ -21,8 +21,8 @@ OpenAI-compatible endpoint, an LLM judge with structured output, sampled and med
 quotes are checked against the transcript; it falls back to offline when the provider fails.
 """
 
-from ._assemble import recommendation_for
 from ._coach import stronger_answer
+from ._decision import LABELS, NEEDS_REVIEW, Decision, decide, effective_recommendation, recommendation_for
 from ._errors import (
     InterviewNotFound,
     JudgeError,
@@ -53,8 +53,11 @@ from ._store import load_snapshot
 __all__ = [
     "FILLERS",
     "FINISHED_EVENT",
+    "LABELS",
     "LONG_PAUSE_S",
+    "NEEDS_REVIEW",
     "CompetencyResult",
+    "Decision",
     "Evidence",
     "InProcessScoringQueue",
     "InterviewNotFound",
@@ -82,6 +85,8 @@ __all__ = [
     "Turn",
     "Verdict",
     "count_fillers",
+    "decide",
+    "effective_recommendation",
     "enqueue_scoring",
     "get_scoring_settings",
     "load_snapshot",

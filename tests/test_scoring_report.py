@@ -87,6 +87,9 @@ async def test_pdf_shows_scores_evidence_and_speech(sqlite_db: Database, artifac
     flat = " ".join(text.split())
     assert 'Grace "Amazing" Hopper' in flat
     assert "Overall: 2.50 / 5" in flat
+    # The recommendation follows the recruiter's score, and the PDF says whose it is and which scorer ran.
+    assert data["effective_recommendation"] == "no" and "Recommendation: No (recruiter)" in flat
+    assert "Scored by offline with confidence" in flat
     assert "api design" in flat and "collaboration" in flat
     assert "We expire old keys after 24 hours" in flat  # an evidence quote
     assert "Words per minute" in flat and "Strengths" in flat and "Improvements" in flat
