@@ -13,6 +13,7 @@ import re
 from typing import TYPE_CHECKING
 
 from ._snapshot import RubricQuestion
+from ._substance import sentence_substance
 
 if TYPE_CHECKING:
     from ._offline import AnswerReading, Reading
@@ -24,6 +25,7 @@ _FILLER = re.compile(
 )
 _HEDGE_LEAD = re.compile(r"^(?:so,?\s+|well,?\s+|and\s+|honestly,?\s+|i think\s+|i guess\s+)+", re.I)
 _SUBSTANTIVE = 0.3  # sentences below this say too little to keep in a rewrite
+_PRAISE = 0.5  # a sentence worth pointing at as the good part of a weak answer
 
 
 def _clean(text: str) -> str:
@@ -34,6 +36,14 @@ def _clean(text: str) -> str:
         return ""
     out = out[0].upper() + out[1:]
     return out if out[-1] in ".!?" else out + "."
+
+
+def _did(q: RubricQuestion) -> str:
+    return "what you actually did" if q.story else "what you would actually do"
+
+
+def _tightened(s: Reading) -> float:
+    return sentence_substance(_clean(s.text), s.substance.specific_words).value
 
 
 def _short(text: str, words: int = 14) -> str:
@@ -52,7 +62,7 @@ def coach_answer(q: RubricQuestion, r: AnswerReading, score: int) -> list[str]:
     best = _best(r)
     if best is not None and score >= 3:
         out.append(f'What worked: you were concrete when you said "{_short(best.text)}".')
-    elif best is not None:
+    elif best is not None and best.substance.value >= _PRAISE:
         out.append(
             f'The most useful part was "{_short(best.text)}"; build the answer around moments like that.'
         )
@@ -61,7 +71,7 @@ def coach_answer(q: RubricQuestion, r: AnswerReading, score: int) -> list[str]:
     outcomes = any(s.substance.outcome for s in r.sentences)
     if named:
         out.append(
-            f"You mentioned {named[0]}, but not what you actually did about it; one sentence on that would "
+            f"You mentioned {named[0]}, but not {_did(q)} about it; one sentence on that would "
             "turn a claim into evidence."
         )
     elif missing:
@@ -81,7 +91,7 @@ def coach_answer(q: RubricQuestion, r: AnswerReading, score: int) -> list[str]:
         out.append("Next time, put a number on it, even a rough one (how many, how much faster, how often).")
     elif named or missing:
         topic = (named or missing)[0]
-        out.append(f"Next time, add a sentence on {topic}: what you did, and what came of it.")
+        out.append(f"Next time, add a sentence on {topic}: {_did(q)}, and what came of it.")
     else:
         out.append("Next time, keep the same shape and say it in half the words; lead with the result.")
     return out
@@ -92,7 +102,8 @@ def stronger_answer(q: RubricQuestion, r: AnswerReading) -> str | None:
     nothing of theirs to build on."""
     if r.status != "answered":
         return None
-    kept = [s for s in r.sentences if s.substance.value >= _SUBSTANTIVE and not s.substance.hedged]
+    # Judged without its fillers and hedges: "I think I would have the client send an id" keeps its substance.
+    kept = [s for s in r.sentences if _tightened(s) >= _SUBSTANTIVE]
     if not kept:
         return None
     # Story order: what happened and what was done first, the result last.
@@ -100,7 +111,7 @@ def stronger_answer(q: RubricQuestion, r: AnswerReading) -> str | None:
     text = " ".join(c for s in body if (c := _clean(s.text)))
     gaps = list(r.named_only) + list(r.missing)
     if gaps:
-        text += f" To make it stronger, add what you did about {gaps[0]}"
+        text += f" To make it stronger, add {_did(q)} about {gaps[0]}"
         text += f" and {gaps[1]}." if len(gaps) > 1 else "."
     if q.story and not any(s.substance.outcome for s in kept):
         text += " End with what changed because of it."

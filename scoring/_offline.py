@@ -32,6 +32,7 @@ __all__ = ["AnswerReading", "read_answer", "score_answer"]
 
 _TOUCH = 0.12  # embedding similarity at which a sentence is about a key point (paraphrases score ~0.2-0.3)
 _NEAR_BEST = 0.6  # sentences this close to the best match for a key point are about it too
+_NAMED = 0.3  # similarity at which a sentence without substance counts as naming a key point
 _COVER_SUBSTANCE = 0.45  # a touched key point counts as covered when its sentence has this much substance
 _FULL_SUBSTANCE = 3.5  # summed sentence substance of a full, concrete answer
 _FULL_SPECIFICS = 30  # distinct specific words of a full, concrete answer
@@ -127,8 +128,10 @@ def read_answer(q: RubricQuestion, answers: Sequence[Turn]) -> AnswerReading:
         if value >= _COVER_SUBSTANCE:
             covered.append((kp, best))
             credit += min(1.0, value / 0.8)
+        elif sims[best, k] >= _NAMED or set(content_stems(kp)) & set(content_stems(readings[best].text)):
+            named.append(kp)  # said, with nothing behind it
         else:
-            named.append(kp)
+            missing.append(kp)  # only loosely related: not even named
     coverage = credit / len(q.key_points)
     # Sentences with next to no substance (greetings, labels, filler) add nothing, however many there are.
     substance = min(1.0, sum(max(0.0, r.substance.value - 0.15) / 0.85 for r in readings) / _FULL_SUBSTANCE)

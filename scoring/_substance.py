@@ -49,7 +49,7 @@ GENERIC = frozenset(
         depends depend aware mindful consider considering important crucial critical essential cover covered
         covering mention mentioned address addressed matter mattered matters relevant aspect aspects point
         points
-        topic topics exactly responsible responsibility situation here"""
+        topic topics exactly responsible responsibility situation here bit"""
     )
 )
 # Hedges and stock phrases: a sentence built on them says nothing unless it also gives a specific.
@@ -59,7 +59,8 @@ _HEDGE = re.compile(
     r"|across the board|end to end|on the same page|the whole system|be careful|data driven|let the numbers"
     r"|continuous improvement|learning opportunity|i always try|i'?m (?:very|really|a)"
     r"|it'?s (?:really|all) about"
-    r"|look into it|see what works|see how it goes|try (?:a few|some) things|and see)\b",
+    r"|look into it|see what works|see how it goes|try (?:a few|some) things|and see"
+    r"|(?:it|that) (?:was|went) (?:fine|ok|okay|alright|good))\b",
     re.I,
 )
 # A name of a thing mid-sentence (Postgres, VoiceOver, Android, Friday) or a token with a digit or an inner

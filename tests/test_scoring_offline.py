@@ -13,9 +13,11 @@ from scoring import (
     Turn,
     count_fillers,
     parse_plan,
+    read_answer,
     score_answer,
     score_offline,
     speech_metrics,
+    stronger_answer,
 )
 from tests.test_scoring_support import PLAN_SPEC, WEAK, Line, good_script, weak_script
 
@@ -274,3 +276,47 @@ def test_filler_detection_leaves_ordinary_words_alone() -> None:
 def test_malformed_plans_are_refused_with_a_clear_error(spec: dict, message: str) -> None:
     with pytest.raises(ScoringInputError, match=message):
         parse_plan(spec)
+
+
+KAFKA_STRONG = " ".join(
+    """At my last job I owned the migration of our order events from RabbitMQ to Kafka. Consumers could see
+    the same message twice after a rebalance, so I added idempotency keys: every event carried an id and the
+    consumer recorded processed ids in Postgres in the same transaction as its write. We ran both pipelines
+    side by side for two weeks and compared counts every night. After the cutover, duplicates dropped to
+    zero.""".split()
+)
+
+
+def test_a_real_kafka_story_beats_a_shrug_and_the_shrug_gets_no_praise() -> None:
+    q = next(q for q in _bank_questions() if q.id == "be-incident")
+    strong = score_answer(q, _turn(KAFKA_STRONG))
+    shrug = score_answer(q, _turn("I used Kafka a bit, it was fine."))
+    assert strong.score >= 4 and shrug.score <= 2
+    assert strong.confidence is not None and strong.confidence >= 0.7
+    assert not any("useful part" in s or "What worked" in s for s in shrug.improvements)
+    assert not any("You mentioned" in s for s in shrug.improvements)  # it mentioned none of the key points
+    assert read_answer(q, _turn("I used Kafka a bit, it was fine.")).status == "answered"
+    assert stronger_answer(q, read_answer(q, _turn("I used Kafka a bit, it was fine."))) is None
+
+
+def test_coaching_reads_like_a_coach_and_rewrites_the_candidates_own_story() -> None:
+    q = next(q for q in _bank_questions() if q.id == "be-idempotency")
+    hedgy = (
+        "Um, so basically I think I would like, have the client send a unique id with each payment, you "
+        "know, and the server checks it. I guess that's it."
+    )
+    r = score_answer(q, _turn(hedgy))
+    assert 2 <= len(r.improvements) <= 3 and r.improvements[-1].startswith("Next time")
+    better = stronger_answer(q, read_answer(q, _turn(hedgy)))
+    assert better is not None
+    assert better.startswith(
+        "I would have the client send a unique id with each payment"
+    )  # their idea, tidied
+    assert "Um" not in better and "basically" not in better and "I guess" not in better
+    assert "what you would actually do about" in better  # what it still lacks, said plainly
+    bank = {q.id: q for q in _bank_questions()}
+    for qid, kinds in _graded().items():  # never a template with placeholders, on any graded answer
+        for answers in kinds.values():
+            for a in answers:
+                text = stronger_answer(bank[qid], read_answer(bank[qid], _turn(a["text"]))) or ""
+                assert "[" not in text and "<" not in text, (qid, text)
