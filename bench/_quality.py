@@ -127,8 +127,10 @@ def _summarise(
     nots = [(g, r) for g, r in rows if g.kind in NOT_ANSWERS]
     recognised = sum(1 for _, r in nots if getattr(r, "status", "answered") != "answered")
     conf = [r.confidence for _, r in rows if getattr(r, "confidence", None) is not None]
-    exact = [r.confidence for g, r in rows if r.confidence is not None and r.score == g.grade]
-    off = [r.confidence for g, r in rows if r.confidence is not None and r.score != g.grade]
+    exact = [
+        r.confidence for g, r in rows if getattr(r, "confidence", None) is not None and r.score == g.grade
+    ]
+    off = [r.confidence for g, r in rows if getattr(r, "confidence", None) is not None and r.score != g.grade]
     return QualityResult(
         scorer=scorer,
         split=split,
@@ -179,11 +181,30 @@ def offline_scorer() -> Callable[[Any, str], Any]:
     return run
 
 
+def word_overlap_scorer() -> Callable[[Any, str], Any]:
+    """The offline scorer as it runs without wordllama installed: key points matched by shared word stems."""
+    from scoring import _meaning
+
+    run = offline_scorer()
+
+    def overlap(q: Any, text: str) -> Any:
+        saved, _meaning._meaning = _meaning._meaning, _meaning.Meaning(None)
+        try:
+            return run(q, text)
+        finally:
+            _meaning._meaning = saved
+
+    return overlap
+
+
 def run_quality(*, path: Path = DATA, details: bool = False) -> list[QualityResult]:
     bank = _bank()
     graded = load_graded(path)
     results: list[QualityResult] = []
-    for name, make in (("offline", offline_scorer),):
+    for name, make in (
+        ("offline", offline_scorer),
+        ("offline, word overlap (no wordllama)", word_overlap_scorer),
+    ):
         score = make()
         score(bank[graded[0].question_id], graded[0].text)  # warm-up: loading a model is not per answer
         t0 = time.perf_counter()
@@ -192,7 +213,10 @@ def run_quality(*, path: Path = DATA, details: bool = False) -> list[QualityResu
         if details:
             for g, r in rows:
                 flag = "" if abs(g.grade - r.score) <= 1 else "  <<<"
-                print(f"{g.split:7} {g.question_id:20} {g.kind:10} grade {g.grade} score {r.score}{flag}")
+                print(
+                    f"{name[:12]:12} {g.split:7} {g.question_id:20} {g.kind:10} "
+                    f"grade {g.grade} score {r.score}{flag}"
+                )
         for split in ("dev", "heldout", "all"):
             sel = [(g, r) for g, r in rows if split in ("all", g.split)]
             results.append(_summarise(name, split, sel, seconds * len(sel) / len(rows)))
