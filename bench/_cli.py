@@ -50,6 +50,9 @@ def main(argv: list[str] | None = None) -> None:
     t.add_argument("--repeats", type=int, default=3)
     g = sub.add_parser("scoring", help="hang-up to scored report")
     g.add_argument("--interviews", type=int, default=5)
+    g.add_argument("--questions", type=int, default=10, help="questions per interview (the target is for 10)")
+    sq = sub.add_parser("scoring-quality", help="scorer agreement with the graded answer set")
+    sq.add_argument("--details", action="store_true", help="print every answer's grade and score")
     a = sub.add_parser("all", help="everything, then rewrite BENCHMARKS.md")
     a.add_argument("--quick", action="store_true", help="smaller sizes (a few minutes)")
     a.add_argument("--out", default=str(ROOT / "BENCHMARKS.md"))
@@ -105,6 +108,10 @@ def main(argv: list[str] | None = None) -> None:
     elif args.cmd == "scoring":
         from ._scoring import run_scoring_bench
 
-        out = asyncio.run(run_scoring_bench(interviews=args.interviews))
+        out = asyncio.run(run_scoring_bench(interviews=args.interviews, questions=args.questions))
+    elif args.cmd == "scoring-quality":
+        from ._quality import run_quality
+
+        out = run_quality(details=args.details)
     json.dump([_dump(o) for o in out], sys.stdout, indent=1, default=str)
     print()

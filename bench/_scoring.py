@@ -93,7 +93,7 @@ async def _measure(db: Any, settings: Any, ids: list[str]) -> list[tuple[float, 
 
 
 async def run_scoring_bench(
-    *, interviews: int, questions: int = 5, judge_ttft_s: float = 0.3
+    *, interviews: int, questions: int = 10, judge_ttft_s: float = 0.3
 ) -> list[ScoringResult]:
     import agent.plans  # noqa: F401  (livekit plugins register on the main thread, before any worker thread)
     from scoring import ScoringSettings

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import desc, select
 from sqlalchemy.orm import Session
 
+from scoring import effective_recommendation
 from storage import (
     CompetencyScore,
     Interview,
@@ -72,6 +73,9 @@ class ScoreLine:
     improved_answer: str = ""
     evidence: list[Evidence] = field(default_factory=list)
     overrides: list[OverrideView] = field(default_factory=list)  # newest first
+    confidence: float | None = None  # the scorer's, for a question
+    status: str = "answered"  # answered | request | no_answer
+    flagged: str = ""  # why the scorer asks a human to look
 
     @property
     def effective(self) -> float:
@@ -97,6 +101,18 @@ class InterviewView:
         if self.recording and self.recording.duration_s:
             ends.append((self.recording.offset_s or 0.0) + self.recording.duration_s)
         return max(ends, default=0.0)
+
+    @property
+    def body(self) -> dict[str, Any]:
+        return (self.report.report or {}) if self.report else {}
+
+    @property
+    def recommendation(self) -> str | None:
+        """The scorer's recommendation, or the recruiter's when they set the overall score."""
+        if self.report is None:
+            return None
+        overridden = self.overall.overrides[0].new if self.overall and self.overall.overrides else None
+        return effective_recommendation(self.report.recommendation, overridden)
 
     def targets(self) -> dict[str, ScoreLine]:
         lines = ([self.overall] if self.overall else []) + self.competencies + self.questions
@@ -167,7 +183,9 @@ def load_interview_view(s: Session, *, interview: Interview) -> InterviewView:
         qscores = s.scalars(
             select(QuestionScore).where(QuestionScore.report_id == report.id).order_by(QuestionScore.id)
         )
+        answers = (report.report or {}).get("answers", {})
         for n, q in enumerate(qscores, start=1):
+            meta = answers.get(q.question_id, {})
             questions.append(
                 ScoreLine(
                     target=f"question:{q.question_id}",
@@ -177,6 +195,9 @@ def load_interview_view(s: Session, *, interview: Interview) -> InterviewView:
                     question_text=question_text.get(q.question_id, ""),
                     improved_answer=q.improved_answer or "",
                     evidence=_evidence(q.evidence, by_id),
+                    confidence=meta.get("confidence"),
+                    status=meta.get("status", "answered"),
+                    flagged=meta.get("flagged") or "",
                 )
             )
         lines = {line.target: line for line in [overall, *competencies, *questions]}

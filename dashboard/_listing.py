@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import Select, desc, func, nulls_last, select
 from sqlalchemy.orm import Session
 
+from scoring import effective_recommendation
 from storage import Interview, InterviewPlan, InterviewStatus, Invitation, ScoreOverride, ScoreReport
 
 __all__ = ["SORTS", "STATUSES", "InterviewRow", "ListFilter", "interview_rows", "org_roles", "parse_filter"]
@@ -107,7 +108,7 @@ class InterviewRow:
     ended_at: datetime | None
     overall_score: float | None  # what the scorer said
     effective_score: float | None  # after a recruiter's override, if any
-    recommendation: str | None
+    recommendation: str | None  # the recruiter's, when they set the overall score
     email: str = ""  # the invitation's e-mail address, if any
     stage: str | None = None  # advance | hold | reject
     plan_id: str = ""
@@ -147,6 +148,7 @@ def _query(org_id: str, f: ListFilter) -> Select:
             InterviewPlan.title,
             effective,
             recommendation.label("rec"),
+            overall_override.label("ov"),
             Invitation.candidate_email,
         )
         .join(InterviewPlan, InterviewPlan.id == Interview.plan_id)
@@ -181,7 +183,7 @@ def interview_rows(
     if limit is not None:
         q = q.limit(limit).offset(offset)
     rows = []
-    for iv, role, title, effective, rec, email in s.execute(q):
+    for iv, role, title, effective, rec, ov, email in s.execute(q):
         rows.append(
             InterviewRow(
                 id=iv.id,
@@ -196,7 +198,7 @@ def interview_rows(
                 ended_at=iv.ended_at,
                 overall_score=iv.overall_score,
                 effective_score=effective,
-                recommendation=rec,
+                recommendation=effective_recommendation(rec, ov),
                 email=email or "",
                 stage=iv.stage,
                 plan_id=iv.plan_id,

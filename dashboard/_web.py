@@ -18,6 +18,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 
+from scoring import LABELS
 from storage import get_database
 
 from ._errors import CsrfRejected, DashboardError, Forbidden, LoginRequired
@@ -73,6 +74,10 @@ def _label(key: str) -> str:
     return human(key)
 
 
+def _recommendation(key: str | None) -> str:
+    return "–" if not key else LABELS.get(key, _label(key))
+
+
 _env = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
     autoescape=True,
@@ -80,7 +85,7 @@ _env = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-_env.filters.update(clock=_clock, when=_when, score=_score, label=_label)
+_env.filters.update(clock=_clock, when=_when, score=_score, label=_label, rec=_recommendation)
 templates = Jinja2Templates(env=_env)
 
 

@@ -21,7 +21,8 @@ OpenAI-compatible endpoint, an LLM judge with structured output, sampled and med
 quotes are checked against the transcript; it falls back to offline when the provider fails.
 """
 
-from ._assemble import recommendation_for
+from ._coach import stronger_answer
+from ._decision import LABELS, NEEDS_REVIEW, Decision, decide, effective_recommendation, recommendation_for
 from ._errors import (
     InterviewNotFound,
     JudgeError,
@@ -37,7 +38,7 @@ from ._errors import (
 from ._job import ScoringOutcome, run_scoring
 from ._llm import LlmJudge, Verdict, verify_quote
 from ._metrics import FILLERS, LONG_PAUSE_S, count_fillers, speech_metrics
-from ._offline import score_answer, template_answer
+from ._offline import read_answer, score_answer
 from ._outbox import FINISHED_EVENT, OutboxSweeper, SweepStats, enqueue_scoring, sweep_once
 from ._pdf import render_pdf
 from ._queue import InProcessScoringQueue, RedisScoringQueue, ScoringQueue
@@ -52,8 +53,11 @@ from ._store import load_snapshot
 __all__ = [
     "FILLERS",
     "FINISHED_EVENT",
+    "LABELS",
     "LONG_PAUSE_S",
+    "NEEDS_REVIEW",
     "CompetencyResult",
+    "Decision",
     "Evidence",
     "InProcessScoringQueue",
     "InterviewNotFound",
@@ -81,10 +85,13 @@ __all__ = [
     "Turn",
     "Verdict",
     "count_fillers",
+    "decide",
+    "effective_recommendation",
     "enqueue_scoring",
     "get_scoring_settings",
     "load_snapshot",
     "parse_plan",
+    "read_answer",
     "recommendation_for",
     "render_pdf",
     "report_json",
@@ -93,7 +100,7 @@ __all__ = [
     "score_offline",
     "score_snapshot",
     "speech_metrics",
+    "stronger_answer",
     "sweep_once",
-    "template_answer",
     "verify_quote",
 ]

@@ -1,28 +1,20 @@
-"""From per-question results to a whole report: competencies, weighted overall, recommendation or coaching
-summary, strengths, weaknesses, improvements (including speech habits) and sample improved answers."""
+"""From per-question results to a whole report: competencies, weighted overall, recommendation (or "needs
+human review", see ``_decision.py``) or coaching summary, strengths, weaknesses, improvements (including
+speech habits) and sample improved answers. Requests are listed but left out of every average."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
+from ._decision import decide, graded
 from ._metrics import speech_metrics
 from ._result import CompetencyResult, QuestionResult, ScoreResult
-from ._snapshot import InterviewSnapshot, RubricQuestion
+from ._snapshot import InterviewSnapshot, RubricQuestion, Turn
 
-__all__ = ["IMPROVED_ANSWERS", "assemble", "recommendation_for"]
+__all__ = ["IMPROVED_ANSWERS", "assemble"]
 
 IMPROVED_ANSWERS = 2  # sample improved answers for at most this many of the weakest answers (score <= 3)
-
-
-def recommendation_for(overall: float) -> str:
-    if overall >= 4.0:
-        return "strong_yes"
-    if overall >= 3.4:
-        return "yes"
-    if overall >= 2.6:
-        return "lean_no"
-    return "no"
 
 
 def _speech_advice(m: dict[str, Any]) -> list[str]:
@@ -53,12 +45,12 @@ def assemble(
     results: list[QuestionResult],
     *,
     scorer: str,
-    improve: Callable[[RubricQuestion], str],
+    improve: Callable[[RubricQuestion, list[Turn]], str | None],
     notes: list[str] | None = None,
 ) -> ScoreResult:
     by_q = {q.id: q for q in snap.questions}
     comps: dict[str, list[QuestionResult]] = {}
-    for r in results:
+    for r in graded(results):
         comps.setdefault(r.competency, []).append(r)
     competencies = [
         CompetencyResult(
@@ -80,7 +72,7 @@ def assemble(
 
     for r in sorted((r for r in results if r.score <= 3), key=lambda r: r.score)[:IMPROVED_ANSWERS]:
         if not r.improved_answer:
-            r.improved_answer = improve(by_q[r.question_id])
+            r.improved_answer = improve(by_q[r.question_id], snap.answers(r.question_id))
 
     metrics = speech_metrics(snap.turns)
     strengths = [s for r in sorted(results, key=lambda r: -r.score) if r.score >= 4 for s in r.strengths]
@@ -94,11 +86,12 @@ def assemble(
     worst = ranked[-1].competency if len(ranked) > 1 else None
     mode = "practice" if snap.mode == "practice" else "recruiter"
     summary = (
-        f"Overall {overall:.1f}/5 across {len(results)} answered question(s)"
+        f"Overall {overall:.1f}/5 across {len(graded(results))} answered question(s)"
         + (f"; strongest in {best}" if best else "")
         + (f", weakest in {worst}" if worst and worst != best else "")
         + "."
     )
+    decision = decide(results, overall)
     coaching = None
     if mode == "practice":
         next_step = improvements[0] if improvements else "Keep practising with harder questions."
@@ -113,11 +106,24 @@ def assemble(
         "not_assessed": not_assessed,
         "transcript_sha256": snap.fingerprint,
         "notes": list(notes or []),
+        "confidence": decision.confidence,
+        "review_reasons": decision.reasons if mode == "recruiter" else [],
+        "review_first": decision.review_first if mode == "recruiter" else [],
+        "answers": {
+            r.question_id: {
+                "status": r.status,
+                "confidence": r.confidence,
+                "agreement": r.agreement,
+                "flagged": r.flagged,
+                "key_points": r.key_points,
+            }
+            for r in results
+        },
     }
     return ScoreResult(
         scorer=scorer,
         overall=overall,
-        recommendation=recommendation_for(overall) if mode == "recruiter" else None,
+        recommendation=decision.recommendation if mode == "recruiter" else None,
         questions=results,
         competencies=competencies,
         report=report,

@@ -1,197 +1,247 @@
-"""The offline scorer: deterministic, explainable rubric scoring without any model.
+"""The offline scorer: follows what an answer says, not which rubric words it uses. No network, no GPU.
 
-Per answer it measures four things and says what it found:
+Per answer:
 
-- key-point coverage (55 %): each rubric key point is covered when most of its content words (stemmed,
-  stopwords dropped) occur in the answer; the best-matching sentence is quoted as evidence;
-- structure (20 %): for story questions the STAR markers (situation, task, action, result) and a concrete
-  outcome (numbers); for other questions reasoning markers (because, trade-off, for example, first/then);
-- relevance (15 %): how much of the question's and rubric's vocabulary the answer uses;
-- length sanity (10 %): very short answers and rambling ones lose points.
-
-The weighted sum maps onto the 1–5 anchors; answers under 12 words or covering no key point cap at 2.
+1. A request ("can we stop", "could you repeat that") or a refusal ("I don't know") is not graded as an
+   answer: it gets status ``request`` / ``no_answer`` and the lowest score, and says so.
+2. Every sentence is weighed for substance (``_substance.py``): does the candidate say what they did or
+   would do, give specifics (figures, spelled out or not; names of things; words that are their own rather
+   than the rubric's), a reason, an outcome. Rubric vocabulary and generic filler count for nothing, so a
+   list of rubric terms wrapped in STAR labels earns nothing.
+3. Key points are matched by meaning (``_meaning.py``: static sentence embeddings), each to its closest
+   sentence; a key point counts as covered only where that sentence has substance, and as "named only"
+   where it is mentioned without any.
+4. The score (1–5) comes from the answer's total substance (60 %), the breadth of its specific vocabulary
+   (20 %) and key-point coverage (20 %), less a penalty when most of the answer is the rubric's own words.
+   Its confidence (0–1) falls near a score boundary, where the signals disagree, for short answers, and
+   without the embedding model.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
+from ._meaning import get_meaning
 from ._result import Evidence, QuestionResult
 from ._snapshot import RubricQuestion, Turn
+from ._substance import GENERIC, Substance, is_non_answer, is_request, sentence_substance, star_labels
 from ._text import content_stems, sentences, tokens
 
-__all__ = ["score_answer", "template_answer"]
+__all__ = ["AnswerReading", "read_answer", "score_answer"]
 
-_STAR: dict[str, re.Pattern[str]] = {
-    "situation": re.compile(
-        r"\b(when i was|at my (last|previous|current|old|first)|in my (last|previous|current|old|first)"
-        r"|we had|there was|the situation|the context|back (when|in)|(a few|two|three|several) (years|months)"
-        r" ago|last (year|quarter|month)|one time|once)\b"
-    ),
-    "task": re.compile(
-        r"\b(my (task|job|goal|role|responsibility) was|i was (responsible|asked|tasked|in charge)"
-        r"|(we|i) needed to|the (goal|challenge|problem|task) was|had to|my part was)\b"
-    ),
-    "action": re.compile(
-        r"\b(i (decided|built|designed|implemented|wrote|led|proposed|set up|introduced|created|organi[sz]ed"
-        r"|talked|spoke|worked|added|changed|started|used|moved|refactored|migrated|investigated|analy[sz]ed"
-        r"|measured|reached out|scheduled|negotiated|fixed|tested|automated|asked|suggested|prioriti[sz]ed"
-        r"|focused|split|wrote|paired|mentored|documented)|so i|then i|first,? i)\b"
-    ),
-    "result": re.compile(
-        r"\b(as a result|the result|resulted in|which (reduced|cut|improved|increased|saved|led|meant)"
-        r"|in the end|ultimately|the outcome|outcome was|we (shipped|delivered|reduced|cut|improved|saved"
-        r"|launched|hit|met|finished)|(reduced|cut|improved|increased|saved|dropped|halved|doubled)"
-        r" (the|our|it|by|from|to)|i learned|lesson)\b"
-    ),
-}
-_REASONING: dict[str, re.Pattern[str]] = {
-    "reasoning": re.compile(r"\b(because|so that|which means|the reason|since|therefore)\b"),
-    "trade-offs": re.compile(
-        r"\b(trade-?offs?|downside|on the other hand|instead|versus|vs|but then|cost)\b"
-    ),
-    "example": re.compile(r"\b(for example|for instance|e\.g\.|such as|in practice|at my|we (used|had))\b"),
-    "steps": re.compile(r"\b(first|then|next|finally|after that|step)\b"),
-}
-_OUTCOME = re.compile(
-    r"(\b\d+(?:[.,]\d+)?\s*(?:%|percent|ms|milliseconds|seconds|minutes|hours|days|weeks|months|x|times"
-    r"|users|customers|requests|engineers|people)?\b|\b(half|twice|doubled|halved|tripled)\b)"
-)
-_COVER_SHORT = 1.0  # key points of one or two content words need all of them
-_COVER_LONG = 0.6  # longer key points need this share of their content words
+_TOUCH = 0.12  # embedding similarity at which a sentence is about a key point (paraphrases score ~0.2-0.3)
+_NEAR_BEST = 0.6  # sentences this close to the best match for a key point are about it too
+_NAMED = 0.3  # similarity at which a sentence without substance counts as naming a key point
+_COVER_SUBSTANCE = 0.45  # a touched key point counts as covered when its sentence has this much substance
+_FULL_SUBSTANCE = 3.5  # summed sentence substance of a full, concrete answer
+_FULL_SPECIFICS = 30  # distinct specific words of a full, concrete answer
 
 
-def _kp_hit(kp: str, answer_stems: set[str]) -> tuple[bool, set[str]]:
-    need = set(content_stems(kp))
-    if not need:
-        return False, set()
-    found = need & answer_stems
-    share = len(found) / len(need)
-    return share >= (_COVER_SHORT if len(need) <= 2 else _COVER_LONG), need
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """One sentence of an answer, located in its turn."""
+
+    turn: Turn
+    start: int
+    end: int
+    substance: Substance
+
+    @property
+    def text(self) -> str:
+        return self.turn.text[self.start : self.end]
 
 
-def _best_sentence(need: set[str], answers: Sequence[Turn]) -> Evidence | None:
-    best: tuple[int, Evidence] | None = None
+@dataclass(frozen=True, slots=True)
+class AnswerReading:
+    """Everything the scorer measured about one answer; also what coaching is written from."""
+
+    status: str  # answered | request | no_answer
+    words: int
+    sentences: tuple[Reading, ...]
+    covered: tuple[tuple[str, int], ...]  # (key point, index of its sentence)
+    named_only: tuple[str, ...]
+    missing: tuple[str, ...]
+    substance: float  # 0..1
+    specifics: float  # 0..1
+    coverage: float  # 0..1
+    rubric_share: float  # share of the answer's content words that are the rubric's own
+    star_labels: int
+    raw: float  # 1..5 before rounding
+    method: str
+
+
+def _rubric_stems(q: RubricQuestion, *, question: bool = True) -> set[str]:
+    return set(content_stems(" ".join([q.text if question else "", *q.key_points, *q.anchors.values()])))
+
+
+def _unname(sentence: str, rubric: set[str]) -> str:
+    """The sentence with the rubric's own names and figures ("404", "EXPLAIN") lowercased to plain words, so
+    that quoting them does not count as giving specifics."""
+    out = sentence
+    for t in reversed(tokens(sentence)):
+        if t.stem in rubric and (any(c.isdigit() for c in t.text) or t.text[:1].isupper()):
+            out = out[: t.start] + "thing" + out[t.end :]
+    return out
+
+
+def read_answer(q: RubricQuestion, answers: Sequence[Turn]) -> AnswerReading:
+    text = " ".join(t.text for t in answers).strip()
+    words = len(tokens(text))
+    meaning = get_meaning()
+    if not text or is_request(text, words) or is_non_answer(text, words):
+        status = "no_answer" if not text or not is_request(text, words) else "request"
+        return AnswerReading(
+            status, words, (), (), (), q.key_points, 0.0, 0.0, 0.0, 0.0, 0, 1.0, meaning.method
+        )
+
+    rubric = _rubric_stems(q)
+    readings: list[Reading] = []
+    specific: set[str] = set()
     for turn in answers:
         for start, end in sentences(turn.text):
-            hits = len(need & {t.stem for t in tokens(turn.text[start:end])})
-            if hits and (best is None or hits > best[0]):
-                best = (hits, Evidence(turn.id, start, end, turn.text[start:end]))
-    return best[1] if best else None
+            sentence = turn.text[start:end]
+            own = set(content_stems(sentence)) - rubric - GENERIC - specific  # repeating oneself adds nothing
+            specific |= own
+            readings.append(
+                Reading(turn, start, end, sentence_substance(_unname(sentence, rubric), len(own)))
+            )
+    all_stems = content_stems(text)
+    rubric_only = _rubric_stems(q, question=False)  # the question's own words are fair to repeat
+    rubric_share = sum(1 for s in all_stems if s in rubric_only) / max(1, len(all_stems))
+
+    sims = meaning.similarity([r.text for r in readings], list(q.key_points))
+    covered: list[tuple[str, int]] = []
+    named: list[str] = []
+    missing: list[str] = []
+    credit = 0.0
+    for k, kp in enumerate(q.key_points):
+        # The most substantial of the sentences most about this key point: a sentence that merely names it
+        # is the closest match and hides the substantive sentences elsewhere, which is the point.
+        floor = max(_TOUCH, _NEAR_BEST * float(sims[:, k].max()))
+        about = [i for i in range(len(readings)) if sims[i, k] >= floor]
+        if not about:
+            missing.append(kp)
+            continue
+        best = max(about, key=lambda i: (readings[i].substance.value, sims[i, k]))
+        value = readings[best].substance.value
+        if value >= _COVER_SUBSTANCE:
+            covered.append((kp, best))
+            credit += min(1.0, value / 0.8)
+        elif sims[best, k] >= _NAMED or set(content_stems(kp)) & set(content_stems(readings[best].text)):
+            named.append(kp)  # said, with nothing behind it
+        else:
+            missing.append(kp)  # only loosely related: not even named
+    coverage = credit / len(q.key_points)
+    # Sentences with next to no substance (greetings, labels, filler) add nothing, however many there are.
+    substance = min(1.0, sum(max(0.0, r.substance.value - 0.15) / 0.85 for r in readings) / _FULL_SUBSTANCE)
+    specifics = min(1.0, len(specific) / _FULL_SPECIFICS)
+    labels = star_labels(text)
+
+    points = 0.6 * substance + 0.2 * specifics + 0.2 * coverage
+    # The rubric read back: its words, STAR labels, key points named without anything behind them.
+    echo = max(0.0, rubric_share - 0.5) * 1.5 + 0.08 * labels + 0.1 * len(named) / len(q.key_points)
+    points = max(0.0, points - echo)
+    raw = 1.0 + 4.0 * min(1.0, points / 0.85) ** 0.8  # a little substance is worth more than none
+    return AnswerReading(
+        status="answered",
+        words=words,
+        sentences=tuple(readings),
+        covered=tuple(covered),
+        named_only=tuple(named),
+        missing=tuple(missing),
+        substance=substance,
+        specifics=specifics,
+        coverage=coverage,
+        rubric_share=rubric_share,
+        star_labels=labels,
+        raw=raw,
+        method=meaning.method,
+    )
 
 
-def _length(words: int) -> tuple[float, str]:
-    if words < 12:
-        return 0.0, "very short"
-    if words < 35:
-        return 0.5, "short"
-    if words > 400:
-        return 0.6, "long; risks rambling"
-    return 1.0, "a sensible length"
+def _confidence(r: AnswerReading, score: int) -> float:
+    if r.status != "answered":
+        return 0.9
+    boundary = 2.0 * abs(r.raw - round(r.raw))  # 1 at x.5 (a coin toss), 0 on a whole score
+    agree = 1.0 - abs(r.substance - r.coverage) * 0.5  # substance without any key point, or the reverse
+    short = 0.15 if r.words < 25 else 0.0
+    conf = 0.95 - 0.35 * boundary - 0.3 * (1.0 - agree) - short
+    if r.method == "word-overlap":
+        conf -= 0.15
+    if score >= 4 and r.rubric_share > 0.45:  # high score mostly in the rubric's words: look again
+        conf -= 0.2
+    return round(max(0.1, min(0.95, conf)), 2)
+
+
+def _rationale(q: RubricQuestion, r: AnswerReading, score: int) -> str:
+    if r.status == "request":
+        return (
+            "The candidate asked the interviewer for something instead of answering; not graded as an answer."
+        )
+    if r.status == "no_answer":
+        return (
+            "No answer was given to this question."
+            if r.words == 0
+            else ("The candidate said they could not answer this question; not graded as an answer.")
+        )
+    acts = sum(1 for s in r.sentences if s.substance.actor)
+    figures = sum(1 for s in r.sentences if s.substance.figure)
+    outcomes = sum(1 for s in r.sentences if s.substance.outcome)
+    parts = [
+        f"Backed {len(r.covered)} of {len(q.key_points)} key points with substance"
+        + (f" ({'; '.join(kp for kp, _ in r.covered)})" if r.covered else "")
+        + "."
+    ]
+    if r.named_only:
+        parts.append(f"Named without substance: {'; '.join(r.named_only)}.")
+    if r.missing:
+        parts.append(f"Not addressed: {'; '.join(r.missing)}.")
+    parts.append(
+        f"{acts} sentence(s) say what the candidate did or would do, {figures} give figures, "
+        f"{outcomes} describe an outcome; {r.words} words."
+    )
+    if r.rubric_share > 0.45 or r.star_labels:
+        parts.append("Much of the answer repeats the rubric's own terms or STAR labels, which earn nothing.")
+    if score in q.anchors:
+        parts.append(f"Closest anchor ({score}): {q.anchors[score]}")
+    return " ".join(parts)
 
 
 def score_answer(q: RubricQuestion, answers: Sequence[Turn]) -> QuestionResult:
     """Score one question from the candidate's answer turns."""
-    text = " ".join(t.text for t in answers).strip()
-    if not text:
-        return QuestionResult(
-            question_id=q.id,
-            competency=q.competency,
-            score=1,
-            rationale="No answer was given to this question.",
-            weaknesses=[f"no answer to: {q.text}"],
-            improvements=[f"Answer '{q.text}' covering: {', '.join(q.key_points)}."],
-        )
-    answer_stems = set(content_stems(text))
-    covered, missing, evidence = [], [], []
-    for kp in q.key_points:
-        hit, need = _kp_hit(kp, answer_stems)
-        if hit:
-            covered.append(kp)
-            ev = _best_sentence(need, answers)
-            if ev and ev not in evidence:
-                evidence.append(ev)
-        else:
-            missing.append(kp)
-    coverage = len(covered) / len(q.key_points)
-
-    lower = text.lower()
-    markers = _STAR if q.story else _REASONING
-    found = [name for name, rx in markers.items() if rx.search(lower)]
-    has_outcome = bool(_OUTCOME.search(lower))
-    structure = (len(found) + (1 if has_outcome else 0)) / (len(markers) + 1)
-
-    topic = set(content_stems(q.text + " " + " ".join(q.key_points)))
-    relevance = min(1.0, len(topic & answer_stems) / max(1, min(len(topic), 8)))
-    words = len(tokens(text))
-    length, length_label = _length(words)
-
-    points = 0.55 * coverage + 0.20 * structure + 0.15 * relevance + 0.10 * length
-    score = max(1, min(5, 1 + round(4 * points)))
-    if words < 12 or not covered:
-        score = min(score, 2)
-
-    kind = "STAR parts" if q.story else "reasoning"
-    rel_label = "high" if relevance >= 0.6 else "moderate" if relevance >= 0.3 else "low"
-    parts = [
-        f"Covered {len(covered)} of {len(q.key_points)} key points"
-        + (f" ({'; '.join(covered)})" if covered else "")
-        + (f"; missing: {'; '.join(missing)}." if missing else "."),
-        f"Structure: {kind} found: {', '.join(found) or 'none'}"
-        + (
-            f"; missing: {', '.join(m for m in markers if m not in found)}"
-            if len(found) < len(markers)
-            else ""
-        )
-        + ("; gives concrete numbers or outcomes." if has_outcome else "; no concrete numbers or outcomes."),
-        f"Relevance to the question: {rel_label}.",
-        f"{words} words ({length_label}).",
-    ]
-    if score in q.anchors:
-        parts.append(f"Closest anchor ({score}): {q.anchors[score]}")
-    if not evidence:  # quote the opening of the answer so a reader can jump to it
-        first = answers[0]
-        spans = sentences(first.text)
-        if spans:
-            s, e = spans[0]
-            evidence.append(Evidence(first.id, s, e, first.text[s:e]))
-
+    r = read_answer(q, answers)
+    score = 1 if r.status != "answered" else max(1, min(5, round(r.raw)))
     result = QuestionResult(
         question_id=q.id,
         competency=q.competency,
         score=score,
-        rationale=" ".join(parts),
-        evidence=evidence[:4],
+        rationale=_rationale(q, r, score),
+        confidence=_confidence(r, score),
+        status=r.status,
     )
-    if covered:
-        result.strengths.append(f"{q.competency}: covered {'; '.join(covered)}")
-    if missing:
-        result.weaknesses.append(f"{q.competency}: did not cover {'; '.join(missing)}")
-        result.improvements.append(f"When asked '{q.text}', also cover: {'; '.join(missing)}.")
-    if q.story and "result" not in found:
-        result.improvements.append(f"End the story for '{q.text}' with its result, ideally measured.")
-    if not q.story and "reasoning" not in found:
-        result.improvements.append(f"Explain why, not only what, when answering '{q.text}'.")
-    if length < 0.5:
-        result.improvements.append(f"Give a fuller answer to '{q.text}' (it was {words} words).")
-    return result
-
-
-def template_answer(q: RubricQuestion) -> str:
-    """A sample stronger answer built from the rubric's key points: a scaffold with [placeholders] for the
-    candidate's own facts (the offline scorer cannot invent their experience)."""
-    ordinals = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth")
-    steps = "; ".join(
-        f"{ordinals[i] if i < len(ordinals) else 'then'}, {kp}" for i, kp in enumerate(q.key_points)
-    )
-    if q.story:
-        return (
-            "In my previous role, [one sentence on the situation]. My task was [the goal and what was at "
-            f"stake]. Here is what I did, step by step: {steps}. The result: [a measured outcome, e.g. "
-            "'incidents dropped by 30% within a month'], and what I learned: [the lesson I applied since]."
+    if r.status != "answered":
+        result.weaknesses.append(f"{q.competency}: no answer to '{q.text}'")
+        result.improvements.append(
+            f"'{q.text}' went unanswered. Even a short example of something you did would have given the "
+            "interviewer something to go on."
         )
-    return (
-        f"I would cover it in this order: {steps}. For each point I'd say why it matters and what it costs, "
-        "and give a concrete example from [a system I worked on]."
-    )
+        return result
+    ranked = sorted(range(len(r.sentences)), key=lambda i: -r.sentences[i].substance.value)
+    picks = [i for _, i in r.covered] + ranked
+    for i in dict.fromkeys(picks):
+        s = r.sentences[i]
+        ev = Evidence(s.turn.id, s.start, s.end, s.text)
+        if ev not in result.evidence:
+            result.evidence.append(ev)
+        if len(result.evidence) >= 3:
+            break
+    if r.covered:
+        result.strengths.append(f"{q.competency}: {'; '.join(kp for kp, _ in r.covered)}")
+    gaps = list(r.named_only) + list(r.missing)
+    if gaps:
+        result.weaknesses.append(f"{q.competency}: nothing concrete on {'; '.join(gaps)}")
+    from ._coach import coach_answer  # coaching reads the same measurements
+
+    result.improvements.extend(coach_answer(q, r, score))
+    return result

@@ -7,10 +7,11 @@ from typing import Any
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
+from ._decision import LABELS
+
 __all__ = ["pdf_filename", "render_pdf"]
 
 _REPLACE = {"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-", "…": "...", "•": "-", "\u00a0": " "}
-_LABELS = {"strong_yes": "Strong yes", "yes": "Yes", "lean_no": "Lean no", "no": "No"}
 _BAR = (37, 99, 235)
 _MUTED = (110, 110, 110)
 
@@ -126,10 +127,26 @@ def render_pdf(report: dict[str, Any]) -> bytes:
     line = f"Overall: {overall:.2f} / 5"
     if overall != report["overall"]:
         line += f" (recruiter override; scored {report['overall']:.2f})"
-    if report.get("recommendation"):
-        rec = report["recommendation"]
-        line += f"    Recommendation: {_LABELS.get(rec) or _words(rec)}"
+    rec = report.get("effective_recommendation", report.get("recommendation"))
+    if rec:
+        line += f"    Recommendation: {LABELS.get(rec) or _words(rec)}"
+        if rec != report.get("recommendation"):
+            line += " (recruiter)"
     pdf.cell(0, 8, _t(line), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    if report.get("confidence") is not None:
+        _para(
+            pdf,
+            f"Scored by {report['scorer']} with confidence {report['confidence']:.2f}",
+            size=9,
+            color=_MUTED,
+        )
+    if report.get("recommendation") == "needs_review" and rec == "needs_review":
+        _heading(pdf, "Needs human review")
+        _para(pdf, "Why: " + "; ".join(report.get("review_reasons", [])) + ".", size=9)
+        first = [f"{r['question_id']} ({r['score']}/5): {r['why']}" for r in report.get("review_first", [])]
+        if first:
+            _para(pdf, "Look at these answers first:", size=9, style="B")
+            _bullets(pdf, first)
     if report.get("coaching_summary"):
         _heading(pdf, "Coaching summary")
         _para(pdf, report["coaching_summary"])
@@ -153,10 +170,20 @@ def render_pdf(report: dict[str, Any]) -> bytes:
 
     _heading(pdf, "Answers")
     for number, q in enumerate(report.get("questions", []), start=1):
-        _para(pdf, f"Question {number} ({_words(q['competency'])}): {q['score']}/5", style="B")
+        eff = q.get("effective_score", q["score"])
+        head = f"Question {number} ({_words(q['competency'])}): {eff:g}/5"
+        if eff != q["score"]:
+            head += f" (recruiter override; scored {q['score']})"
+        if q.get("status") == "request":
+            head += "  - a request, not graded as an answer"
+        elif q.get("confidence") is not None:
+            head += f"  - confidence {q['confidence']:.2f}"
+        _para(pdf, head, style="B")
         if q.get("text"):
             _para(pdf, f"Q: {q['text']}", style="I", color=_MUTED)
         _para(pdf, q.get("rationale", ""), size=9)
+        if q.get("flagged"):
+            _para(pdf, f"Flagged for review: {q['flagged']}", size=9, color=(160, 60, 0))
         for ev in q.get("evidence", []):
             _para(pdf, f'"{ev["quote"]}"', size=9, style="I")
         if q.get("improved_answer"):

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from storage import Database, Interview, ScoreOverride, ScoreReport, get_database
 
+from ._decision import effective_recommendation
 from ._errors import InterviewNotFound, ReportNotFound
 
 __all__ = ["report_json"]
@@ -22,7 +23,9 @@ def report_json(
     interview_id: str, *, db: Database | None = None, version: int | None = None
 ) -> dict[str, Any]:
     """The newest report (or ``version``) of an interview, with recruiter overrides applied as
-    ``effective_score`` next to each original score. Raises ``InterviewNotFound`` / ``ReportNotFound``."""
+    ``effective_score`` next to each original score, and ``effective_recommendation`` following a recruiter's
+    overall score (the final word: the page, the PDF and the CSV show the same). Raises ``InterviewNotFound``
+    / ``ReportNotFound``."""
     db = db or get_database()
     with db.session() as s:
         iv = s.get(Interview, interview_id)
@@ -51,6 +54,7 @@ def report_json(
         plan = iv.plan
         texts = {q.get("id"): q.get("text", "") for q in iv.spec.get("questions", [])}  # the candidate's own
         body = rep.report or {}
+        answers = body.get("answers", {})
         return {
             "interview": {
                 "id": iv.id,
@@ -71,6 +75,10 @@ def report_json(
             "overall": rep.overall,
             "effective_overall": latest.get("overall", rep.overall),
             "recommendation": rep.recommendation,
+            "effective_recommendation": effective_recommendation(rep.recommendation, latest.get("overall")),
+            "confidence": body.get("confidence"),
+            "review_reasons": body.get("review_reasons", []),
+            "review_first": body.get("review_first", []),
             "summary": body.get("summary"),
             "coaching_summary": body.get("coaching_summary"),
             "strengths": body.get("strengths", []),
@@ -98,6 +106,11 @@ def report_json(
                     "rationale": q.rationale,
                     "evidence": q.evidence,
                     "improved_answer": q.improved_answer,
+                    "status": answers.get(q.question_id, {}).get("status", "answered"),
+                    "confidence": answers.get(q.question_id, {}).get("confidence"),
+                    "agreement": answers.get(q.question_id, {}).get("agreement"),
+                    "flagged": answers.get(q.question_id, {}).get("flagged"),
+                    "key_points": answers.get(q.question_id, {}).get("key_points", []),
                 }
                 for q in sorted(rep.questions, key=lambda q: q.id)
             ],

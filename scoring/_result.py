@@ -32,6 +32,11 @@ class QuestionResult:
     strengths: list[str] = field(default_factory=list)
     weaknesses: list[str] = field(default_factory=list)
     improvements: list[str] = field(default_factory=list)
+    confidence: float | None = None  # 0..1: how sure the scorer is of this score
+    status: str = "answered"  # answered | request (asked to stop, repeat, ...) | no_answer
+    agreement: float | None = None  # LLM judge: 1 when every sample gave the same score, 0 at a 1-vs-5 split
+    flagged: str | None = None  # why a human should look at this answer, if they should
+    key_points: list[dict[str, object]] = field(default_factory=list)  # [{key_point, covered, quote}]
 
 
 @dataclass(slots=True)
@@ -46,7 +51,8 @@ class CompetencyResult:
 class ScoreResult:
     scorer: str  # offline | llm:<model>
     overall: float
-    recommendation: str | None  # strong_yes | yes | lean_no | no (recruiter mode); None in practice mode
+    # strong_yes | yes | lean_no | no | needs_review (recruiter mode); None in practice mode
+    recommendation: str | None
     questions: list[QuestionResult]
     competencies: list[CompetencyResult]
     report: dict[str, Any]  # summary, strengths, weaknesses, improvements, not_assessed, fingerprint, notes

@@ -6,22 +6,28 @@ import asyncio
 import logging
 
 from ._assemble import assemble
+from ._coach import stronger_answer
 from ._errors import JudgeError
 from ._llm import LlmJudge, first_error
-from ._offline import score_answer, template_answer
+from ._offline import read_answer, score_answer
 from ._result import QuestionResult, ScoreResult
 from ._settings import ScoringSettings
-from ._snapshot import InterviewSnapshot
+from ._snapshot import InterviewSnapshot, RubricQuestion, Turn
 
 __all__ = ["score_offline", "score_snapshot"]
 
 logger = logging.getLogger("mockline.scoring")
 
 
+def improve_offline(q: RubricQuestion, answers: list[Turn]) -> str | None:
+    """A stronger version of the candidate's own answer (None when there is nothing of theirs to build on)."""
+    return stronger_answer(q, read_answer(q, answers))
+
+
 def score_offline(snap: InterviewSnapshot, *, notes: list[str] | None = None) -> ScoreResult:
     """Deterministic scoring: the same snapshot always gives the same report."""
     results = [score_answer(q, snap.answers(q.id)) for q in snap.questions if snap.was_asked(q.id)]
-    return assemble(snap, results, scorer="offline", improve=template_answer, notes=notes)
+    return assemble(snap, results, scorer="offline", improve=improve_offline, notes=notes)
 
 
 async def score_snapshot(
@@ -63,4 +69,4 @@ async def score_snapshot(
     results += [t.result() for t in tasks]
     order = {q.id: i for i, q in enumerate(snap.questions)}
     results.sort(key=lambda r: order[r.question_id])
-    return assemble(snap, results, scorer=f"llm:{judge.model}", improve=template_answer)
+    return assemble(snap, results, scorer=f"llm:{judge.model}", improve=improve_offline)

@@ -219,6 +219,12 @@ def test_override_keeps_the_original_and_moves_the_sort(acme, seeded, db):
     rows = list(csv.DictReader(io.StringIO(acme.get("/dashboard/interviews.csv").text)))
     ada = next(row for row in rows if row["Candidate"] == "Ada Lovelace")
     assert (ada["Overall score"], ada["Overridden score"]) == ("3.40", "4.60")
+    # The recruiter's score is the final word: the recommendation follows it on the page, list, CSV and API.
+    assert ada["Recommendation"] == "Strong yes"
+    assert 'Strong yes <span class="sub">(recruiter)</span>' in r.text
+    assert "Strong yes" in acme.get("/dashboard").text
+    api = acme.get(f"/api/interviews/{seeded.scored_a}/report").json()
+    assert (api["effective_overall"], api["effective_recommendation"]) == (4.6, "strong_yes")
 
 
 def test_recording_supports_range_requests(acme, seeded, tmp_path):

@@ -8,7 +8,7 @@ import logging
 import pytest
 from sqlalchemy import select
 
-from scoring import LlmJudge, ScoringSettings, parse_plan, run_scoring, verify_quote
+from scoring import LlmJudge, ScoringSettings, parse_plan, report_json, run_scoring, verify_quote
 from scoring._snapshot import Turn
 from storage import Database, QuestionScore, ScoreReport
 from tests.fakes.openai_server import FakeOpenAIServer, Reply
@@ -158,3 +158,66 @@ async def test_transcripts_never_reach_our_log_messages(
     fragments = ["idempotency key", "colleague", "Um, I think"]
     for record in ours:
         assert not any(f.lower() in record.getMessage().lower() for f in fragments), record.getMessage()
+
+
+def _kp_verdict(score: int, covered: dict[str, str]) -> Reply:
+    """A verdict that judges each key point: ``covered`` maps a key point to the quote the judge gave."""
+    kps = parse_plan(PLAN_SPEC)[0][0].key_points
+    body = json.loads(_verdict(score, [(7, q) for q in covered.values()]).text)
+    body["key_points"] = [
+        {"key_point": kp, "covered": kp in covered, "quote": covered.get(kp, "")} for kp in kps
+    ]
+    return Reply(text=json.dumps(body))
+
+
+async def test_key_points_need_a_real_quote_and_samples_that_disagree_are_flagged() -> None:
+    question = parse_plan(PLAN_SPEC)[0][0]
+    kps = question.key_points
+    real = "we return the stored response instead of charging twice"
+    made_up = "we expire keys every night with a cron job"
+    async with FakeOpenAIServer() as server:
+        server.script(
+            _kp_verdict(5, {kps[2]: real, kps[3]: made_up}),
+            _kp_verdict(2, {kps[2]: real}),
+            _kp_verdict(4, {kps[2]: real, kps[3]: made_up}),
+        )
+        judge = LlmJudge(settings=_settings(server))
+        try:
+            result = await judge.judge(question, [ANSWER])
+        finally:
+            await judge.aclose()
+        prompts = [r["messages"][1]["content"] for r in server.requests]
+    covered = {k["key_point"]: k for k in result.key_points}
+    assert covered[kps[2]]["covered"] and covered[kps[2]]["quote"] == real
+    assert not covered[kps[3]]["covered"]  # the judge said so, but its quote is not in the transcript
+    assert not covered[kps[0]]["covered"]
+    # Scores 2, 4 and 5: the median stands, the spread is recorded and sends the answer to a human.
+    assert result.score == 4 and result.agreement == 0.25
+    assert result.flagged == "judge samples disagreed: [2, 4, 5]"
+    assert result.confidence is not None and result.confidence < 0.5
+    # Position-bias control: each sample saw the key points in a different order, the anchors both ways.
+    firsts = [p.split("Key points (judge each one):\n- ")[1].split("\n")[0] for p in prompts]
+    assert sorted(firsts) == sorted(kps[:3])
+    assert {p.index("1: ") < p.index("5: ") for p in prompts} == {True, False}
+    assert "not better for being long" in server.requests[0]["messages"][0]["content"]
+
+
+async def test_a_disputed_judge_score_puts_the_interview_up_for_review(db: Database) -> None:
+    one_question = {**PLAN_SPEC, "questions": PLAN_SPEC["questions"][:1], "weights": {"api_design": 1.0}}
+    script = [
+        Line("agent", PLAN_SPEC["questions"][0]["text"], 0.0, 3.0, "be-idem"),
+        Line("candidate", STRONG_IDEM, 4.0, 30.0, "be-idem"),
+    ]
+    iid = make_interview(db, spec=one_question, script=script)
+    async with FakeOpenAIServer() as server:
+        server.script(*[_verdict(s, [(1, "We expire old keys after 24 hours")]) for s in (5, 2, 4)])
+        outcome = await run_scoring(iid, settings=_settings(server), db=db)
+    assert outcome.status == "scored"
+    report = report_json(iid, db=db)
+    assert report["recommendation"] == "needs_review"
+    assert "1 answer(s) flagged for review" in report["review_reasons"]
+    assert report["review_first"] == [
+        {"question_id": "be-idem", "score": 4, "why": "judge samples disagreed: [2, 4, 5]"}
+    ]
+    (q,) = report["questions"]
+    assert (q["flagged"], q["agreement"]) == ("judge samples disagreed: [2, 4, 5]", 0.25)

@@ -92,6 +92,9 @@ async def test_pdf_shows_scores_evidence_and_speech(sqlite_db: Database, artifac
     assert "Overall: 2.50 / 5" in flat
     assert "Api design" in flat and "Collaboration" in flat  # labels, not stored keys
     assert "Question 1 (" in flat and iid not in flat and "(turn " not in flat  # no internal ids
+    # The recommendation follows the recruiter's score, and the PDF says whose it is and which scorer ran.
+    assert data["effective_recommendation"] == "no" and "Recommendation: No (recruiter)" in flat
+    assert "Scored by offline with confidence" in flat
     assert "We expire old keys after 24 hours" in flat  # an evidence quote
     assert "Words per minute" in flat and "Strengths" in flat and "Improvements" in flat
     if shutil.which("pdftoppm"):  # a page image for people to look at; also proves the PDF rasterises
