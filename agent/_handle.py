@@ -75,6 +75,13 @@ class _CaptionOutput(io.TextOutput):
         self._text = ""
 
 
+def _aec_warmup(seconds: float | None, *, telephony: bool) -> float | None:
+    """The browser echo canceller's warm-up, during which livekit ignores barge-in. A phone call has no
+    browser canceller to adapt (the handset and the network cancel echo), so it gets none: a caller who
+    speaks in the first second of the greeting stops it, and their words reach the recogniser."""
+    return None if telephony else (seconds or None)
+
+
 def _safe(fn: Callable[..., Any], /, **kwargs: Any) -> None:
     try:
         fn(**kwargs)
@@ -146,7 +153,7 @@ class InterviewHandle:
             llm=brain.llm,
             turn_handling=turn_handling(settings, telephony=self._telephony, turn_detector=turn_detector),
             user_away_timeout=settings.user_away_timeout,
-            aec_warmup_duration=settings.aec_warmup_s or None,
+            aec_warmup_duration=_aec_warmup(settings.aec_warmup_s, telephony=self._telephony),
         )
         self.session = session
         if self._room is None:

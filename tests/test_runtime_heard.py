@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from agent import AgentRuntime, AgentSettings
+from agent.settings import TurnTuning
 from storage import Database
 from tests.fakes.speech import EnergyVAD, ScriptSTT, Timeline, ToneTTS
 from tests.test_runtime import SCRIPT, Candidate, eventually, fast_settings, make_interview, turns
@@ -100,3 +101,31 @@ async def test_a_closing_spoken_over_is_answered_before_the_interview_ends(
     assert closing.speaker == "agent" and closing.kind == "close" and not closing.interrupted
     assert "next steps" in closing.text
     assert [r.kind for r in rows if r.speaker == "agent"] == ["greet", "ask", None, "close"]
+
+
+async def test_a_caller_speaking_in_the_first_second_stops_the_greeting_and_is_heard(
+    timeline: Timeline, db: Database
+) -> None:
+    phone = TurnTuning(**fast_settings().web.model_dump())
+    settings = fast_settings().model_copy(update={"aec_warmup_s": 3.0, "phone": phone})
+    runtime = slow_runtime(timeline, settings, db)
+    iv = make_interview(db)
+    c = Candidate(runtime, iv, timeline)
+    try:
+        c.mic.start()
+        c.handle = await runtime.start_interview(
+            interview_id=iv, audio_input=c.audio_in, audio_output=c.ear, listener=c, telephony=True
+        )
+        await asyncio.wait_for(c.ear.started.wait(), 30)  # the greeting's first word
+        await c.mic.say(timeline.audio(2))  # the caller talks at once (the browser's warm-up is 3 s)
+        rows = await eventually(
+            lambda: asyncio.to_thread(lambda: (r := turns(db, iv)) and len(r) >= 3 and r),
+            "the greeting to come again",
+        )
+    finally:
+        await c.close()
+        await runtime.aclose()
+    cut, caller, again = rows[:3]
+    assert cut.speaker == "agent" and cut.interrupted and cut.question_id is None
+    assert caller.speaker == "candidate" and caller.text == INTERJECTION  # every word kept
+    assert again.kind == "greet" and again.question_id is not None and not again.interrupted
