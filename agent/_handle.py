@@ -1,7 +1,8 @@
 """``InterviewHandle``: one running interview - its ``AgentSession``, events, persistence and end.
 
 Session events drive everything: ``conversation_item_added`` writes turns (agent turns with the text the
-candidate actually heard) and per-reply metrics, ``user_state_changed`` "away" asks the conductor for a
+candidate actually heard; candidate turns from when the speech that opened them began,
+``agent/_speech_times.py``) and per-reply metrics, ``user_state_changed`` "away" asks the conductor for a
 check-in, ``close`` finishes the interview row. Handlers never raise into the session: one interview's
 bug is logged and contained.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -39,6 +41,7 @@ from ._persist import (
 )
 from ._smart_turn import SmartTurn
 from ._speaking_rate import without_speaking_rate
+from ._speech_times import TurnStarts
 from ._turns import turn_handling
 from ._views import session_view
 
@@ -125,6 +128,7 @@ class InterviewHandle:
         self._open_answer: TurnRecord | None = None  # candidate turn not yet answered by the agent
         self._answered: llm.ChatMessage | None = None
         self._last_final_at: float | None = None
+        self._turn_starts = TurnStarts()  # when the speech that opened each candidate turn began
         self.latencies: list[dict[str, Any]] = []
 
     # -- lifecycle ---------------------------------------------------------------------------------
@@ -172,6 +176,7 @@ class InterviewHandle:
             on_finished=self._on_brain_finished,
             ignore_backchannels=settings.ignore_backchannels,
         )
+        self.agent.on_words = self._on_words
         session.on("conversation_item_added", self._guard(self._on_item))
         session.on("user_input_transcribed", self._guard(self._on_transcribed))
         session.on("agent_state_changed", self._guard(self._on_agent_state))
@@ -239,6 +244,9 @@ class InterviewHandle:
         end = self._offset(m.get("stopped_speaking_at") or msg.created_at)
         assert self.agent is not None
         if msg.role == "user":
+            began = self._turn_starts.take()  # livekit's start counts sound that never became words
+            if began is not None:
+                start = min(self._offset(began), end)
             if not text:
                 return
             rec = self._open_answer
@@ -321,7 +329,14 @@ class InterviewHandle:
         if self._listener is not None:
             _safe(self._listener.on_state, agent=ev.new_state)
 
+    def _on_words(self, speech_start: float | None, speech_end: float | None) -> None:
+        self._turn_starts.words(arrived_at=time.time(), speech_start=speech_start, speech_end=speech_end)
+
     def _on_user_state(self, ev: UserStateChangedEvent) -> None:
+        if ev.new_state == "speaking":
+            self._turn_starts.speech_started(ev.created_at)
+        elif ev.old_state == "speaking":
+            self._turn_starts.speech_ended(ev.created_at)
         if self._listener is not None:
             _safe(self._listener.on_state, user=ev.new_state)
         if ev.new_state == "away" and self.agent is not None and self._reason is None:

@@ -79,6 +79,9 @@ class InterviewerAgent(Agent):
         self._prepared: list[_Prepared] = []
         self._forced: dict[str, Any] = {}
         self._unheard: set[str] = set()  # ids of our replies cut off before their essential words
+        # told of every final transcript with words that reaches the session (backchannels withheld),
+        # with the recogniser's start and end of that speech when it gives them (agent/_speech_times.py)
+        self.on_words: Callable[[float | None, float | None], None] | None = None
         self._finished_signalled = False
 
     @property
@@ -94,7 +97,21 @@ class InterviewerAgent(Agent):
         if self.backchannels is not None:
             self.backchannels.attach(self.session)
             events = self.backchannels.filter(events)
+        segment_start: float | None = None  # the recogniser's own start of the speech it transcribes
         async for ev in events:
+            if isinstance(ev, stt.SpeechEvent):
+                if ev.type == stt.SpeechEventType.START_OF_SPEECH:
+                    segment_start = ev.speech_start_time
+                elif (
+                    ev.type == stt.SpeechEventType.FINAL_TRANSCRIPT
+                    and self.on_words is not None
+                    and ev.alternatives
+                    and ev.alternatives[0].text.strip()
+                ):
+                    try:
+                        self.on_words(segment_start, ev.speech_end_time)
+                    except Exception:
+                        logger.exception("on_words callback failed")
             yield ev
 
     # -- speaking ----------------------------------------------------------------------------------

@@ -9,14 +9,16 @@ a barge-in as soon as a reply starts lands in its lead-in.
 from __future__ import annotations
 
 import asyncio
+import time
+from datetime import UTC
 from typing import Any
 
 import pytest
 
 from agent import AgentRuntime, AgentSettings
 from agent.settings import TurnTuning
-from storage import Database
-from tests.fakes.speech import EnergyVAD, ScriptSTT, Timeline, ToneTTS
+from storage import Database, Interview
+from tests.fakes.speech import EnergyVAD, ScriptSTT, Timeline, ToneTTS, frames_of
 from tests.test_runtime import SCRIPT, Candidate, eventually, fast_settings, make_interview, turns
 
 pytestmark = pytest.mark.integration
@@ -129,3 +131,31 @@ async def test_a_caller_speaking_in_the_first_second_stops_the_greeting_and_is_h
     assert cut.speaker == "agent" and cut.interrupted and cut.question_id is None
     assert caller.speaker == "candidate" and caller.text == INTERJECTION  # every word kept
     assert again.kind == "greet" and again.question_id is not None and not again.interrupted
+
+
+async def test_a_turn_starts_when_its_speech_began_not_at_an_earlier_noise(
+    runtime: AgentRuntime, timeline: Timeline, db: Database
+) -> None:
+    iv = make_interview(db)
+    c = Candidate(runtime, iv, timeline)
+    try:
+        await c.start()
+        await asyncio.wait_for(c.ear.started.wait(), 30)
+        await c.mic.say(frames_of(500, 9000))  # a knock over the greeting: voice activity, no words
+        await c.ear.agent_finished(1)  # the greeting resumed and finished
+        await c.mic.say(frames_of(1500))  # a moment of silence, then the answer
+        said_at = time.time()
+        await c.mic.say(timeline.audio(0))
+        rows = await eventually(
+            lambda: asyncio.to_thread(lambda: (r := turns(db, iv)) and len(r) >= 2 and r), "the answer"
+        )
+    finally:
+        await c.close()
+    with db.session() as s:
+        row = s.get(Interview, iv)
+        assert row is not None
+        started = row.started_at.replace(tzinfo=row.started_at.tzinfo or UTC).timestamp()
+    greeting, answer = rows[:2]
+    assert answer.speaker == "candidate" and answer.text == ANSWER
+    assert answer.started_at > greeting.ended_at  # not back at the knock, during the greeting
+    assert abs(answer.started_at - (said_at - started)) < 0.5  # when the microphone carried the words
