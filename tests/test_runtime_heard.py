@@ -3,7 +3,8 @@
 The runtime, session, interruptions, transcript synchronizer and persistence are real; the candidate's
 voice, the recogniser and the synthesiser are the fakes of tests/fakes/speech.py (accounting claims, not
 turn-taking ones: those are measured on real speech). The synthesiser speaks slowly (150 ms a word) so
-a barge-in as soon as a reply starts lands in its lead-in.
+a barge-in as soon as a reply starts lands in its lead-in. Each script runs as a browser call and as a
+phone call (``telephony=True``: the phone VAD slot, phone turn tuning, no echo-canceller warm-up).
 """
 
 from __future__ import annotations
@@ -39,11 +40,38 @@ def slow_runtime(timeline: Timeline, settings: AgentSettings, db: Database) -> A
     )
 
 
+@pytest.fixture(params=["web", "phone"])
+def transport(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def db(sqlite_db: Database) -> Database:
+    return sqlite_db  # about the interview's accounting, not storage: one database is enough
+
+
 @pytest.fixture
 async def runtime(timeline: Timeline, db: Database) -> Any:
-    rt = slow_runtime(timeline, fast_settings(), db)
+    settings = fast_settings()
+    settings = settings.model_copy(update={"phone": TurnTuning(**settings.web.model_dump())})
+    rt = slow_runtime(timeline, settings, db)
     yield rt
     await rt.aclose()
+
+
+class Caller(Candidate):
+    """The candidate of tests/test_runtime.py, on a browser or a phone call."""
+
+    def __init__(self, runtime: AgentRuntime, interview_id: str, timeline: Timeline, transport: str) -> None:
+        super().__init__(runtime, interview_id, timeline)
+        self.telephony = transport == "phone"
+
+    async def start(self) -> None:
+        self.mic.start()
+        self.handle = await self.runtime.start_interview(
+            interview_id=self.interview_id, audio_input=self.audio_in, audio_output=self.ear, listener=self,
+            telephony=self.telephony,
+        )  # fmt: skip
 
 
 async def speaks_over_next_reply(c: Candidate, index: int) -> None:
@@ -54,10 +82,10 @@ async def speaks_over_next_reply(c: Candidate, index: int) -> None:
 
 
 async def test_a_question_cut_off_in_its_lead_in_is_asked_again_and_counted_once(
-    runtime: AgentRuntime, timeline: Timeline, db: Database
+    runtime: AgentRuntime, timeline: Timeline, db: Database, transport: str
 ) -> None:
     iv = make_interview(db)
-    c = Candidate(runtime, iv, timeline)
+    c = Caller(runtime, iv, timeline, transport)
     try:
         await c.start()
         await c.answer(0, after_segments=1)
@@ -83,10 +111,10 @@ async def test_a_question_cut_off_in_its_lead_in_is_asked_again_and_counted_once
 
 
 async def test_a_closing_spoken_over_is_answered_before_the_interview_ends(
-    runtime: AgentRuntime, timeline: Timeline, db: Database
+    runtime: AgentRuntime, timeline: Timeline, db: Database, transport: str
 ) -> None:
     iv = make_interview(db)
-    c = Candidate(runtime, iv, timeline)
+    c = Caller(runtime, iv, timeline, transport)
     try:
         await c.start()
         await c.answer(0, after_segments=1)
@@ -108,16 +136,14 @@ async def test_a_closing_spoken_over_is_answered_before_the_interview_ends(
 async def test_a_caller_speaking_in_the_first_second_stops_the_greeting_and_is_heard(
     timeline: Timeline, db: Database
 ) -> None:
-    phone = TurnTuning(**fast_settings().web.model_dump())
-    settings = fast_settings().model_copy(update={"aec_warmup_s": 3.0, "phone": phone})
+    settings = fast_settings()  # the browser's echo-canceller warm-up is on (3 s): not for phones
+    phone = TurnTuning(**settings.web.model_dump())
+    settings = settings.model_copy(update={"aec_warmup_s": 3.0, "phone": phone})
     runtime = slow_runtime(timeline, settings, db)
     iv = make_interview(db)
-    c = Candidate(runtime, iv, timeline)
+    c = Caller(runtime, iv, timeline, "phone")
     try:
-        c.mic.start()
-        c.handle = await runtime.start_interview(
-            interview_id=iv, audio_input=c.audio_in, audio_output=c.ear, listener=c, telephony=True
-        )
+        await c.start()
         await asyncio.wait_for(c.ear.started.wait(), 30)  # the greeting's first word
         await c.mic.say(timeline.audio(2))  # the caller talks at once (the browser's warm-up is 3 s)
         rows = await eventually(
@@ -134,10 +160,10 @@ async def test_a_caller_speaking_in_the_first_second_stops_the_greeting_and_is_h
 
 
 async def test_a_turn_starts_when_its_speech_began_not_at_an_earlier_noise(
-    runtime: AgentRuntime, timeline: Timeline, db: Database
+    runtime: AgentRuntime, timeline: Timeline, db: Database, transport: str
 ) -> None:
     iv = make_interview(db)
-    c = Candidate(runtime, iv, timeline)
+    c = Caller(runtime, iv, timeline, transport)
     try:
         await c.start()
         await asyncio.wait_for(c.ear.started.wait(), 30)
