@@ -123,3 +123,14 @@ def test_an_interrupted_closing_is_not_the_end_the_candidate_is_answered_then_it
     again, counted = call.agent_replies()
     assert counted and again.kind == "close" and again.ends_interview
     assert "next steps" in again.text and call.brain.conductor.finished
+
+
+def test_a_request_to_stop_said_over_a_reply_is_honoured_not_taken_for_more_answer(plan: PlanSpec) -> None:
+    call = Call(plan)
+    call.agent_replies()
+    call.candidate_says(STRONG_IDEMPOTENCY)  # a long answer...
+    _, counted = call.agent_replies(played="Thank you.")  # ...the next reply cut in its lead-in...
+    assert not counted
+    call.candidate_says("Can we stop the interview now please.")  # ...by a request to stop
+    closing, counted = call.agent_replies()
+    assert counted and closing.kind == "close" and call.brain.conductor.finished

@@ -39,6 +39,7 @@ from agent.plans import PlanSpec
 
 from ._action import Action
 from ._conductor import Conductor
+from ._detect import Intent, classify
 from ._errors import BrainConfigError
 from ._offline import OfflineBrain
 from ._openai import OpenAIBrain
@@ -80,14 +81,15 @@ class Brain:
         and nothing said yet gets the opening (the greeting, or "welcome back" after a resume).
         ``unheard``: ids of our replies the candidate cut off before their essential words (never
         committed): they do not count as replies, so the candidate's words before and after them are
-        decided on together, from the state before them."""
+        decided on together, from the state before them (a request to stop, though, is honoured on its
+        own: "can we stop?" said over a reply is not more of the answer before it)."""
         if action is None:
             pending = _pending_user_text(chat_ctx, unheard)
             spoke = any(m.role == "assistant" and m.id not in unheard for m in chat_ctx.messages())
             if self.conductor.snapshot()["phase"] == "new" or (not spoke and not pending.strip()):
                 action = self.conductor.opening()
             else:
-                action = self.conductor.decide(pending)
+                action = self.conductor.decide(_said_over(chat_ctx, pending, unheard))
         prompt = render_system_prompt(self.plan, action)
         return attach_directive(chat_ctx, action=action, system_prompt=prompt), action
 
@@ -110,6 +112,15 @@ def _pending_user_text(chat_ctx: llm.ChatContext, unheard: Container[str] = ()) 
         if item.role == "user" and item.text_content:
             parts.append(item.text_content)
     return " ".join(reversed(parts))
+
+
+def _said_over(chat_ctx: llm.ChatContext, pending: str, unheard: Container[str]) -> str:
+    """What to decide on: ``pending`` (the words since the last reply the candidate heard), unless what
+    they said since our last reply of any kind, heard or not, is a request to stop."""
+    latest = _pending_user_text(chat_ctx)
+    if latest != pending and classify(latest, question=None) is Intent.STOP:
+        return latest
+    return pending
 
 
 def build_brain(
