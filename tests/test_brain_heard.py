@@ -134,3 +134,22 @@ def test_a_request_to_stop_said_over_a_reply_is_honoured_not_taken_for_more_answ
     call.candidate_says("Can we stop the interview now please.")  # ...by a request to stop
     closing, counted = call.agent_replies()
     assert counted and closing.kind == "close" and call.brain.conductor.finished
+
+
+def test_a_request_to_stop_after_an_answer_is_honoured_before_any_reply() -> None:
+    call = Call(make_plan("gen-hr-motivation"))
+    call.agent_replies()
+    call.candidate_says(MOTIVATION)  # the answer, a turn of its own...
+    call.candidate_says("Can we stop the interview now please.")  # ...then, before any reply, this
+    closing, counted = call.agent_replies()
+    assert counted and closing.kind == "close" and call.brain.conductor.finished
+
+
+def test_a_closing_spoken_over_in_its_last_words_is_not_the_end_either() -> None:
+    call = Call(make_plan("gen-hr-motivation"))
+    call.agent_replies()
+    call.candidate_says(MOTIVATION)
+    _, closing = call.brain.prepare_turn(call.ctx)
+    assert closing.ends_interview and len(closing.text.split()) >= 10
+    assert not heard(closing, spoken=closing.text, played=closing.text.rsplit(" ", 1)[0])
+    assert heard(closing, spoken=closing.text, played=closing.text)

@@ -208,7 +208,9 @@ async def test_pin_call_runs_a_whole_interview(phone, clips):
             {"say": str(clips["answer"])},
             {"wait": 4.0},
             {"wait_for": {"event": "quiet", "timeout": 60}},
-            {"say": str(clips["stop"])},  # if the agent followed up rather than closing, end it here
+            # if the agent followed up rather than closing, end it here (a request to stop is honoured
+            # whether it comes before the reply, over it or after it: no race with the agent's latency)
+            {"say": str(clips["stop"])},
             {"wait": 4.0},
             {"wait_for": {"event": "quiet", "timeout": 60}},
             {"wait": 30.0},  # the agent closes and hangs up before this runs out

@@ -115,11 +115,12 @@ def _pending_user_text(chat_ctx: llm.ChatContext, unheard: Container[str] = ()) 
 
 
 def _said_over(chat_ctx: llm.ChatContext, pending: str, unheard: Container[str]) -> str:
-    """What to decide on: ``pending`` (the words since the last reply the candidate heard), unless what
-    they said since our last reply of any kind, heard or not, is a request to stop."""
-    latest = _pending_user_text(chat_ctx)
-    if latest != pending and classify(latest, question=None) is Intent.STOP:
-        return latest
+    """What to decide on: ``pending`` (the words since the last reply the candidate heard), unless their
+    last turn, or what they said since our last reply of any kind (heard or not), asks to stop."""
+    last_turn = next((m.text_content or "" for m in reversed(chat_ctx.messages()) if m.role == "user"), "")
+    for latest in (_pending_user_text(chat_ctx), last_turn):
+        if latest and latest != pending and classify(latest, question=None) is Intent.STOP:
+            return latest
     return pending
 
 

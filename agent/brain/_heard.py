@@ -12,7 +12,8 @@ when the candidate heard its *essential words* (``Action.essential``: the questi
 word for word (an LLM phrased it in its own words) the whole reply must have been heard.
 
 The played text is an estimate paced from the audio position, a word or so either way, so the last tenth
-of the essential words (rounded down: none for a short question) may be missing. Pure: no state, no I/O.
+of the essential words (rounded down: none for a short question) may be missing; never of a closing,
+which ends the call. Pure: no state, no I/O.
 """
 
 from __future__ import annotations
@@ -50,5 +51,7 @@ def heard(action: Action, *, spoken: str, played: str) -> bool:
     start = _find(essential, reply) if essential else -1
     if start < 0:  # no essential words given, or phrased differently: the whole reply
         start, essential = 0, reply
-    missing_ok = int(len(essential) * TAIL_SHARE)
+    # a closing ends the call: spoken over even in its last words, it is not the end (the candidate is
+    # answered first), so none of it may be missing
+    missing_ok = 0 if action.ends_interview else int(len(essential) * TAIL_SHARE)
     return got >= start + len(essential) - missing_ok
