@@ -1,7 +1,8 @@
 """``InterviewHandle``: one running interview - its ``AgentSession``, events, persistence and end.
 
 Session events drive everything: ``conversation_item_added`` writes turns (agent turns with the text the
-candidate actually heard) and per-reply metrics, ``user_state_changed`` "away" asks the conductor for a
+candidate actually heard; candidate turns from when the speech that opened them began,
+``agent/_speech_times.py``) and per-reply metrics, ``user_state_changed`` "away" asks the conductor for a
 check-in, ``close`` finishes the interview row. Handlers never raise into the session: one interview's
 bug is logged and contained.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -40,6 +42,7 @@ from ._persist import (
 from ._recording import InterviewRecording
 from ._smart_turn import SmartTurn
 from ._speaking_rate import without_speaking_rate
+from ._speech_times import TurnStarts
 from ._turns import turn_handling
 from ._views import session_view
 
@@ -74,6 +77,13 @@ class _CaptionOutput(io.TextOutput):
         if self._listener is not None and self._text:
             _safe(self._listener.on_caption, speaker="agent", text=self._text, final=True)
         self._text = ""
+
+
+def _aec_warmup(seconds: float | None, *, telephony: bool) -> float | None:
+    """The browser echo canceller's warm-up, during which livekit ignores barge-in. A phone call has no
+    browser canceller to adapt (the handset and the network cancel echo), so it gets none: a caller who
+    speaks in the first second of the greeting stops it, and their words reach the recogniser."""
+    return None if telephony else (seconds or None)
 
 
 def _safe(fn: Callable[..., Any], /, **kwargs: Any) -> None:
@@ -119,6 +129,7 @@ class InterviewHandle:
         self._open_answer: TurnRecord | None = None  # candidate turn not yet answered by the agent
         self._answered: llm.ChatMessage | None = None
         self._last_final_at: float | None = None
+        self._turn_starts = TurnStarts()  # when the speech that opened each candidate turn began
         self.latencies: list[dict[str, Any]] = []
         self._recording: InterviewRecording | None = None
 
@@ -148,7 +159,7 @@ class InterviewHandle:
             llm=brain.llm,
             turn_handling=turn_handling(settings, telephony=self._telephony, turn_detector=turn_detector),
             user_away_timeout=settings.user_away_timeout,
-            aec_warmup_duration=settings.aec_warmup_s or None,
+            aec_warmup_duration=_aec_warmup(settings.aec_warmup_s, telephony=self._telephony),
         )
         self.session = session
         if self._room is None:
@@ -167,6 +178,7 @@ class InterviewHandle:
             on_finished=self._on_brain_finished,
             ignore_backchannels=settings.ignore_backchannels,
         )
+        self.agent.on_words = self._on_words
         session.on("conversation_item_added", self._guard(self._on_item))
         session.on("user_input_transcribed", self._guard(self._on_transcribed))
         session.on("agent_state_changed", self._guard(self._on_agent_state))
@@ -245,6 +257,9 @@ class InterviewHandle:
         end = self._offset(m.get("stopped_speaking_at") or msg.created_at)
         assert self.agent is not None
         if msg.role == "user":
+            began = self._turn_starts.take()  # livekit's start counts sound that never became words
+            if began is not None:
+                start = min(self._offset(began), end)
             if not text:
                 return
             rec = self._open_answer
@@ -327,7 +342,14 @@ class InterviewHandle:
         if self._listener is not None:
             _safe(self._listener.on_state, agent=ev.new_state)
 
+    def _on_words(self, speech_start: float | None, speech_end: float | None) -> None:
+        self._turn_starts.words(arrived_at=time.time(), speech_start=speech_start, speech_end=speech_end)
+
     def _on_user_state(self, ev: UserStateChangedEvent) -> None:
+        if ev.new_state == "speaking":
+            self._turn_starts.speech_started(ev.created_at)
+        elif ev.old_state == "speaking":
+            self._turn_starts.speech_ended(ev.created_at)
         if self._listener is not None:
             _safe(self._listener.on_state, user=ev.new_state)
         if ev.new_state == "away" and self.agent is not None and self._reason is None:

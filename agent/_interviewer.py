@@ -3,8 +3,12 @@
 The brain decides what to say; the agent decides when. Per candidate turn, ``llm_node`` asks the brain to
 ``prepare_turn`` (which may rewrite the chat context for the LLM and returns an action), then streams the
 reply through the brain's ``llm`` (the default llm_node). A ``wait`` action says nothing: the candidate is
-mid-thought and keeps the floor. The action is committed to the brain only when the reply was actually
-played (``on_reply_played``), so a preemptive generation that gets discarded changes nothing.
+mid-thought and keeps the floor. The action is committed to the brain only when the candidate heard its
+essential words (``on_reply_played``, ``agent.brain.heard``): a preemptive generation that gets discarded
+changes nothing, and a reply cut off after its lead-in ("Thank you.") is not a question asked: the
+candidate's interjection is decided on together with what they said before it, from the same state, so
+the question comes again once the interjection is handled. The closing is no exception: spoken over, it
+is not the end; the candidate is answered, then the interview closes.
 ``stt_node`` withholds backchannels spoken over the agent ("mm-hmm", a cough), so they never become a turn
 and the paused reply resumes (``agent/_backchannel.py``).
 """
@@ -13,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import AsyncIterable, AsyncIterator, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Container
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -24,6 +28,7 @@ from livekit.agents.llm import ChatContext as _ChatContext
 from livekit.agents.types import FlushSentinel
 
 from ._backchannel import BackchannelFilter
+from .brain import heard
 
 __all__ = ["Brain", "InterviewerAgent"]
 
@@ -42,7 +47,9 @@ class Brain(Protocol):
     llm: _LLM
     conductor: Any  # .opening(), .on_silence(seconds), .finished, .snapshot()
 
-    def prepare_turn(self, chat_ctx: _ChatContext, *, action: Any = None) -> tuple[_ChatContext, Any]: ...
+    def prepare_turn(
+        self, chat_ctx: _ChatContext, *, action: Any = None, unheard: Container[str] = ()
+    ) -> tuple[_ChatContext, Any]: ...
     def commit(self, action: Any) -> None: ...
     async def aclose(self) -> None: ...
 
@@ -71,6 +78,10 @@ class InterviewerAgent(Agent):
         self._on_finished = on_finished
         self._prepared: list[_Prepared] = []
         self._forced: dict[str, Any] = {}
+        self._unheard: set[str] = set()  # ids of our replies cut off before their essential words
+        # told of every final transcript with words that reaches the session (backchannels withheld),
+        # with the recogniser's start and end of that speech when it gives them (agent/_speech_times.py)
+        self.on_words: Callable[[float | None, float | None], None] | None = None
         self._finished_signalled = False
 
     @property
@@ -86,7 +97,21 @@ class InterviewerAgent(Agent):
         if self.backchannels is not None:
             self.backchannels.attach(self.session)
             events = self.backchannels.filter(events)
+        segment_start: float | None = None  # the recogniser's own start of the speech it transcribes
         async for ev in events:
+            if isinstance(ev, stt.SpeechEvent):
+                if ev.type == stt.SpeechEventType.START_OF_SPEECH:
+                    segment_start = ev.speech_start_time
+                elif (
+                    ev.type == stt.SpeechEventType.FINAL_TRANSCRIPT
+                    and self.on_words is not None
+                    and ev.alternatives
+                    and ev.alternatives[0].text.strip()
+                ):
+                    try:
+                        self.on_words(segment_start, ev.speech_end_time)
+                    except Exception:
+                        logger.exception("on_words callback failed")
             yield ev
 
     # -- speaking ----------------------------------------------------------------------------------
@@ -133,7 +158,7 @@ class InterviewerAgent(Agent):
         if forced is not None:
             chat_ctx2, action = self._brain.prepare_turn(chat_ctx, action=forced)
         else:
-            chat_ctx2, action = self._brain.prepare_turn(chat_ctx)
+            chat_ctx2, action = self._brain.prepare_turn(chat_ctx, unheard=self._unheard)
         if getattr(action, "kind", None) == "wait":
             # thinking aloud ("hmm, let me think"): say nothing, keep listening, commit nothing, so the
             # rest of the answer is decided on together with this part
@@ -151,18 +176,25 @@ class InterviewerAgent(Agent):
     # -- committing --------------------------------------------------------------------------------
 
     def on_reply_played(self, message: llm.ChatMessage) -> Any:
-        """Called for every assistant message added to the conversation (it was heard, maybe only in
-        part). Commits the action that produced it and returns it (None if unknown)."""
-        heard = _norm(message.text_content or "")
+        """Called for every assistant message added to the conversation (it was played, maybe only in
+        part: its text is what the candidate heard). Commits the action that produced it when the
+        candidate heard its essential words and returns it; returns None when nothing was committed (an
+        unknown reply, or one cut off before its question: then it is decided again)."""
+        played = _norm(message.text_content or "")
         match: _Prepared | None = None
         for entry in reversed(self._prepared):
             full = _norm(entry.text)
-            if full and (full.startswith(heard) or heard.startswith(full)):
+            if played and full and (full.startswith(played) or played.startswith(full)):
                 match = entry
                 break
         if match is None:
             return None
         self._prepared.remove(match)
+        if not heard(match.action, spoken=match.text, played=played):
+            self._unheard.add(message.id)
+            logger.debug("reply cut off before its essential words; not committed",
+                         extra={"kind": getattr(match.action, "kind", None)})  # fmt: skip
+            return None
         try:
             self._brain.commit(match.action)
         except Exception:

@@ -83,8 +83,9 @@ class AgentSettings(BaseSettings):
     preemptive_tts: bool = True  # synthesise the preemptive reply too (needs preemptive_generation)
     ignore_backchannels: bool = True  # agent/_backchannel.py
     user_away_timeout: float = 12.0
-    # Interruptions are ignored for the first seconds of the agent's first words while the candidate's echo
-    # canceller adapts (livekit default 3 s). None/0 where there is no echo path (simulate, tests).
+    # Interruptions are ignored for the first seconds of the agent's first words while the candidate's
+    # browser echo canceller adapts (livekit default 3 s). None/0 where there is no echo path (simulate,
+    # tests). Browser and LiveKit-room calls only: phone calls never have it (agent/_handle.py).
     aec_warmup_s: float | None = 3.0
     # Hard cap on one interview's wall-clock length (the plan's time limit is the brain's business).
     max_session_minutes: float = 90.0

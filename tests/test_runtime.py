@@ -254,8 +254,9 @@ async def test_barge_in_stores_what_the_candidate_actually_heard(
     assert 0 < len(greeting.text) < len(full_greeting)
     assert full_greeting.startswith(greeting.text.rstrip(" .,"))
     assert barge_in.speaker == "candidate" and barge_in.text == SCRIPT[2]
-    assert repeat.kind == "repeat" and repeat.interrupted is False
-    assert repeat.question_id == greeting.question_id
+    # cut off before its question, the greeting asked nothing (tests/test_runtime_heard.py): it comes again
+    assert greeting.question_id is None
+    assert repeat.kind == "greet" and repeat.interrupted is False and repeat.question_id is not None
 
 
 async def test_resume_after_a_dropped_connection_continues_with_the_next_question(

@@ -151,6 +151,15 @@ async def _ended(db, interview_id: str) -> Interview:
         await asyncio.sleep(0.1)
 
 
+async def _released(app: Any) -> None:
+    """Wait (up to a minute) for the bridge to let go of the call: it does so after the interview's end
+    is written, so the two are not simultaneous."""
+    deadline = time.monotonic() + 60.0
+    while len(telephony_state(app).live_calls):
+        assert time.monotonic() < deadline, "the call was never released"
+        await asyncio.sleep(0.1)
+
+
 def _turns(db, interview_id: str) -> list[TranscriptTurn]:
     with db.session() as s:
         return list(
@@ -200,7 +209,9 @@ async def test_pin_call_runs_a_whole_interview(phone, clips):
             {"say": str(clips["answer"])},
             {"wait": 4.0},
             {"wait_for": {"event": "quiet", "timeout": 60}},
-            {"say": str(clips["stop"])},  # if the agent followed up rather than closing, end it here
+            # if the agent followed up rather than closing, end it here (a request to stop is honoured
+            # whether it comes before the reply, over it or after it: no race with the agent's latency)
+            {"say": str(clips["stop"])},
             {"wait": 4.0},
             {"wait_for": {"event": "quiet", "timeout": 60}},
             {"wait": 30.0},  # the agent closes and hangs up before this runs out
@@ -266,4 +277,34 @@ async def test_hang_up_mid_answer_keeps_the_transcript(phone, clips):
     assert turns[0].speaker == "agent" and question in turns[0].text
     first_answer = next(t for t in turns if t.speaker == "candidate")
     assert _heard(first_answer.text) >= 3
-    assert len(telephony_state(phone["app"]).live_calls) == 0
+    await _released(phone["app"])  # the call is let go too
+
+
+async def test_barge_in_in_the_first_second_of_a_call_stops_the_greeting_and_keeps_the_words(phone, clips):
+    # A phone has no browser echo canceller to warm up: barge-in works from the agent's first word.
+    interview_id, params, question = _stream_params(phone["app"], phone["db"])
+    result = await _call(
+        phone["host"],
+        params,
+        [
+            {"wait_for": {"event": "audio", "timeout": 60}},
+            {"wait": 0.3},  # the greeting has only just begun
+            {"say": str(clips["interrupt"])},  # "Sorry, sorry, could you repeat the question please?"
+            {"wait_for": {"event": "clear", "timeout": 20}},
+            {"expect": "clear"},
+            {"wait": 8.0},  # the caller listens: the agent answers the interjection...
+            {"wait_for": {"event": "quiet", "timeout": 60}},  # ...to its end
+            {"expect": "no_violations"},
+            "hangup",
+        ],
+    )
+    assert result.clears_received >= 1 and result.failed_expectations == []
+    await _ended(phone["db"], interview_id)
+    turns = _turns(phone["db"], interview_id)
+    cut, caller = turns[0], turns[1]
+    assert cut.speaker == "agent" and cut.interrupted and question not in cut.text
+    assert cut.question_id is None  # the question itself was not heard: not asked
+    words = set(caller.text.lower().replace(",", " ").replace(".", " ").replace("?", " ").split())
+    assert caller.speaker == "candidate" and len(words & {"sorry", "repeat", "question", "please"}) >= 2
+    again = [t for t in turns[2:] if t.speaker == "agent"]
+    assert again and again[0].kind == "greet" and again[0].question_id is not None  # asked again

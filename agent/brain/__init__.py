@@ -8,6 +8,7 @@ from ._brain import Brain, build_brain
 from ._conductor import Conductor
 from ._detect import AnswerTraits, Intent, assess, classify
 from ._errors import BrainConfigError, BrainError, ConductorError, ConductorStateError, StaleActionError
+from ._heard import heard
 from ._offline import OfflineBrain
 from ._openai import OpenAIBrain
 from ._prompt import DIRECTIVE_KEY, find_directive, render_system_prompt, to_openai_messages
@@ -34,6 +35,7 @@ __all__ = [
     "classify",
     "find_directive",
     "get_brain_settings",
+    "heard",
     "render_system_prompt",
     "to_openai_messages",
 ]

@@ -31,6 +31,9 @@ class Action:
     instruction: str  # what an LLM should do, in plain words
     question_id: str | None
     ends_interview: bool = False
+    # The words the candidate must hear for the action to count as done: the question (or probe, hint)
+    # inside the reply, not its lead-in ("Thank you."). Empty: the whole reply. See ``agent.brain.heard``.
+    essential: str = ""
     # Bookkeeping for Conductor.commit(); not part of the public contract.
     _next_state: dict[str, Any] | None = field(default=None, repr=False, compare=False)
     _base_seq: int = field(default=-1, repr=False, compare=False)
@@ -42,4 +45,5 @@ class Action:
             "instruction": self.instruction,
             "question_id": self.question_id,
             "ends_interview": self.ends_interview,
+            "essential": self.essential,
         }

@@ -8,7 +8,10 @@ chat_ctx2, action = brain.prepare_turn(chat_ctx)      # pure: safe under preempt
 async for chunk in Agent.default.llm_node(self, chat_ctx2, tools, model_settings): yield chunk
 # (the session must use brain.llm as its LLM)
 
-brain.commit(action)            # when that reply was actually played; then persist brain.conductor.snapshot()
+if heard(action, spoken=reply_text, played=message.text_content):   # its question, not just "Thanks."
+    brain.commit(action)        # then persist brain.conductor.snapshot()
+else:                           # not heard: decided again, with the candidate's words so far
+    unheard.add(message.id)     # ...and brain.prepare_turn(chat_ctx, unheard=unheard) next time
 if action.ends_interview: ...   # hang up after the closing plays
 
 if (check := brain.conductor.on_silence(seconds)) is not None:   # runtime-originated actions
@@ -27,7 +30,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from typing import Any
 
 from livekit.agents import llm
@@ -36,6 +39,7 @@ from agent.plans import PlanSpec
 
 from ._action import Action
 from ._conductor import Conductor
+from ._detect import Intent, classify
 from ._errors import BrainConfigError
 from ._offline import OfflineBrain
 from ._openai import OpenAIBrain
@@ -70,18 +74,22 @@ class Brain:
         self.name = name
 
     def prepare_turn(
-        self, chat_ctx: llm.ChatContext, *, action: Action | None = None
+        self, chat_ctx: llm.ChatContext, *, action: Action | None = None, unheard: Container[str] = ()
     ) -> tuple[llm.ChatContext, Action]:
         """Decide the reply to the candidate's words since our last reply and return a copy of
         ``chat_ctx`` carrying it, with the action to commit. A conversation without any reply of ours
-        and nothing said yet gets the opening (the greeting, or "welcome back" after a resume)."""
+        and nothing said yet gets the opening (the greeting, or "welcome back" after a resume).
+        ``unheard``: ids of our replies the candidate cut off before their essential words (never
+        committed): they do not count as replies, so the candidate's words before and after them are
+        decided on together, from the state before them (a request to stop, though, is honoured on its
+        own: "can we stop?" said over a reply is not more of the answer before it)."""
         if action is None:
-            pending = _pending_user_text(chat_ctx)
-            spoke = any(m.role == "assistant" for m in chat_ctx.messages())
+            pending = _pending_user_text(chat_ctx, unheard)
+            spoke = any(m.role == "assistant" and m.id not in unheard for m in chat_ctx.messages())
             if self.conductor.snapshot()["phase"] == "new" or (not spoke and not pending.strip()):
                 action = self.conductor.opening()
             else:
-                action = self.conductor.decide(pending)
+                action = self.conductor.decide(_said_over(chat_ctx, pending, unheard))
         prompt = render_system_prompt(self.plan, action)
         return attach_directive(chat_ctx, action=action, system_prompt=prompt), action
 
@@ -93,17 +101,27 @@ class Brain:
         await self.llm.aclose()
 
 
-def _pending_user_text(chat_ctx: llm.ChatContext) -> str:
-    """Everything the candidate said after our last reply."""
+def _pending_user_text(chat_ctx: llm.ChatContext, unheard: Container[str] = ()) -> str:
+    """Everything the candidate said after our last reply that they heard."""
     parts: list[str] = []
     for item in reversed(chat_ctx.items):
         if not isinstance(item, llm.ChatMessage):
             continue
-        if item.role == "assistant":
+        if item.role == "assistant" and item.id not in unheard:
             break
         if item.role == "user" and item.text_content:
             parts.append(item.text_content)
     return " ".join(reversed(parts))
+
+
+def _said_over(chat_ctx: llm.ChatContext, pending: str, unheard: Container[str]) -> str:
+    """What to decide on: ``pending`` (the words since the last reply the candidate heard), unless their
+    last turn, or what they said since our last reply of any kind (heard or not), asks to stop."""
+    last_turn = next((m.text_content or "" for m in reversed(chat_ctx.messages()) if m.role == "user"), "")
+    for latest in (_pending_user_text(chat_ctx), last_turn):
+        if latest and latest != pending and classify(latest, question=None) is Intent.STOP:
+            return latest
+    return pending
 
 
 def build_brain(

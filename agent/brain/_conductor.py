@@ -112,7 +112,9 @@ class Conductor:
             return self._over(s)
         if s["phase"] == "asking":  # resumed interview
             text = f"Welcome back. Let's pick up where we left off. {s['prompt']}"
-            return self._act(s, "repeat", text, ph.instruction("repeat", quoted=s["prompt"]))
+            return self._act(
+                s, "repeat", text, ph.instruction("repeat", quoted=s["prompt"]), essential=s["prompt"]
+            )
         p = self.plan
         s["phase"] = "asking"
         q = p.questions[0]
@@ -124,7 +126,7 @@ class Conductor:
         )
         text = f"{intro} {ph.ROUND_INTROS[q.round]} {q.text}"
         instr = ph.instruction("greet", quoted=q.text, role=p.role, minutes=str(p.time_limit_minutes))
-        return self._act(s, "greet", text, instr)
+        return self._act(s, "greet", text, instr, essential=q.text)
 
     def decide(self, candidate_text: str) -> Action:
         s = copy.deepcopy(self._state)
@@ -145,10 +147,10 @@ class Conductor:
             return self._close(s, "stop")
         if intent is Intent.REPEAT:
             return self._act(s, "repeat", ph.pick(ph.REPEATS, turn).format(prompt=prompt),
-                             ph.instruction("repeat", quoted=prompt))  # fmt: skip
+                             ph.instruction("repeat", quoted=prompt), essential=prompt)  # fmt: skip
         if intent is Intent.CLARIFY:
             text = f"Of course. I'm asking about {q.competency.replace('_', ' ')}. {prompt}"
-            return self._act(s, "clarify", text, ph.instruction("clarify", quoted=prompt))
+            return self._act(s, "clarify", text, ph.instruction("clarify", quoted=prompt), essential=prompt)
         if intent is Intent.THINKING:
             return self._act(s, "wait", ph.pick(ph.WAITS, turn), ph.instruction("wait"))
         if intent is Intent.DONT_KNOW:
@@ -156,13 +158,15 @@ class Conductor:
                 s["hinted"] = True
                 hint = q.hints[0]
                 text = ph.pick(ph.HINTS, turn).format(hint=hint)
-                return self._act(s, "encourage", text, ph.instruction("encourage_hint", quoted=hint))
+                instr = ph.instruction("encourage_hint", quoted=hint)
+                return self._act(s, "encourage", text, instr, essential=hint)
             return self._advance(s, ph.pick(ph.MOVE_ONS, turn), "encourage", "encourage_move_on")
         if intent is Intent.OFF_TOPIC:
             if s["redirects"] < MAX_REDIRECTS:
                 s["redirects"] += 1
                 text = ph.pick(ph.REDIRECTS, s["redirects"] - 1).format(prompt=prompt)
-                return self._act(s, "redirect", text, ph.instruction("redirect", quoted=prompt))
+                instr = ph.instruction("redirect", quoted=prompt)
+                return self._act(s, "redirect", text, instr, essential=prompt)
             return self._advance(s, "Let's move on.", "ask", "ask")
         return self._on_answer(s, q, candidate_text)
 
@@ -199,10 +203,12 @@ class Conductor:
         self._last_committed = action
 
     # -- transitions (on a private copy of the state) -------------------------------------------
-    def _act(self, s: dict[str, Any], kind: str, text: str, instr: str, *, ends: bool = False) -> Action:
+    def _act(
+        self, s: dict[str, Any], kind: str, text: str, instr: str, *, ends: bool = False, essential: str = ""
+    ) -> Action:
         qid = self.plan.questions[s["index"]].id if s["phase"] == "asking" else None
         return Action(kind=kind, text=text, instruction=instr, question_id=qid, ends_interview=ends,
-                      _next_state=s, _base_seq=self._state["seq"])  # fmt: skip
+                      essential=essential, _next_state=s, _base_seq=self._state["seq"])  # fmt: skip
 
     def _on_answer(self, s: dict[str, Any], q: Question, text: str) -> Action:
         t = assess(text, question=q)
@@ -254,7 +260,7 @@ class Conductor:
         elif s["index"] == len(self.plan.questions) - 1:
             parts.append("Last question.")
         parts.append(q.text)
-        return self._act(s, kind, " ".join(parts), ph.instruction(instr_key, quoted=q.text))
+        return self._act(s, kind, " ".join(parts), ph.instruction(instr_key, quoted=q.text), essential=q.text)
 
     def _close(self, s: dict[str, Any], reason: str, *, lead: str = "") -> Action:
         s["phase"] = "closed"
