@@ -1,4 +1,8 @@
-"""Smart Turn: an audio end-of-turn model, combined with the transcript rule of ``agent/_turns.py``.
+"""The session's ear for turn-taking: an input tap that times the candidate's silence, and optionally Smart
+Turn, an audio end-of-turn model, combined with the context rule of ``agent/_turns.py``.
+
+``SmartTurn(model=None)`` is the default detector (``MOCKLINE_AGENT_TURN_DETECTOR=text``): the context
+rule, with the tap saying how long the candidate has been silent so the middle wait is exact.
 
 The model is pipecat's Smart Turn v3.2 (BSD-2-Clause), a whisper-tiny encoder with a classifier head that
 reads the last 8 s of the candidate's voice and says whether it sounds finished (intonation, lengthening,
@@ -27,15 +31,16 @@ import collections
 import importlib.metadata
 import logging
 import threading
+import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from livekit import rtc
-from livekit.agents import llm
 from livekit.agents.voice import io
 
-from ._turns import TextTurnDetector, end_of_turn_probability, last_user_text
+from ._turns import TextTurnDetector
+from .settings import TurnTuning
 
 __all__ = ["SmartTurn", "SmartTurnModel", "TurnAudioTap"]
 
@@ -44,6 +49,7 @@ logger = logging.getLogger("mockline.agent")
 _MODEL_FILE = "pipecat/audio/turn/smart_turn/data/smart-turn-v3.2-cpu.onnx"
 _RATE = 16_000
 _WINDOW_S = 8
+_VOICED_FLOOR = 200.0  # int16 RMS of a 20 ms frame below which it is silence whatever the speaker's level
 
 
 class SmartTurnModel:
@@ -94,12 +100,24 @@ class TurnAudioTap(io.AudioInput):
         self._frames: collections.deque[tuple[np.ndarray, int]] = collections.deque()
         self._samples = 0  # in 16 kHz samples
         self._lock = threading.Lock()
+        self._loud = 0.0  # a slow-decaying peak of the speaker's frame level
+        self._last_voiced: float | None = None  # time.monotonic() of the last voiced frame
+
+    def silence_s(self) -> float:
+        """Seconds since the last frame loud enough to be the candidate's voice (a tenth of their recent
+        peak level); 0 before they have said anything."""
+        last = self._last_voiced
+        return 0.0 if last is None else max(0.0, time.monotonic() - last)
 
     async def __anext__(self) -> rtc.AudioFrame:
         frame = await super().__anext__()
         pcm = np.frombuffer(frame.data, dtype=np.int16)
         if frame.num_channels > 1:
             pcm = pcm.reshape(-1, frame.num_channels)[:, 0]
+        level = float(np.sqrt(np.mean(np.square(pcm, dtype=np.float64)))) if pcm.size else 0.0
+        self._loud = max(level, self._loud * 0.999)
+        if level > max(_VOICED_FLOOR, 0.1 * self._loud):
+            self._last_voiced = time.monotonic()
         with self._lock:
             self._frames.append((pcm.copy(), frame.sample_rate))
             self._samples += pcm.size * _RATE // frame.sample_rate
@@ -131,44 +149,43 @@ def _to_16k(x: np.ndarray, rate: int) -> np.ndarray:
     return np.interp(np.linspace(0, x.size - 1, n), np.arange(x.size), x).astype(np.float32)
 
 
-class _SessionSmartTurn(TextTurnDetector):
-    def __init__(self, model: SmartTurnModel, tap: TurnAudioTap) -> None:
-        super().__init__()
+class _SessionTurns(TextTurnDetector):
+    """One session's detector: the context rule, timed by the tap, and the audio model if there is one."""
+
+    def __init__(self, model: SmartTurnModel | None, tap: TurnAudioTap, tuning: TurnTuning | None = None):
+        super().__init__(tuning=tuning, silence=tap.silence_s)
         self._model = model
         self._tap = tap
 
+    def with_tuning(self, tuning: TurnTuning) -> TextTurnDetector:
+        return _SessionTurns(self._model, self._tap, tuning)
+
     @property
     def model(self) -> str:
-        return "smart-turn-v3.2+trailing-words"
+        return "interview-context" if self._model is None else "smart-turn-v3.2+interview-context"
 
-    async def predict_end_of_turn(
-        self,
-        chat_ctx: llm.ChatContext,
-        *,
-        timeout: float | None = None,  # noqa: ASYNC109 (protocol)
-    ) -> float:
-        by_text = end_of_turn_probability(last_user_text(chat_ctx))
-        if by_text < 0.5:
-            return by_text
+    async def finished_probability(self) -> float | None:
+        if self._model is None:
+            return None
         audio = self._tap.recent()
         if audio.size < _RATE // 4:
-            return by_text
+            return None
         try:
             return await asyncio.to_thread(self._model.probability, audio)
         except Exception:
             logger.exception("smart turn prediction failed; using the transcript rule")
-            return by_text
+            return None
 
 
 class SmartTurn(TextTurnDetector):
-    """The process-wide detector the runtime holds. As a detector on its own (LiveKit rooms, where the
-    audio does not pass through our input) it is the transcript rule; ``listen`` gives a session the
-    audio-aware one."""
+    """The process-wide detector the runtime holds. ``listen`` gives each session its own, which hears
+    the session's input; on its own (LiveKit rooms, where the audio does not pass through our input) it is
+    the context rule with an assumed silence. ``model=None``: no audio model (the default detector)."""
 
-    def __init__(self, model: SmartTurnModel | None = None) -> None:
+    def __init__(self, model: SmartTurnModel | Literal["load"] | None = "load") -> None:
         super().__init__()
-        self._model = model or SmartTurnModel()
+        self._model = SmartTurnModel() if model == "load" else model
 
     def listen(self, audio_input: io.AudioInput) -> tuple[TurnAudioTap, Any]:
         tap = TurnAudioTap(audio_input)
-        return tap, _SessionSmartTurn(self._model, tap)
+        return tap, _SessionTurns(self._model, tap)

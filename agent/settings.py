@@ -66,7 +66,11 @@ class TurnTuning(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore")
 
     min_endpointing_delay: float = 0.5
-    max_endpointing_delay: float = 3.5
+    answer_pause_delay: float = 1.8
+    max_endpointing_delay: float = 4.5
+    # Without an audio tap (LiveKit rooms) the turn detector assumes the candidate has been silent this
+    # long when the VAD reports the end of speech (its min_silence_duration, agent/providers/_vad.py).
+    assumed_vad_silence: float = 0.6
     min_interruption_duration: float = 0.15
     min_interruption_words: int = 0
     false_interruption_timeout: float = 2.0
@@ -78,7 +82,7 @@ class AgentSettings(BaseSettings):
     # "text": trailing-off transcript → max delay (agent/_turns.py); "eot": livekit's local audio model;
     # "smart": the transcript rule plus pipecat's Smart Turn audio model (agent/_smart_turn.py, extra
     # `smartturn`; real voices only); "vad": VAD silence + min delay only.
-    turn_detector: Literal["text", "eot", "smart", "vad"] = "text"
+    turn_detector: Literal["text", "eot", "smart", "vad", "words"] = "text"
     preemptive_generation: bool = True
     preemptive_tts: bool = True  # synthesise the preemptive reply too (needs preemptive_generation)
     ignore_backchannels: bool = True  # agent/_backchannel.py
@@ -91,7 +95,9 @@ class AgentSettings(BaseSettings):
     web: TurnTuning = TurnTuning()
     phone: TurnTuning = TurnTuning(
         min_endpointing_delay=0.6,
-        max_endpointing_delay=3.8,
+        answer_pause_delay=1.9,
+        max_endpointing_delay=4.8,
+        assumed_vad_silence=0.7,
         false_interruption_timeout=2.5,
     )
     # Where `mockline simulate` and the transports write recordings (relative to the working directory).
