@@ -29,6 +29,7 @@ rooms) it assumes the VAD's minimum silence, so the wait is never shorter than c
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,6 +39,8 @@ from livekit.agents import llm
 from livekit.agents.voice.turn import TurnHandlingOptions
 
 from .settings import AgentSettings, TurnTuning
+
+logger = logging.getLogger("mockline.agent")
 
 __all__ = [
     "TextTurnDetector",
@@ -78,6 +81,7 @@ _REQUESTS = re.compile(
     r"move on|a hint|(can|could) we stop|stop (the|this) interview|clarify|rephrase|what was the question)\b"
 )
 _SHORT_WORDS = 6  # a complete reply this short gets a quick response
+UNFINISHED = 0.15  # an audio model's P(finished) below this holds the floor like trailing words
 _LONG_WORDS = 9  # from here on a turn is an answer in progress
 
 # The agent's last sentence asks for a yes/no or one-word reply ("Would it help if I repeated it?", "Are
@@ -142,7 +146,10 @@ def decide(*, question: str, answer: str, finished: float | None = None) -> Turn
     """How long a silence after ``answer`` (the candidate's turn so far) ends the turn.
 
     ``question``: the agent's last words. ``finished``: an audio model's P(the speaker has finished), if
-    one listened (``agent/_smart_turn.py``); it can only shorten the wait of a short complete reply."""
+    one listened (``agent/_smart_turn.py``). It never shortens a wait: a short reply that does not sound
+    finished gets the answer wait, and a sentence that sounds clearly unfinished (P < ``UNFINISHED``; a
+    candidate stopping mid-sentence to find a word, which whisper still closes with a full stop) is held
+    like a transcript that trails off."""
     text = answer.strip()
     words = _WORD.findall(text.lower())
     if not words:
@@ -157,6 +164,8 @@ def decide(*, question: str, answer: str, finished: float | None = None) -> Turn
         if finished is not None and finished < 0.5:
             return TurnVerdict("answer", "short, but does not sound finished")
         return TurnVerdict("quick", "short complete reply")
+    if finished is not None and finished < UNFINISHED:
+        return TurnVerdict("hold", "sounds unfinished")
     return TurnVerdict("answer", "complete sentence inside an answer")
 
 
@@ -211,7 +220,7 @@ class TextTurnDetector:
         if self._legacy:
             return end_of_turn_probability(answer)
         finished = None
-        if answer.strip() and not trails_off(answer) and len(_WORD.findall(answer.lower())) <= _SHORT_WORDS:
+        if answer.strip() and not trails_off(answer):
             finished = await self.finished_probability()
         verdict = decide(question=question, answer=answer, finished=finished)
         if verdict.wait == "hold":
@@ -239,9 +248,16 @@ def last_agent_text(chat_ctx: llm.ChatContext) -> str:
 
 def build_turn_detector(settings: AgentSettings) -> Any:
     """The detector ``settings.turn_detector`` names (None: VAD silence alone)."""
-    if settings.turn_detector == "text":
-        from ._smart_turn import SmartTurn
+    if settings.turn_detector in ("auto", "text"):
+        from ._smart_turn import SmartTurn, model_path
 
+        if settings.turn_detector == "auto":
+            try:
+                model_path()
+            except RuntimeError:
+                logger.info("Smart Turn is not installed (extra smartturn): turn-taking reads text only")
+            else:
+                return SmartTurn()  # the context rule with the audio model (~0.1 s to load)
         return SmartTurn(model=None)  # the context rule; sessions call .listen(input) for silence timing
     if settings.turn_detector == "eot":
         from livekit.agents.inference.eot import TurnDetector

@@ -82,7 +82,7 @@ class AgentSettings(BaseSettings):
     # "text": trailing-off transcript → max delay (agent/_turns.py); "eot": livekit's local audio model;
     # "smart": the transcript rule plus pipecat's Smart Turn audio model (agent/_smart_turn.py, extra
     # `smartturn`; real voices only); "vad": VAD silence + min delay only.
-    turn_detector: Literal["text", "eot", "smart", "vad", "words"] = "text"
+    turn_detector: Literal["auto", "text", "eot", "smart", "vad", "words"] = "auto"
     preemptive_generation: bool = True
     preemptive_tts: bool = True  # synthesise the preemptive reply too (needs preemptive_generation)
     ignore_backchannels: bool = True  # agent/_backchannel.py

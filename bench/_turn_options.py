@@ -14,7 +14,8 @@ Options:
   the previous ``smart`` detector.
 - ``eot``: LiveKit's local audio end-of-turn model (``livekit-local-inference``, last 1.2 s) after the
   trailing-word rule, same thresholds.
-- ``context+smart``: ``decide`` with Smart Turn's P(finished) (shortens nothing but short replies).
+- ``context+smart``: ``decide`` with Smart Turn's P(finished): a short reply that does not sound
+  finished gets the answer wait, a sentence that sounds clearly unfinished is held.
 """
 
 from __future__ import annotations

@@ -40,6 +40,7 @@ __all__ = [
     "load",
     "long_answers",
     "medium_answers",
+    "passage",
     "phone",
     "short_replies",
 ]
@@ -266,6 +267,16 @@ _SHORT = {
 @functools.cache
 def short_replies() -> tuple[Answer, ...]:
     return tuple(Answer(name, "short", load(name), RATE, text) for name, text in _SHORT.items())
+
+
+def passage(name: str, gaps: list[float | None]) -> Answer:
+    """The first ``len(gaps) + 1`` LibriVox sentences, one reader, with these pauses between them (None:
+    the reader's own); pauses over 1.5 s are marked thinking."""
+    pieces = [_sentence(x) for x in _SENTENCES[: len(gaps) + 1]]
+    kinds: list[tuple[float | None, PauseKind]] = [
+        (g, "speaker" if g is None else "thinking" if g > 1.5 else "sentence") for g in gaps
+    ]
+    return _join(name, "long", pieces, kinds)
 
 
 def answers() -> tuple[Answer, ...]:
