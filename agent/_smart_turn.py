@@ -1,8 +1,9 @@
 """The session's ear for turn-taking: an input tap that times the candidate's silence, and optionally Smart
 Turn, an audio end-of-turn model, combined with the context rule of ``agent/_turns.py``.
 
-``SmartTurn(model=None)`` is the default detector (``MOCKLINE_AGENT_TURN_DETECTOR=text``): the context
-rule, with the tap saying how long the candidate has been silent so the middle wait is exact.
+``SmartTurn(model=None)`` is the context rule alone (``MOCKLINE_AGENT_TURN_DETECTOR=text``, or ``auto``
+without the ``smartturn`` extra), with the tap saying how long the candidate has been silent so the middle
+wait is exact; with the extra, ``auto`` (the default) also asks the model about short turns.
 
 The model is pipecat's Smart Turn v3.2 (BSD-2-Clause), a whisper-tiny encoder with a classifier head that
 reads the last 8 s of the candidate's voice and says whether it sounds finished (intonation, lengthening,
@@ -10,18 +11,19 @@ breath) — the thing silence alone cannot tell. The 8.7 MB ONNX file ships insi
 (extra ``smartturn``); mockline loads only that file with onnxruntime (already installed for silero) and
 computes the log-mel input with faster-whisper's feature extractor. Nothing is downloaded.
 
-How a session uses it (``MOCKLINE_AGENT_TURN_DETECTOR=smart``): ``SmartTurn.listen(audio_input)`` wraps the
-transport's input in a tap that keeps the last 8 s of the candidate's audio and returns a per-session
-detector. At the end of speech the detector first applies the transcript rule (an answer that trails off,
-"...and", "so the first thing I'd do is", waits ``max_endpointing_delay`` whatever it sounds like), then asks
-the model; P(finished) below 0.5 also waits the long delay.
+How a session uses it: ``SmartTurn.listen(audio_input)`` wraps the transport's input in a tap that keeps
+the last 8 s of the candidate's audio and returns a per-session detector. At the end of speech the
+detector applies the context rule (``agent._turns.decide``); only for a short complete turn it asks the
+model, and P(finished) below 0.5 turns the quick wait into the answer wait.
 
 Measured here (2 cores): 60–100 ms per prediction on one thread, 0.1 s to load. On the three LibriVox
 sentences in ``tests/data`` it separates the finished sentence (P 0.74–0.98 at 16 kHz, 0.88–0.99 after 8 kHz
 μ-law) from the same sentence cut at 60 % (P 0.01–0.02), see ``tests/test_smart_turn.py``. On our espeak-ng
 test voices it does not (finished synthetic sentences score 0.2–0.9): robotic prosody gives it nothing to
-read. That is why it is opt-in rather than the default, and why the benchmark's synthetic candidates cannot
-show its effect.
+read, which is why turn-taking is measured on the real-speech corpus (``python -m bench turn-options``,
+``python -m bench turns``): there it cut the sentence pauses the context rule misses from 3/29 to 1/29
+without slowing any short reply, while on its own (or holding long sentences that sound unfinished) it
+cost more than it saved (BENCHMARKS.md, "Turn-taking on real speech").
 """
 
 from __future__ import annotations

@@ -51,6 +51,7 @@ __all__ = [
     "expects_long_answer",
     "last_agent_text",
     "last_user_text",
+    "needs_audio",
     "turn_handling",
 ]
 
@@ -81,7 +82,6 @@ _REQUESTS = re.compile(
     r"move on|a hint|(can|could) we stop|stop (the|this) interview|clarify|rephrase|what was the question)\b"
 )
 _SHORT_WORDS = 6  # a complete reply this short gets a quick response
-UNFINISHED = 0.15  # an audio model's P(finished) below this holds the floor like trailing words
 _LONG_WORDS = 9  # from here on a turn is an answer in progress
 
 # The agent's last sentence asks for a yes/no or one-word reply ("Would it help if I repeated it?", "Are
@@ -96,6 +96,11 @@ _WH = re.compile(r"\b(what|how|why|when|which|where|who)\b")
 def end_of_turn_probability(text: str) -> float:
     """0.1 when the utterance trails off, 0.9 when it could be a finished answer."""
     return 0.1 if trails_off(text) else 0.9
+
+
+def needs_audio(answer: str) -> bool:
+    """Whether ``decide`` would use an audio model's verdict on ``answer``: a short complete turn."""
+    return not trails_off(answer) and 0 < len(_WORD.findall(answer.lower())) <= _SHORT_WORDS
 
 
 def trails_off(text: str) -> bool:
@@ -146,10 +151,11 @@ def decide(*, question: str, answer: str, finished: float | None = None) -> Turn
     """How long a silence after ``answer`` (the candidate's turn so far) ends the turn.
 
     ``question``: the agent's last words. ``finished``: an audio model's P(the speaker has finished), if
-    one listened (``agent/_smart_turn.py``). It never shortens a wait: a short reply that does not sound
-    finished gets the answer wait, and a sentence that sounds clearly unfinished (P < ``UNFINISHED``; a
-    candidate stopping mid-sentence to find a word, which whisper still closes with a full stop) is held
-    like a transcript that trails off."""
+    one listened (``agent/_smart_turn.py``); it is asked only about short turns (``needs_audio``) and
+    never shortens a wait: a short turn that does not sound finished ("I worked at a bank" and a breath)
+    gets the answer wait instead of the quick one. Longer turns are judged on the transcript alone: on
+    the real-speech corpus, holding a long sentence that sounded unfinished saved one thinking pause in
+    ten and made real speakers' finished answers wait the long delay (BENCHMARKS.md)."""
     text = answer.strip()
     words = _WORD.findall(text.lower())
     if not words:
@@ -164,8 +170,6 @@ def decide(*, question: str, answer: str, finished: float | None = None) -> Turn
         if finished is not None and finished < 0.5:
             return TurnVerdict("answer", "short, but does not sound finished")
         return TurnVerdict("quick", "short complete reply")
-    if finished is not None and finished < UNFINISHED:
-        return TurnVerdict("hold", "sounds unfinished")
     return TurnVerdict("answer", "complete sentence inside an answer")
 
 
@@ -220,7 +224,7 @@ class TextTurnDetector:
         if self._legacy:
             return end_of_turn_probability(answer)
         finished = None
-        if answer.strip() and not trails_off(answer):
+        if needs_audio(answer):
             finished = await self.finished_probability()
         verdict = decide(question=question, answer=answer, finished=finished)
         if verdict.wait == "hold":

@@ -16,6 +16,8 @@ Options:
   trailing-word rule, same thresholds.
 - ``context+smart``: ``decide`` with Smart Turn's P(finished): a short reply that does not sound
   finished gets the answer wait, a sentence that sounds clearly unfinished is held.
+- ``context+short``: ``decide`` with Smart Turn's P(finished) for short turns only (<= 6 words): a short
+  turn that does not sound finished gets the answer wait; longer turns are judged on the transcript.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ __all__ = ["OptionsResult", "run_turn_options"]
 
 SPLIT_S = 0.6  # the VAD's min_silence_duration on the web: shorter pauses do not end a segment
 QUESTION = "Tell me about a project you are proud of. What was your part in it?"
-OPTIONS = ("words", "context", "smart", "eot", "context+smart")
+OPTIONS = ("words", "context", "smart", "eot", "context+smart", "context+short")
 
 
 @dataclass
@@ -51,7 +53,7 @@ class OptionsResult:
     # option → answer kind → mean wait at the end of the answer (s)
     end_wait: dict[str, dict[str, float]] = field(default_factory=dict)
     probabilities: dict[str, dict[str, list[float]]] = field(default_factory=dict)  # model → where → P
-    # the answer wait swept for "context+smart": wait → bucket → (cut, pauses), and "end long" → mean wait
+    # the answer wait swept for ``SWEPT``: wait → bucket → (cut, pauses), and "end long" → mean wait
     sweep: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
@@ -93,10 +95,11 @@ def _points(answer: Any, transcribe: Any) -> list[Point]:
 
 
 SWEEP = (1.2, 1.5, 1.8, 2.0, 2.5, 3.0, 4.0, 5.0)
+SWEPT = "context+short"  # the option whose answer wait is swept
 
 
 def _wait(option: str, pt: Point, probs: dict[str, float], tuning: Any) -> float:
-    from agent._turns import decide, end_of_turn_probability
+    from agent._turns import _SHORT_WORDS, _WORD, decide, end_of_turn_probability
 
     trailing = end_of_turn_probability(pt.text) < 0.5
     if option == "words":
@@ -106,6 +109,8 @@ def _wait(option: str, pt: Point, probs: dict[str, float], tuning: Any) -> float
             tuning.max_endpointing_delay if trailing or probs[option] < 0.5 else tuning.min_endpointing_delay
         )
     finished = probs["smart"] if option == "context+smart" else None
+    if option == "context+short" and len(_WORD.findall(pt.text.lower())) <= _SHORT_WORDS:
+        finished = probs["smart"]
     return decide(question=QUESTION, answer=pt.text, finished=finished).seconds(tuning)
 
 
@@ -161,7 +166,7 @@ async def run_turn_options(*, phone: bool = False) -> OptionsResult:
                     round(probs[model], 3)
                 )
             for w in SWEEP:
-                wait = _wait("context+smart", pt, probs, tuning.model_copy(update={"answer_pause_delay": w}))
+                wait = _wait(SWEPT, pt, probs, tuning.model_copy(update={"answer_pause_delay": w}))
                 row = result.sweep.setdefault(str(w), {})
                 if pt.pause_kind == "end":
                     row.setdefault(f"end {answer.kind}", []).append(wait)

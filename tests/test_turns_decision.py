@@ -13,7 +13,14 @@ import asyncio
 import pytest
 from livekit.agents import llm
 
-from agent._turns import TextTurnDetector, decide, expects_long_answer, trails_off, turn_handling
+from agent._turns import (
+    TextTurnDetector,
+    decide,
+    expects_long_answer,
+    needs_audio,
+    trails_off,
+    turn_handling,
+)
 from agent.settings import AgentSettings, TurnTuning
 
 pytestmark = pytest.mark.unit
@@ -94,6 +101,13 @@ def test_an_audio_model_that_hears_an_unfinished_short_reply_keeps_the_floor() -
     assert decide(question=OPEN, answer="I worked at a bank.", finished=0.2).wait == "answer"
     # it never shortens a long answer's wait, nor a trailing one
     assert decide(question=OPEN, answer="So I worked at a bank and", finished=0.99).wait == "hold"
+    long = "I led the migration of our billing system to the new platform."
+    assert decide(question=OPEN, answer=long, finished=0.99).wait == "answer"
+    # a finished long sentence that happens to sound unfinished is not held the long delay either
+    assert decide(question=OPEN, answer=long, finished=0.01).wait == "answer"
+    # so the model is only asked about short complete turns
+    assert needs_audio("I worked at a bank.") and not needs_audio(long)
+    assert not needs_audio("So I worked at a bank and") and not needs_audio("")
 
 
 def test_the_three_waits_are_ordered_on_both_transports() -> None:
