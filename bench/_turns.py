@@ -1,8 +1,9 @@
 """``python -m bench turns``: turn-taking on real speech, over a real transport, on the offline stack.
 
 One call per transport. The caller says every answer of the real-speech corpus (``tests/audio/corpus.py``)
-with its pauses, waiting for the agent's reply after each, then barges in twice: in the first second of
-the greeting of a second call (the start of a call) and 1 s into a reply. From the caller's timeline:
+with its pauses, waiting for the agent's reply after each, then barges in three times 0.5-1.5 s into a
+reply (mid-call); two more calls barge in 0.3 s and 1.5 s into the greeting (the start of a call). From
+the caller's timeline:
 
 - false cut-off: the agent's audio *begins* (a voiced frame after >= 0.2 s of quiet) inside a pause of
   an answer or up to 0.5 s after it (the reply was decided in the pause and reached the caller as the
@@ -43,8 +44,10 @@ class TurnsResult:
     cuts: dict[str, tuple[int, int]] = field(default_factory=dict)  # pause bucket → (cut, pauses)
     response_long: Dist = field(default_factory=lambda: dist([]))
     response_short: Dist = field(default_factory=lambda: dist([]))
-    bargein_stop: Dist = field(default_factory=lambda: dist([]))
+    bargein_stop: Dist = field(default_factory=lambda: dist([]))  # mid-call
     bargein_clear: Dist = field(default_factory=lambda: dist([]))
+    bargein_start_stop: Dist = field(default_factory=lambda: dist([]))  # in the greeting's first seconds
+    bargein_start_clear: Dist = field(default_factory=lambda: dist([]))
     bargein_skipped: int = 0
     partly_heard_questions: int = 0
     # server side, every reply to the candidate: end of speech → turn committed, and → first audio out
@@ -88,11 +91,17 @@ def script(transport: str, names: str = "all") -> tuple[list[Step], list[Any]]:
             Say(_clip(a, transport), f"answer:{a.kind}:{a.name}"),
             AwaitReply(timeout_s=60.0, quiet_s=1.5),
         ]
-    # a barge-in 1 s into a reply: the agent answers the last reply, the caller speaks over it
-    barge = corpus.short_replies()[-1]
-    steps += [Say(_clip(corpus.short_replies()[0], transport), "answer:short:barge-setup"), AwaitAudio(45.0)]
-    steps += [Pause(1.0), Say(_clip(barge, transport), "barge"), AwaitReply(timeout_s=60.0)]
+    # barge-ins into a reply: the agent answers a short reply, the caller speaks over it
+    barge = _clip(corpus.short_replies()[-1], transport)
+    setup = _clip(corpus.short_replies()[0], transport)
+    for into in MID_BARGE_S:
+        steps += [Say(setup, "answer:short:barge-setup"), AwaitAudio(45.0)]
+        steps += [Pause(into), Say(barge, "barge"), AwaitReply(timeout_s=60.0)]
     return steps, chosen
+
+
+MID_BARGE_S = (0.5, 1.0, 1.5)  # seconds into a reply
+START_BARGE_S = (0.3, 1.5)  # seconds into the greeting, one call each
 
 
 def _onsets(tl: Timeline) -> list[float]:
@@ -142,6 +151,12 @@ def analyse(
     return cuts, long_ms, short_ms
 
 
+def corpus_short() -> tuple[Any, ...]:
+    from tests.audio import corpus
+
+    return corpus.short_replies()
+
+
 def _server(server: dict[str, Any], key: str) -> list[float]:
     return [float(r[key]) for r in server.get("metrics", []) if r.get(key) is not None]
 
@@ -170,10 +185,23 @@ async def run_turns(*, stack: str, profile: str, transport: str, answers: str = 
             rec = await run_call(srv, t, steps, deadline_s=1500.0)
             cuts, long_ms, short_ms = analyse(rec.timeline, chosen, t)
             stops, clears, skipped = barge_ins(rec.timeline)
-            # the start of a call: speak over the greeting's first second
-            start_steps: list[Step] = [AwaitAudio(90.0), Say(_clip(chosen[-1], t), "barge"), AwaitReply(60.0)]
-            rec2 = await run_call(srv, t, start_steps, deadline_s=300.0)
-            s2, c2, k2 = barge_ins(rec2.timeline)
+            # the start of a call: speak over the greeting's first seconds
+            s2: list[float] = []
+            c2: list[float] = []
+            k2, partly, timeouts = 0, 0, 0
+            barge = _clip(corpus_short()[-1], t)
+            for into in START_BARGE_S:
+                start_steps: list[Step] = [
+                    AwaitAudio(90.0),
+                    Pause(into),
+                    Say(barge, "barge"),
+                    AwaitReply(60.0),
+                ]
+                rec2 = await run_call(srv, t, start_steps, deadline_s=300.0)
+                a, b, k = barge_ins(rec2.timeline)
+                s2, c2, k2 = s2 + a, c2 + b, k2 + k
+                partly += partly_heard_questions(rec2.server.get("turns", []))
+                timeouts += rec2.timeline.timeouts
             out.append(
                 TurnsResult(
                     stack=stack,
@@ -182,15 +210,16 @@ async def run_turns(*, stack: str, profile: str, transport: str, answers: str = 
                     cuts=dict(sorted(cuts.items())),
                     response_long=dist(long_ms),
                     response_short=dist(short_ms),
-                    bargein_stop=dist(stops + s2),
-                    bargein_clear=dist(clears + c2),
+                    bargein_stop=dist(stops),
+                    bargein_clear=dist(clears),
+                    bargein_start_stop=dist(s2),
+                    bargein_start_clear=dist(c2),
                     bargein_skipped=skipped + k2,
-                    partly_heard_questions=partly_heard_questions(rec.server.get("turns", []))
-                    + partly_heard_questions(rec2.server.get("turns", [])),
+                    partly_heard_questions=partly_heard_questions(rec.server.get("turns", [])) + partly,
                     answers=len(chosen),
                     server_eou=dist(_server(rec.server, "eou_delay_ms")),
                     server_v2v=dist(_server(rec.server, "v2v_ms")),
-                    timeouts=rec.timeline.timeouts + rec2.timeline.timeouts,
+                    timeouts=rec.timeline.timeouts + timeouts,
                 )
             )
     return out
