@@ -18,6 +18,8 @@ Options:
   finished gets the answer wait, a sentence that sounds clearly unfinished is held.
 - ``context+short``: ``decide`` with Smart Turn's P(finished) for short turns only (<= 6 words): a short
   turn that does not sound finished gets the answer wait; longer turns are judged on the transcript.
+- ``context+finish``: ``context+short``, and a longer turn that sounds clearly finished (P >= 0.9) waits
+  only ``FINISH_S`` instead of the answer wait (a faster reply after long answers, if the model can tell).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ __all__ = ["OptionsResult", "run_turn_options"]
 
 SPLIT_S = 0.6  # the VAD's min_silence_duration on the web: shorter pauses do not end a segment
 QUESTION = "Tell me about a project you are proud of. What was your part in it?"
-OPTIONS = ("words", "context", "smart", "eot", "context+smart", "context+short")
+OPTIONS = ("words", "context", "smart", "eot", "context+smart", "context+short", "context+finish")
 
 
 @dataclass
@@ -95,6 +97,7 @@ def _points(answer: Any, transcribe: Any) -> list[Point]:
 
 
 SWEEP = (1.2, 1.5, 1.8, 2.0, 2.5, 3.0, 4.0, 5.0)
+FINISH_S = 1.2
 SWEPT = "context+short"  # the option whose answer wait is swept
 
 
@@ -109,9 +112,13 @@ def _wait(option: str, pt: Point, probs: dict[str, float], tuning: Any) -> float
             tuning.max_endpointing_delay if trailing or probs[option] < 0.5 else tuning.min_endpointing_delay
         )
     finished = probs["smart"] if option == "context+smart" else None
-    if option == "context+short" and len(_WORD.findall(pt.text.lower())) <= _SHORT_WORDS:
+    short = len(_WORD.findall(pt.text.lower())) <= _SHORT_WORDS
+    if option in ("context+short", "context+finish") and short:
         finished = probs["smart"]
-    return decide(question=QUESTION, answer=pt.text, finished=finished).seconds(tuning)
+    verdict = decide(question=QUESTION, answer=pt.text, finished=finished)
+    if option == "context+finish" and verdict.wait == "answer" and not short and probs["smart"] >= 0.9:
+        return min(FINISH_S, verdict.seconds(tuning))
+    return verdict.seconds(tuning)
 
 
 async def run_turn_options(*, phone: bool = False) -> OptionsResult:
