@@ -113,7 +113,13 @@ def main(argv: list[str] | None = None) -> None:
         from ._turns import run_turns
 
         out = asyncio.run(
-            run_turns(stack=args.stack, profile=args.profile, transport=args.transport, answers=args.answers)
+            run_turns(
+                stack=args.stack,
+                profile=args.profile,
+                transport=args.transport,
+                answers=args.answers,
+                save=ROOT / "var/bench",
+            )
         )
     elif args.cmd == "stt":
         from ._stt import run_stt

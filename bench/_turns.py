@@ -11,7 +11,10 @@ the caller's timeline:
 - response after a finished answer: the end of the answer's speech → the first agent audio (long and
   medium answers together as "long", short replies apart); answers cut off before their end are left
   out of this number (they are in the cut-off count).
-- barge-in: the interruption's start → the agent's audio stopped (and, phone, → ``clear``).
+- barge-in: the interruption's start → the last agent frame before ``STOPPED_S`` of quiet (and, phone,
+  → ``clear``). The agent here is piper, whose speech has its own gaps between words and sentences
+  (up to ~0.5 s), so the bargein bench's 0.2 s gap would count a comma as a stop; an agent that was
+  between two words when the caller began and never went on counts 0 ms.
 - questions heard only in part: question turns (greet/ask/probe/follow-up) stored interrupted before
   the question itself was heard (the stored text is what the caller heard; it has no "?"), from the
   stored transcript. Whether the conductor then counted such a question as asked is the accounting fix
@@ -21,19 +24,22 @@ the caller's timeline:
 from __future__ import annotations
 
 import bisect
+import pickle
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ._calls import run_call
 from ._latency import fresh_db
 from ._proc import ServerProcess
-from ._script import GAP_S, AwaitAudio, AwaitReply, Pause, Say, Step, Timeline, barge_ins
+from ._script import FRAME_S, GAP_S, AwaitAudio, AwaitReply, Pause, Say, Step, Timeline
 from ._stats import Dist, dist
 from ._voice import Clip
 
 __all__ = ["TurnsResult", "run_turns"]
 
 LATE_S = 0.5  # agent audio this soon after a pause ended was still decided inside it
+STOPPED_S = 0.8  # quiet this long in the agent's (piper) speech means it stopped
 
 
 @dataclass
@@ -157,6 +163,34 @@ def corpus_short() -> tuple[Any, ...]:
     return corpus.short_replies()
 
 
+def barge_ins(tl: Timeline) -> tuple[list[float], list[float], int]:
+    """(ms to the agent's audio stopping, ms to ``clear``, barge-ins while the agent was not speaking)."""
+    stops, clears, skipped = [], [], 0
+    for s in tl.said:
+        if s.tag != "barge":
+            continue
+        i = bisect.bisect_right(tl.voiced, s.start)
+        if i == 0 or s.start - tl.voiced[i - 1] > STOPPED_S:
+            skipped += 1
+            continue
+        prev = tl.voiced[i - 1]
+        for v in tl.voiced[i:]:
+            if v - prev > STOPPED_S:
+                break
+            prev = v
+        stops.append(max(0.0, (prev + FRAME_S - s.start) * 1000.0))
+        nxt = min((x.start for x in tl.said if x.start > s.start), default=float("inf"))
+        later = [c for c in tl.clears if s.start <= c < nxt]
+        if later:
+            clears.append((later[0] - s.start) * 1000.0)
+    return stops, clears, skipped
+
+
+def _save(path: Path, obj: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(pickle.dumps(obj))
+
+
 def _server(server: dict[str, Any], key: str) -> list[float]:
     return [float(r[key]) for r in server.get("metrics", []) if r.get(key) is not None]
 
@@ -176,13 +210,17 @@ def partly_heard_questions(turns: list[dict[str, Any]]) -> int:
     )
 
 
-async def run_turns(*, stack: str, profile: str, transport: str, answers: str = "all") -> list[TurnsResult]:
+async def run_turns(
+    *, stack: str, profile: str, transport: str, answers: str = "all", save: Path | None = None
+) -> list[TurnsResult]:
+    """``save``: also pickle each call's caller timeline and server record there (for re-analysis)."""
     transports = ("phone", "webrtc") if transport == "both" else (transport,)
     out = []
     async with ServerProcess(stack=stack, profile=profile, database_url=fresh_db(f"turns-{stack}")) as srv:
         for t in transports:
             steps, chosen = script(t, answers)
             rec = await run_call(srv, t, steps, deadline_s=1500.0)
+            records = [rec]
             cuts, long_ms, short_ms = analyse(rec.timeline, chosen, t)
             stops, clears, skipped = barge_ins(rec.timeline)
             # the start of a call: speak over the greeting's first seconds
@@ -198,10 +236,14 @@ async def run_turns(*, stack: str, profile: str, transport: str, answers: str = 
                     AwaitReply(60.0),
                 ]
                 rec2 = await run_call(srv, t, start_steps, deadline_s=300.0)
+                records.append(rec2)
                 a, b, k = barge_ins(rec2.timeline)
                 s2, c2, k2 = s2 + a, c2 + b, k2 + k
                 partly += partly_heard_questions(rec2.server.get("turns", []))
                 timeouts += rec2.timeline.timeouts
+            if save is not None:
+                raw = [(r.timeline, r.server) for r in records]
+                _save(save / f"turns-{t}.pickle", (raw, [a.name for a in chosen]))
             out.append(
                 TurnsResult(
                     stack=stack,
