@@ -67,3 +67,19 @@ def test_a_question_cut_before_its_question_mark_was_heard_only_in_part():
         {"speaker": "agent", "kind": "close", "interrupted": True, "text": "Thank you"},
     ]
     assert partly_heard_questions(turns) == 1
+
+
+def test_a_barge_in_stops_the_agent_at_its_last_frame_before_real_quiet_not_at_a_comma():
+    from bench._turns import barge_ins
+
+    # the agent speaks 0-1 s, pauses 0.3 s between sentences, speaks again; the caller barges in at
+    # 1.6 s and the agent's audio ends at 1.9 s for good
+    tl = Timeline(said=[Said("barge", 1.6, 3.0)], voiced=[*frames(0.0, 1.0), *frames(1.3, 1.9), 4.5])
+    stops, clears, skipped = barge_ins(tl)
+    assert stops == pytest.approx([300.0]) and clears == [] and skipped == 0
+    # an agent caught between two words that never went on stopped at once
+    tl = Timeline(said=[Said("barge", 1.1, 3.0)], voiced=[*frames(0.0, 1.0), 4.5])
+    assert barge_ins(tl)[0] == [0.0]
+    # nobody was speaking: not a barge-in
+    tl = Timeline(said=[Said("barge", 5.0, 6.0)], voiced=frames(0.0, 1.0))
+    assert barge_ins(tl) == ([], [], 1)
