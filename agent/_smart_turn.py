@@ -1,4 +1,9 @@
-"""Smart Turn: an audio end-of-turn model, combined with the transcript rule of ``agent/_turns.py``.
+"""The session's ear for turn-taking: an input tap that times the candidate's silence, and optionally Smart
+Turn, an audio end-of-turn model, combined with the context rule of ``agent/_turns.py``.
+
+``SmartTurn(model=None)`` is the context rule alone (``MOCKLINE_AGENT_TURN_DETECTOR=text``, or ``auto``
+without the ``smartturn`` extra), with the tap saying how long the candidate has been silent so the middle
+wait is exact; with the extra, ``auto`` (the default) also asks the model about short turns.
 
 The model is pipecat's Smart Turn v3.2 (BSD-2-Clause), a whisper-tiny encoder with a classifier head that
 reads the last 8 s of the candidate's voice and says whether it sounds finished (intonation, lengthening,
@@ -6,18 +11,19 @@ breath) — the thing silence alone cannot tell. The 8.7 MB ONNX file ships insi
 (extra ``smartturn``); mockline loads only that file with onnxruntime (already installed for silero) and
 computes the log-mel input with faster-whisper's feature extractor. Nothing is downloaded.
 
-How a session uses it (``MOCKLINE_AGENT_TURN_DETECTOR=smart``): ``SmartTurn.listen(audio_input)`` wraps the
-transport's input in a tap that keeps the last 8 s of the candidate's audio and returns a per-session
-detector. At the end of speech the detector first applies the transcript rule (an answer that trails off,
-"...and", "so the first thing I'd do is", waits ``max_endpointing_delay`` whatever it sounds like), then asks
-the model; P(finished) below 0.5 also waits the long delay.
+How a session uses it: ``SmartTurn.listen(audio_input)`` wraps the transport's input in a tap that keeps
+the last 8 s of the candidate's audio and returns a per-session detector. At the end of speech the
+detector applies the context rule (``agent._turns.decide``); only for a short complete turn it asks the
+model, and P(finished) below 0.5 turns the quick wait into the answer wait.
 
 Measured here (2 cores): 60–100 ms per prediction on one thread, 0.1 s to load. On the three LibriVox
 sentences in ``tests/data`` it separates the finished sentence (P 0.74–0.98 at 16 kHz, 0.88–0.99 after 8 kHz
 μ-law) from the same sentence cut at 60 % (P 0.01–0.02), see ``tests/test_smart_turn.py``. On our espeak-ng
 test voices it does not (finished synthetic sentences score 0.2–0.9): robotic prosody gives it nothing to
-read. That is why it is opt-in rather than the default, and why the benchmark's synthetic candidates cannot
-show its effect.
+read, which is why turn-taking is measured on the real-speech corpus (``python -m bench turn-options``,
+``python -m bench turns``): there it cut the sentence pauses the context rule misses from 3/29 to 1/29
+without slowing any short reply, while on its own (or holding long sentences that sound unfinished) it
+cost more than it saved (BENCHMARKS.md, "Turn-taking on real speech").
 """
 
 from __future__ import annotations
@@ -27,15 +33,16 @@ import collections
 import importlib.metadata
 import logging
 import threading
+import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from livekit import rtc
-from livekit.agents import llm
 from livekit.agents.voice import io
 
-from ._turns import TextTurnDetector, end_of_turn_probability, last_user_text
+from ._turns import TextTurnDetector
+from .settings import TurnTuning
 
 __all__ = ["SmartTurn", "SmartTurnModel", "TurnAudioTap"]
 
@@ -44,6 +51,7 @@ logger = logging.getLogger("mockline.agent")
 _MODEL_FILE = "pipecat/audio/turn/smart_turn/data/smart-turn-v3.2-cpu.onnx"
 _RATE = 16_000
 _WINDOW_S = 8
+_VOICED_FLOOR = 200.0  # int16 RMS of a 20 ms frame below which it is silence whatever the speaker's level
 
 
 class SmartTurnModel:
@@ -94,12 +102,24 @@ class TurnAudioTap(io.AudioInput):
         self._frames: collections.deque[tuple[np.ndarray, int]] = collections.deque()
         self._samples = 0  # in 16 kHz samples
         self._lock = threading.Lock()
+        self._loud = 0.0  # a slow-decaying peak of the speaker's frame level
+        self._last_voiced: float | None = None  # time.monotonic() of the last voiced frame
+
+    def silence_s(self) -> float:
+        """Seconds since the last frame loud enough to be the candidate's voice (a tenth of their recent
+        peak level); 0 before they have said anything."""
+        last = self._last_voiced
+        return 0.0 if last is None else max(0.0, time.monotonic() - last)
 
     async def __anext__(self) -> rtc.AudioFrame:
         frame = await super().__anext__()
         pcm = np.frombuffer(frame.data, dtype=np.int16)
         if frame.num_channels > 1:
             pcm = pcm.reshape(-1, frame.num_channels)[:, 0]
+        level = float(np.sqrt(np.mean(np.square(pcm, dtype=np.float64)))) if pcm.size else 0.0
+        self._loud = max(level, self._loud * 0.999)
+        if level > max(_VOICED_FLOOR, 0.1 * self._loud):
+            self._last_voiced = time.monotonic()
         with self._lock:
             self._frames.append((pcm.copy(), frame.sample_rate))
             self._samples += pcm.size * _RATE // frame.sample_rate
@@ -131,44 +151,43 @@ def _to_16k(x: np.ndarray, rate: int) -> np.ndarray:
     return np.interp(np.linspace(0, x.size - 1, n), np.arange(x.size), x).astype(np.float32)
 
 
-class _SessionSmartTurn(TextTurnDetector):
-    def __init__(self, model: SmartTurnModel, tap: TurnAudioTap) -> None:
-        super().__init__()
+class _SessionTurns(TextTurnDetector):
+    """One session's detector: the context rule, timed by the tap, and the audio model if there is one."""
+
+    def __init__(self, model: SmartTurnModel | None, tap: TurnAudioTap, tuning: TurnTuning | None = None):
+        super().__init__(tuning=tuning, silence=tap.silence_s)
         self._model = model
         self._tap = tap
 
+    def with_tuning(self, tuning: TurnTuning) -> TextTurnDetector:
+        return _SessionTurns(self._model, self._tap, tuning)
+
     @property
     def model(self) -> str:
-        return "smart-turn-v3.2+trailing-words"
+        return "interview-context" if self._model is None else "smart-turn-v3.2+interview-context"
 
-    async def predict_end_of_turn(
-        self,
-        chat_ctx: llm.ChatContext,
-        *,
-        timeout: float | None = None,  # noqa: ASYNC109 (protocol)
-    ) -> float:
-        by_text = end_of_turn_probability(last_user_text(chat_ctx))
-        if by_text < 0.5:
-            return by_text
+    async def finished_probability(self) -> float | None:
+        if self._model is None:
+            return None
         audio = self._tap.recent()
         if audio.size < _RATE // 4:
-            return by_text
+            return None
         try:
             return await asyncio.to_thread(self._model.probability, audio)
         except Exception:
             logger.exception("smart turn prediction failed; using the transcript rule")
-            return by_text
+            return None
 
 
 class SmartTurn(TextTurnDetector):
-    """The process-wide detector the runtime holds. As a detector on its own (LiveKit rooms, where the
-    audio does not pass through our input) it is the transcript rule; ``listen`` gives a session the
-    audio-aware one."""
+    """The process-wide detector the runtime holds. ``listen`` gives each session its own, which hears
+    the session's input; on its own (LiveKit rooms, where the audio does not pass through our input) it is
+    the context rule with an assumed silence. ``model=None``: no audio model (the default detector)."""
 
-    def __init__(self, model: SmartTurnModel | None = None) -> None:
+    def __init__(self, model: SmartTurnModel | Literal["load"] | None = "load") -> None:
         super().__init__()
-        self._model = model or SmartTurnModel()
+        self._model = SmartTurnModel() if model == "load" else model
 
     def listen(self, audio_input: io.AudioInput) -> tuple[TurnAudioTap, Any]:
         tap = TurnAudioTap(audio_input)
-        return tap, _SessionSmartTurn(self._model, tap)
+        return tap, _SessionTurns(self._model, tap)

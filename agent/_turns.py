@@ -1,31 +1,57 @@
-"""Turn-taking: the session's ``TurnHandlingOptions`` and the end-of-turn detectors we can plug in.
+"""Turn-taking: when a candidate's silence ends their turn, and the session's ``TurnHandlingOptions``.
 
-``TextTurnDetector`` (default) reads the candidate's transcript so far: an utterance that trails off
-("so the first thing I would do is...", "...and", "um") is unlikely to be the end of the answer, so the
-session waits ``max_endpointing_delay`` instead of ``min_endpointing_delay`` before replying. It is
-deterministic, costs microseconds and works the same on 8 kHz phone audio.
+An interview is not a chat. A candidate in the middle of an answer pauses between sentences (0.8-1.5 s on
+real speech) and to think (2-5 s) and keeps the floor; a short reply ("could you repeat that?", "I don't
+know", "yes") wants a quick response. Silence alone cannot tell these apart, so ``decide`` reads the
+context and returns one of three waits (seconds of silence after the end of speech):
 
-Why not the audio model by default: livekit's local ``turn-detector-v1-mini`` (``livekit-local-inference``)
-runs offline, but on our espeak-ng and piper test voices it did not separate trailing-off from finished
-sentences (P(end) 0.07-0.63 for both, no gap between the groups), so we could not verify it here; it stays
-available as ``MOCKLINE_AGENT_TURN_DETECTOR=eot`` for real voices.
+- ``quick`` (``min_endpointing_delay``): nothing said, a short request or reply ("could you repeat
+  that?", "I don't know", "yes" to a yes/no question), or a short complete reply to anything.
+- ``answer`` (``answer_pause_delay``): a complete-looking sentence inside an answer that is already
+  long; the sentence may be the last one or the next may follow after a pause, and we cannot know which,
+  so we wait out ordinary sentence pauses (the trade-off, with numbers, is in BENCHMARKS.md "Turn-taking
+  on real speech").
+- ``hold`` (``max_endpointing_delay``): the transcript trails off ("...and", "so the first thing I'd do
+  is", "um", "...,"): a thinking pause.
+
+The rule for trailing off: a word no finished English sentence ends on (conjunctions, articles,
+possessives, auxiliaries, fillers). An auxiliary with final punctuation after it is finished: "...than he
+was." ends the sentence, "...than he was" does not. Whisper puts a full stop after nearly every segment,
+so a full stop after "and", "the" or "um" changes nothing.
+
+livekit's end-of-turn machinery knows two waits (``min_delay`` when the detector says likely, ``max_delay``
+when unlikely). The middle one is taken by the detector itself: it returns only when ``answer`` seconds of
+silence have passed (a new start of speech cancels it), then says likely. How long the candidate has
+already been silent comes from the session's audio tap (``agent/_smart_turn.py``); without one (LiveKit
+rooms) it assumes the VAD's minimum silence, so the wait is never shorter than chosen.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from livekit.agents import llm
 from livekit.agents.voice.turn import TurnHandlingOptions
 
-from .settings import AgentSettings
+from .settings import AgentSettings, TurnTuning
+
+logger = logging.getLogger("mockline.agent")
 
 __all__ = [
     "TextTurnDetector",
+    "TurnVerdict",
     "build_turn_detector",
+    "decide",
     "end_of_turn_probability",
+    "expects_long_answer",
+    "last_agent_text",
     "last_user_text",
+    "needs_audio",
     "turn_handling",
 ]
 
@@ -41,19 +67,138 @@ _DANGLING = frozenset(
     um uh er erm hmm
     """.split()
 )
+# Whisper ends almost every segment with a full stop, finished or not, so a full stop only rescues the
+# words a sentence *can* end on: "...than he was.", "I think it would." A full stop after "the", "and" or
+# "um" is whisper's, not the candidate's.
+_ENDS_WITH_STOP = frozenset("is are was were am would could should will must".split())
 _TRAILING = re.compile(r"(\.\.\.|…|,|-|—|:)\s*$")
+_FINAL = re.compile(r"[.!?]\s*$")
 _WORD = re.compile(r"[a-z']+")
+
+# Short turns that ask for something and want an answer at once, whatever was asked before.
+_REQUESTS = re.compile(
+    r"\b(repeat|say (that|it) again|come again|pardon|didn'?t (catch|hear|get)|what do you mean|"
+    r"(don'?t|do not) (know|understand)|no idea|not sure|can'?t (think|remember)|skip|next question|"
+    r"move on|a hint|(can|could) we stop|stop (the|this) interview|clarify|rephrase|what was the question)\b"
+)
+_SHORT_WORDS = 6  # a complete reply this short gets a quick response
+_LONG_WORDS = 9  # from here on a turn is an answer in progress
+
+# The agent's last sentence asks for a yes/no or one-word reply ("Would it help if I repeated it?", "Are
+# you still there?"), not for an account ("Could you walk me through...", "Tell me about...").
+_OPEN_VERBS = re.compile(
+    r"\b(tell|describe|walk|explain|expand|give|go into|say more|talk|share|elaborate|think of)\b"
+)
+_YES_NO = re.compile(r"^(would|could|can|do|does|did|are|is|was|were|have|has|had|shall|should|will|may)\b")
+_WH = re.compile(r"\b(what|how|why|when|which|where|who)\b")
+
+
+def end_of_turn_probability(text: str) -> float:
+    """0.1 when the utterance trails off, 0.9 when it could be a finished answer."""
+    return 0.1 if trails_off(text) else 0.9
+
+
+def needs_audio(answer: str) -> bool:
+    """Whether ``decide`` would use an audio model's verdict on ``answer``: a short complete turn."""
+    return not trails_off(answer) and 0 < len(_WORD.findall(answer.lower())) <= _SHORT_WORDS
+
+
+def trails_off(text: str) -> bool:
+    text = text.strip()
+    if not text:
+        return False
+    if _TRAILING.search(text):
+        return True
+    words = _WORD.findall(text.lower())
+    if not words:
+        return False
+    if words[-1] not in _DANGLING:
+        return False
+    return not (words[-1] in _ENDS_WITH_STOP and _FINAL.search(text))
+
+
+def expects_long_answer(question: str) -> bool:
+    """Whether the agent's last words ask for an account (an open question) rather than a short reply."""
+    sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+", question.strip()) if s.strip()]
+    asks = [s for s in sentences if s.endswith("?")] or sentences[-1:]
+    if not asks:
+        return True  # the first turn of a call, or nothing heard: assume an answer
+    last = asks[-1].lower()
+    if _OPEN_VERBS.search(last):
+        return True
+    if _YES_NO.match(last) and not _WH.search(last):
+        return False
+    return True
+
+
+Wait = Literal["quick", "answer", "hold"]
+
+
+@dataclass(frozen=True)
+class TurnVerdict:
+    wait: Wait
+    reason: str  # fixed text, safe to log (no candidate words)
+
+    def seconds(self, tuning: TurnTuning) -> float:
+        return {
+            "quick": tuning.min_endpointing_delay,
+            "answer": tuning.answer_pause_delay,
+            "hold": tuning.max_endpointing_delay,
+        }[self.wait]
+
+
+def decide(*, question: str, answer: str, finished: float | None = None) -> TurnVerdict:
+    """How long a silence after ``answer`` (the candidate's turn so far) ends the turn.
+
+    ``question``: the agent's last words. ``finished``: an audio model's P(the speaker has finished), if
+    one listened (``agent/_smart_turn.py``); it is asked only about short turns (``needs_audio``) and
+    never shortens a wait: a short turn that does not sound finished ("I worked at a bank" and a breath)
+    gets the answer wait instead of the quick one. Longer turns are judged on the transcript alone: on
+    the real-speech corpus, holding a long sentence that sounded unfinished saved one thinking pause in
+    ten and made real speakers' finished answers wait the long delay (BENCHMARKS.md)."""
+    text = answer.strip()
+    words = _WORD.findall(text.lower())
+    if not words:
+        return TurnVerdict("quick", "nothing said")
+    if trails_off(text):
+        return TurnVerdict("hold", "trails off")
+    if len(words) < _LONG_WORDS and _REQUESTS.search(text.lower()):
+        return TurnVerdict("quick", "short request")
+    if not expects_long_answer(question) and len(words) < _LONG_WORDS:
+        return TurnVerdict("quick", "short reply to a yes/no question")
+    if len(words) <= _SHORT_WORDS:
+        if finished is not None and finished < 0.5:
+            return TurnVerdict("answer", "short, but does not sound finished")
+        return TurnVerdict("quick", "short complete reply")
+    return TurnVerdict("answer", "complete sentence inside an answer")
 
 
 class TextTurnDetector:
-    """A livekit turn detector (``_TurnDetector`` protocol) over the last candidate message's text."""
+    """A livekit turn detector (``_TurnDetector`` protocol) over the conversation's text: the candidate's
+    turn so far and the agent's last words. ``silence`` says how long the candidate has been silent
+    (seconds); without it the VAD's minimum silence is assumed."""
 
-    def __init__(self, *, unlikely: float = 0.5) -> None:
+    def __init__(
+        self,
+        *,
+        tuning: TurnTuning | None = None,
+        silence: Callable[[], float] | None = None,
+        unlikely: float = 0.5,
+        legacy: bool = False,
+    ) -> None:
+        self._tuning = tuning or TurnTuning()
+        self._silence = silence
         self._unlikely = unlikely
+        self._legacy = legacy  # the previous rule: trailing off → max delay, anything else → min delay
+
+    def with_tuning(self, tuning: TurnTuning) -> TextTurnDetector:
+        return TextTurnDetector(
+            tuning=tuning, silence=self._silence, unlikely=self._unlikely, legacy=self._legacy
+        )
 
     @property
     def model(self) -> str:
-        return "trailing-words"
+        return "interview-context"
 
     @property
     def provider(self) -> str:
@@ -65,26 +210,30 @@ class TextTurnDetector:
     async def supports_language(self, language: Any) -> bool:
         return language is None or str(language).lower().startswith("en")
 
+    async def finished_probability(self) -> float | None:
+        """An audio model's P(finished) for the candidate's last words (None: no model)."""
+        return None
+
     async def predict_end_of_turn(
         self,
         chat_ctx: llm.ChatContext,
         *,
         timeout: float | None = None,  # noqa: ASYNC109 (protocol)
     ) -> float:
-        return end_of_turn_probability(last_user_text(chat_ctx))
-
-
-def end_of_turn_probability(text: str) -> float:
-    """0.1 when the utterance trails off, 0.9 when it could be a finished answer."""
-    text = text.strip()
-    if not text:
+        question, answer = last_agent_text(chat_ctx), last_user_text(chat_ctx)
+        if self._legacy:
+            return end_of_turn_probability(answer)
+        finished = None
+        if needs_audio(answer):
+            finished = await self.finished_probability()
+        verdict = decide(question=question, answer=answer, finished=finished)
+        if verdict.wait == "hold":
+            return 0.1
+        if verdict.wait == "answer":
+            # livekit has no middle wait: take it here (a start of speech cancels this task)
+            silent = self._silence() if self._silence is not None else self._tuning.assumed_vad_silence
+            await asyncio.sleep(max(0.0, verdict.seconds(self._tuning) - silent))
         return 0.9
-    if _TRAILING.search(text):
-        return 0.1
-    words = _WORD.findall(text.lower())
-    if words and words[-1] in _DANGLING:
-        return 0.15
-    return 0.9
 
 
 def last_user_text(chat_ctx: llm.ChatContext) -> str:
@@ -94,10 +243,26 @@ def last_user_text(chat_ctx: llm.ChatContext) -> str:
     return ""
 
 
+def last_agent_text(chat_ctx: llm.ChatContext) -> str:
+    for item in reversed(chat_ctx.items):
+        if isinstance(item, llm.ChatMessage) and item.role == "assistant":
+            return item.text_content or ""
+    return ""
+
+
 def build_turn_detector(settings: AgentSettings) -> Any:
     """The detector ``settings.turn_detector`` names (None: VAD silence alone)."""
-    if settings.turn_detector == "text":
-        return TextTurnDetector()
+    if settings.turn_detector in ("auto", "text"):
+        from ._smart_turn import SmartTurn, model_path
+
+        if settings.turn_detector == "auto":
+            try:
+                model_path()
+            except RuntimeError:
+                logger.info("Smart Turn is not installed (extra smartturn): turn-taking reads text only")
+            else:
+                return SmartTurn()  # the context rule with the audio model (~0.1 s to load)
+        return SmartTurn(model=None)  # the context rule; sessions call .listen(input) for silence timing
     if settings.turn_detector == "eot":
         from livekit.agents.inference.eot import TurnDetector
         from livekit.local_inference import init_eot
@@ -108,6 +273,8 @@ def build_turn_detector(settings: AgentSettings) -> Any:
         from ._smart_turn import SmartTurn
 
         return SmartTurn()  # loads the model now (~0.1 s); sessions call .listen(input)
+    if settings.turn_detector == "words":
+        return TextTurnDetector(legacy=True)
     return None
 
 
@@ -116,6 +283,8 @@ def turn_handling(
 ) -> TurnHandlingOptions:
     """The session's turn-taking options; values and reasons are in ``agent.settings``."""
     t = settings.tuning(telephony=telephony)
+    if isinstance(turn_detector, TextTurnDetector):
+        turn_detector = turn_detector.with_tuning(t)  # the answer wait of this transport
     return TurnHandlingOptions(
         turn_detection=turn_detector if turn_detector is not None else "vad",
         endpointing={

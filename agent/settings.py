@@ -13,12 +13,18 @@ Turn-taking values, and why (an interview is not a customer-service call). Measu
   gets 0.1 s more: 8 kHz audio makes the VAD's end of speech less reliable. Measured (``python -m bench
   v2v --stack fakes --turns 6``): server v2v 560 ms web / 609 ms phone (was 1006 / 1105), caller 618 ms
   on the phone; the WebRTC caller hears 766 ms, ~205 ms of it the aiortc legs, not turn-taking.
-- ``max_endpointing_delay`` 3.5 s (phone 3.8 s): the wait when the transcript trails off ("so the first
+- ``max_endpointing_delay`` 4.5 s (phone 4.8 s): the wait when the transcript trails off ("so the first
   thing I would... hmm"). A 2.5 s thinking pause fits inside it (``mockline simulate`` checks it).
-- ``turn_detector`` "text" (default): an answer whose transcript trails off ("so the first thing I'd do
-  is...", "...and", "um") gets ``max_endpointing_delay``, anything else ``min_endpointing_delay``
-  (``agent/_turns.py``, with why livekit's local audio model "eot" is not the default). "vad" uses
-  ``min_endpointing_delay`` alone - do not combine it with the short 0.5 s. Either way the brain's
+- ``turn_detector`` "auto" (default): the context rule of ``agent/_turns.py`` with three waits: quick
+  (``min_endpointing_delay``) for a short request or reply, ``answer_pause_delay`` 2.5 s (phone 2.6 s) for
+  a finished sentence inside an answer, ``max_endpointing_delay`` when the transcript trails off ("so the
+  first thing I'd do is...", "...and", "um"); with the ``smartturn`` extra, a short turn that does not
+  sound finished waits like an answer. Chosen on real speech (``python -m bench turn-options``, BENCHMARKS.md
+  "Turn-taking on real speech"): 2.5 s keeps sentence pauses (0.8-1.5 s) and thinking pauses up to 2.5 s
+  with the candidate; 1.8 s replied 0.7 s sooner but cut 5/6 of the 2-2.5 s thinking pauses. "text" is
+  the same without the audio model, "eot" livekit's local audio model (cut 16-17/29 sentence pauses),
+  "words" the previous trailing-word rule (cut them all), "vad" ``min_endpointing_delay`` alone - do not
+  combine it with the short 0.5 s. Either way the brain's
   ``wait`` action ("hmm, let me think") keeps the floor with the candidate.
 - ``min_interruption_duration`` 0.15 s (both): how long the candidate must make sound over the agent
   before its audio *pauses*. Short, so a barge-in is heard at once (target: audio stopped at the caller
@@ -66,7 +72,11 @@ class TurnTuning(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore")
 
     min_endpointing_delay: float = 0.5
-    max_endpointing_delay: float = 3.5
+    answer_pause_delay: float = 2.5
+    max_endpointing_delay: float = 4.5
+    # Without an audio tap (LiveKit rooms) the turn detector assumes the candidate has been silent this
+    # long when the VAD reports the end of speech (its min_silence_duration, agent/providers/_vad.py).
+    assumed_vad_silence: float = 0.6
     min_interruption_duration: float = 0.15
     min_interruption_words: int = 0
     false_interruption_timeout: float = 2.0
@@ -75,10 +85,10 @@ class TurnTuning(BaseSettings):
 class AgentSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MOCKLINE_AGENT_", extra="ignore", env_nested_delimiter="__")
 
-    # "text": trailing-off transcript → max delay (agent/_turns.py); "eot": livekit's local audio model;
-    # "smart": the transcript rule plus pipecat's Smart Turn audio model (agent/_smart_turn.py, extra
-    # `smartturn`; real voices only); "vad": VAD silence + min delay only.
-    turn_detector: Literal["text", "eot", "smart", "vad"] = "text"
+    # "auto": the context rule (agent/_turns.py) with Smart Turn when the `smartturn` extra is installed;
+    # "text": without it; "smart": with it, required; "eot": livekit's local audio model; "words": the
+    # previous trailing-word rule; "vad": VAD silence + min delay only.
+    turn_detector: Literal["auto", "text", "eot", "smart", "vad", "words"] = "auto"
     preemptive_generation: bool = True
     preemptive_tts: bool = True  # synthesise the preemptive reply too (needs preemptive_generation)
     ignore_backchannels: bool = True  # agent/_backchannel.py
@@ -92,7 +102,9 @@ class AgentSettings(BaseSettings):
     web: TurnTuning = TurnTuning()
     phone: TurnTuning = TurnTuning(
         min_endpointing_delay=0.6,
-        max_endpointing_delay=3.8,
+        answer_pause_delay=2.6,
+        max_endpointing_delay=4.8,
+        assumed_vad_silence=0.7,
         false_interruption_timeout=2.5,
     )
     # Persist writes run in a worker thread; this bounds how long shutdown waits for the last ones.

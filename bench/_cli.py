@@ -53,6 +53,13 @@ def main(argv: list[str] | None = None) -> None:
     g.add_argument("--questions", type=int, default=10, help="questions per interview (the target is for 10)")
     sq = sub.add_parser("scoring-quality", help="scorer agreement with the graded answer set")
     sq.add_argument("--details", action="store_true", help="print every answer's grade and score")
+    o = sub.add_parser("turn-options", help="end-of-turn options on the real-speech corpus, no call")
+    o.add_argument("--phone", action="store_true", help="the 8 kHz μ-law version of the corpus")
+    tt = sub.add_parser("turns", help="turn-taking on real speech over a real transport")
+    tt.add_argument("--stack", choices=STACKS, default="offline")
+    tt.add_argument("--profile", choices=PROFILES, default="product")
+    tt.add_argument("--transport", choices=("phone", "webrtc", "both"), default="phone")
+    tt.add_argument("--answers", default="all", help="comma-separated corpus answer names, or all")
     a = sub.add_parser("all", help="everything, then rewrite BENCHMARKS.md")
     a.add_argument("--quick", action="store_true", help="smaller sizes (a few minutes)")
     a.add_argument("--out", default=str(ROOT / "BENCHMARKS.md"))
@@ -99,6 +106,22 @@ def main(argv: list[str] | None = None) -> None:
                 ramp_s=args.ramp,
                 call_s=args.seconds,
                 keep_going=args.keep_going,
+            )
+        )
+    elif args.cmd == "turn-options":
+        from ._turn_options import run_turn_options
+
+        out = [asyncio.run(run_turn_options(phone=args.phone))]
+    elif args.cmd == "turns":
+        from ._turns import run_turns
+
+        out = asyncio.run(
+            run_turns(
+                stack=args.stack,
+                profile=args.profile,
+                transport=args.transport,
+                answers=args.answers,
+                save=ROOT / "var/bench",
             )
         )
     elif args.cmd == "stt":

@@ -7,10 +7,11 @@
 - ``hybrid``: silero VAD and faster-whisper (the parts that decide whether a sound is a barge-in) with the
   fixed-latency tone TTS, whose reply is one unbroken tone: any gap the caller hears is the agent stopping.
 
-Turn-taking profiles: ``product`` keeps the ``AgentSettings`` defaults, including the transcript turn
-detector (0.5 s endpointing on the web / 0.6 s on the phone for answers that look finished, 3.5/3.8 s when
-they trail off), 0.15 s minimum interruption with the backchannel filter, and preemptive TTS; ``fast``
-shortens endpointing to 0.2 s to show what the pipeline itself costs; ``legacy`` is the previous product
+Turn-taking profiles: ``product`` keeps the ``AgentSettings`` defaults, including the context turn
+detector (0.5/0.6 s web/phone for a short reply, 2.5/2.6 s for a finished sentence inside an answer,
+4.5/4.8 s when the transcript trails off), 0.15 s minimum interruption with the backchannel filter, and
+preemptive TTS; ``fast`` shortens endpointing to 0.2 s to show what the pipeline itself costs; ``legacy``
+is the previous product
 (VAD endpointing 0.9/1.0 s, 0.8/0.9 s minimum interruption, no backchannel filter, no preemptive TTS), for
 before/after comparisons; ``words2`` is ``legacy`` with ``min_interruption_words=2``.
 """

@@ -56,7 +56,7 @@ def test_phone_turn_taking_waits_longer_than_web() -> None:
     s = AgentSettings()
     web, phone = turn_handling(s, telephony=False), turn_handling(s, telephony=True)
     # a thinking pause is not cut off: a trailing-off transcript gets the long delay, not the short one
-    assert s.turn_detector == "text" and web["endpointing"]["max_delay"] >= 3.0
+    assert s.turn_detector == "auto" and web["endpointing"]["max_delay"] >= 3.0
     assert phone["endpointing"]["min_delay"] > web["endpointing"]["min_delay"]
     # the agent pauses at once for a barge-in; "mm-hmm" resumes it instead of cutting it off
     assert web["interruption"]["min_duration"] <= 0.25 and s.ignore_backchannels

@@ -13,7 +13,7 @@ from livekit.agents import llm
 
 from agent._io import PushAudioInput
 from agent._smart_turn import SmartTurn, SmartTurnModel, TurnAudioTap
-from agent._turns import build_turn_detector, end_of_turn_probability
+from agent._turns import build_turn_detector, decide, end_of_turn_probability
 from agent.settings import AgentSettings
 from telephony.codec import pcm16_to_ulaw, resample_pcm16, ulaw_to_pcm16
 
@@ -74,9 +74,11 @@ async def test_phone_audio_through_a_session_tap_gets_the_same_judgement(
 ) -> None:
     pcm = _phone(_speech(clip))
     finished = await _session_hears(model, pcm, 8000)
-    assert await finished.predict_end_of_turn(_ctx("He might have been made still more respectable.")) > 0.5
+    assert await finished.finished_probability() > 0.5  # type: ignore[operator]
     cut = await _session_hears(model, pcm[: int(pcm.size * 0.6)], 8000)
-    assert await cut.predict_end_of_turn(_ctx("He might have been made still")) < 0.5
+    assert await cut.finished_probability() < 0.5  # type: ignore[operator]
+    # what it changes: a short reply that does not sound finished keeps the floor (the answer wait)
+    assert decide(question="Tell me about it.", answer="He was not.", finished=0.1).wait == "answer"
 
 
 async def test_a_transcript_that_trails_off_waits_however_finished_it_sounds(model: SmartTurnModel) -> None:

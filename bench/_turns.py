@@ -1,0 +1,267 @@
+"""``python -m bench turns``: turn-taking on real speech, over a real transport, on the offline stack.
+
+One call per transport. The caller says every answer of the real-speech corpus (``tests/audio/corpus.py``)
+with its pauses, waiting for the agent's reply after each, then barges in three times 0.5-1.5 s into a
+reply (mid-call); two more calls barge in 0.3 s and 1.5 s into the greeting (the start of a call). From
+the caller's timeline:
+
+- false cut-off: the agent's audio *begins* (a voiced frame after >= 0.2 s of quiet) inside a pause of
+  an answer or up to 0.5 s after it (the reply was decided in the pause and reached the caller as the
+  candidate went on); counted per pause, by pause length.
+- response after a finished answer: the end of the answer's speech → the first agent audio (long and
+  medium answers together as "long", short replies apart); answers cut off before their end are left
+  out of this number (they are in the cut-off count).
+- barge-in: the interruption's start → the last agent frame before ``STOPPED_S`` of quiet (and, phone,
+  → ``clear``). The agent here is piper, whose speech has its own gaps between words and sentences
+  (up to ~0.5 s), so the bargein bench's 0.2 s gap would count a comma as a stop; an agent that was
+  between two words when the caller began and never went on counts 0 ms.
+- questions heard only in part: question turns (greet/ask/probe/follow-up) stored interrupted before
+  the question itself was heard (the stored text is what the caller heard; it has no "?"), from the
+  stored transcript. Whether the conductor then counted such a question as asked is the accounting fix
+  (issue 13 item 3, another branch); this count is the upper bound of "scored without being heard".
+"""
+
+from __future__ import annotations
+
+import bisect
+import pickle
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ._calls import run_call
+from ._latency import fresh_db
+from ._proc import ServerProcess
+from ._script import FRAME_S, GAP_S, AwaitAudio, AwaitReply, Pause, Say, Step, Timeline
+from ._stats import Dist, dist
+from ._voice import Clip
+
+__all__ = ["TurnsResult", "run_turns"]
+
+LATE_S = 0.5  # agent audio this soon after a pause ended was still decided inside it
+STOPPED_S = 0.8  # quiet this long in the agent's (piper) speech means it stopped
+
+
+@dataclass
+class TurnsResult:
+    stack: str
+    profile: str
+    transport: str
+    cuts: dict[str, tuple[int, int]] = field(default_factory=dict)  # pause bucket → (cut, pauses)
+    response_long: Dist = field(default_factory=lambda: dist([]))
+    response_short: Dist = field(default_factory=lambda: dist([]))
+    bargein_stop: Dist = field(default_factory=lambda: dist([]))  # mid-call
+    bargein_clear: Dist = field(default_factory=lambda: dist([]))
+    bargein_start_stop: Dist = field(default_factory=lambda: dist([]))  # in the greeting's first seconds
+    bargein_start_clear: Dist = field(default_factory=lambda: dist([]))
+    bargein_skipped: int = 0
+    partly_heard_questions: int = 0
+    # server side, every reply to the candidate: end of speech → turn committed, and → first audio out
+    server_eou: Dist = field(default_factory=lambda: dist([]))
+    server_v2v: Dist = field(default_factory=lambda: dist([]))
+    answers: int = 0
+    timeouts: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def bucket(length_s: float) -> str:
+    if length_s < 0.8:
+        return "0.45-0.8 s (speaker's own)"
+    if length_s <= 1.5:
+        return "0.8-1.5 s (sentence)"
+    if length_s <= 2.5:
+        return "2-2.5 s (thinking)"
+    if length_s <= 4.0:
+        return "3-4 s (thinking)"
+    return "5 s (thinking)"
+
+
+def _rate(transport: str) -> int:
+    return 8000 if transport == "phone" else 48000
+
+
+def _clip(answer: Any, transport: str) -> Clip:
+    from tests.audio import resample
+
+    rate = _rate(transport)
+    return Clip(answer.name, resample(answer.samples, from_rate=answer.rate, to_rate=rate), rate)
+
+
+def script(transport: str, names: str = "all") -> tuple[list[Step], list[Any]]:
+    from tests.audio import corpus
+
+    chosen = [a for a in corpus.answers() if names == "all" or a.name in names.split(",")]
+    steps: list[Step] = [AwaitReply(timeout_s=90.0)]
+    for a in chosen:
+        steps += [
+            Say(_clip(a, transport), f"answer:{a.kind}:{a.name}"),
+            AwaitReply(timeout_s=60.0, quiet_s=1.5),
+        ]
+    # barge-ins into a reply: the agent answers a short reply, the caller speaks over it
+    barge = _clip(corpus.short_replies()[-1], transport)
+    setup = _clip(corpus.short_replies()[0], transport)
+    for into in MID_BARGE_S:
+        steps += [Say(setup, "answer:short:barge-setup"), AwaitAudio(45.0)]
+        steps += [Pause(into), Say(barge, "barge"), AwaitReply(timeout_s=60.0)]
+    return steps, chosen
+
+
+MID_BARGE_S = (0.5, 1.0, 1.5)  # seconds into a reply
+START_BARGE_S = (0.3, 1.5)  # seconds into the greeting, one call each
+
+
+def _onsets(tl: Timeline) -> list[float]:
+    """Arrival times of the first voiced agent frame after >= GAP_S of quiet."""
+    out, prev = [], None
+    for v in tl.voiced:
+        if prev is None or v - prev > GAP_S:
+            out.append(v)
+        prev = v
+    return out
+
+
+def analyse(
+    tl: Timeline, chosen: list[Any], transport: str
+) -> tuple[dict[str, tuple[int, int]], list[float], list[float]]:
+    """(pause bucket → (cut, pauses), response ms after long/medium answers, after short replies)."""
+    by_name = {a.name: a for a in chosen}
+    offset = {
+        a.name: _clip(a, transport).voiced_bounds()[0] for a in chosen
+    }  # Said.start is the voiced start
+    onsets = _onsets(tl)
+    cuts: dict[str, tuple[int, int]] = {}
+    long_ms: list[float] = []
+    short_ms: list[float] = []
+    for s in tl.said:
+        if not s.tag.startswith("answer:"):
+            continue
+        _, kind, name = s.tag.split(":", 2)
+        answer = by_name.get(name)
+        if answer is None:
+            continue
+        start = s.start - offset[name]
+        cut_any = False
+        for p in answer.pauses:
+            a, b = start + p.start_s, start + p.end_s + LATE_S
+            i = bisect.bisect_left(onsets, a)
+            hit = i < len(onsets) and onsets[i] <= b
+            cut_any |= hit
+            key = bucket(p.length_s)
+            n_cut, n = cuts.get(key, (0, 0))
+            cuts[key] = (n_cut + int(hit), n + 1)
+        if cut_any:
+            continue
+        i = bisect.bisect_right(onsets, s.end)
+        if i < len(onsets) and onsets[i] - s.end < 30.0:
+            (short_ms if kind == "short" else long_ms).append((onsets[i] - s.end) * 1000.0)
+    return cuts, long_ms, short_ms
+
+
+def corpus_short() -> tuple[Any, ...]:
+    from tests.audio import corpus
+
+    return corpus.short_replies()
+
+
+def barge_ins(tl: Timeline) -> tuple[list[float], list[float], int]:
+    """(ms to the agent's audio stopping, ms to ``clear``, barge-ins while the agent was not speaking)."""
+    stops, clears, skipped = [], [], 0
+    for s in tl.said:
+        if s.tag != "barge":
+            continue
+        i = bisect.bisect_right(tl.voiced, s.start)
+        if i == 0 or s.start - tl.voiced[i - 1] > STOPPED_S:
+            skipped += 1
+            continue
+        prev = tl.voiced[i - 1]
+        for v in tl.voiced[i:]:
+            if v - prev > STOPPED_S:
+                break
+            prev = v
+        stops.append(max(0.0, (prev + FRAME_S - s.start) * 1000.0))
+        nxt = min((x.start for x in tl.said if x.start > s.start), default=float("inf"))
+        later = [c for c in tl.clears if s.start <= c < nxt]
+        if later:
+            clears.append((later[0] - s.start) * 1000.0)
+    return stops, clears, skipped
+
+
+def _save(path: Path, obj: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(pickle.dumps(obj))
+
+
+def _server(server: dict[str, Any], key: str) -> list[float]:
+    return [float(r[key]) for r in server.get("metrics", []) if r.get(key) is not None]
+
+
+QUESTION_KINDS = ("greet", "ask", "probe_example", "probe_outcome", "follow_up", "repeat")
+
+
+def partly_heard_questions(turns: list[dict[str, Any]]) -> int:
+    """Question turns the caller heard only in part (stored interrupted, without the question's "?")."""
+    return sum(
+        1
+        for t in turns
+        if t.get("speaker") == "agent"
+        and t.get("kind") in QUESTION_KINDS
+        and t.get("interrupted")
+        and "?" not in (t.get("text") or "")
+    )
+
+
+async def run_turns(
+    *, stack: str, profile: str, transport: str, answers: str = "all", save: Path | None = None
+) -> list[TurnsResult]:
+    """``save``: also pickle each call's caller timeline and server record there (for re-analysis)."""
+    transports = ("phone", "webrtc") if transport == "both" else (transport,)
+    out = []
+    async with ServerProcess(stack=stack, profile=profile, database_url=fresh_db(f"turns-{stack}")) as srv:
+        for t in transports:
+            steps, chosen = script(t, answers)
+            rec = await run_call(srv, t, steps, deadline_s=1500.0)
+            records = [rec]
+            cuts, long_ms, short_ms = analyse(rec.timeline, chosen, t)
+            stops, clears, skipped = barge_ins(rec.timeline)
+            # the start of a call: speak over the greeting's first seconds
+            s2: list[float] = []
+            c2: list[float] = []
+            k2, partly, timeouts = 0, 0, 0
+            barge = _clip(corpus_short()[-1], t)
+            for into in START_BARGE_S:
+                start_steps: list[Step] = [
+                    AwaitAudio(90.0),
+                    Pause(into),
+                    Say(barge, "barge"),
+                    AwaitReply(60.0),
+                ]
+                rec2 = await run_call(srv, t, start_steps, deadline_s=300.0)
+                records.append(rec2)
+                a, b, k = barge_ins(rec2.timeline)
+                s2, c2, k2 = s2 + a, c2 + b, k2 + k
+                partly += partly_heard_questions(rec2.server.get("turns", []))
+                timeouts += rec2.timeline.timeouts
+            if save is not None:
+                raw = [(r.timeline, r.server) for r in records]
+                _save(save / f"turns-{t}.pickle", (raw, [a.name for a in chosen]))
+            out.append(
+                TurnsResult(
+                    stack=stack,
+                    profile=profile,
+                    transport=t,
+                    cuts=dict(sorted(cuts.items())),
+                    response_long=dist(long_ms),
+                    response_short=dist(short_ms),
+                    bargein_stop=dist(stops),
+                    bargein_clear=dist(clears),
+                    bargein_start_stop=dist(s2),
+                    bargein_start_clear=dist(c2),
+                    bargein_skipped=skipped + k2,
+                    partly_heard_questions=partly_heard_questions(rec.server.get("turns", [])) + partly,
+                    answers=len(chosen),
+                    server_eou=dist(_server(rec.server, "eou_delay_ms")),
+                    server_v2v=dist(_server(rec.server, "v2v_ms")),
+                    timeouts=rec.timeline.timeouts + timeouts,
+                )
+            )
+    return out

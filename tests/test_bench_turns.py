@@ -1,0 +1,85 @@
+"""``python -m bench turns`` arithmetic on synthetic timelines: a cut-off is agent audio starting inside an
+answer's pause, the response time is counted only for answers that were not cut, and a question heard only
+in part is one stored interrupted before its question mark."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bench._script import Said, Timeline
+from bench._turns import analyse, bucket, partly_heard_questions
+from tests.audio.corpus import Answer, Pause
+
+pytestmark = pytest.mark.unit
+
+RATE = 16_000
+
+
+def frames(start: float, end: float) -> list[float]:
+    n = round((end - start) / 0.02)
+    return [round(start + i * 0.02, 4) for i in range(n)]
+
+
+def two_sentences(name: str, pause_s: float) -> Answer:
+    """1 s of "speech", a pause, 1 s of "speech" (a tone stands in for the voice)."""
+    t = np.arange(RATE) / RATE
+    voice = (np.sin(2 * np.pi * 220 * t) * 8000).astype(np.int16)
+    pcm = np.concatenate([voice, np.zeros(round(pause_s * RATE), dtype=np.int16), voice])
+    return Answer(name, "long", pcm, RATE, "", (Pause(1.0, pause_s, "sentence"),))
+
+
+def test_agent_audio_starting_in_a_pause_is_a_cut_off_and_that_answer_has_no_response_time():
+    cut, kept = two_sentences("cut", 1.2), two_sentences("kept", 1.0)
+    tl = Timeline(
+        said=[Said("answer:long:cut", 10.0, 13.2), Said("answer:long:kept", 30.0, 33.0)],
+        # the agent starts 0.8 s into the first answer's pause, then replies 2.5 s after the second
+        voiced=[*frames(11.8, 12.4), *frames(35.5, 38.0)],
+    )
+    cuts, long_ms, short_ms = analyse(tl, [cut, kept], "phone")
+    assert cuts == {"0.8-1.5 s (sentence)": (1, 2)}
+    assert long_ms == pytest.approx([2500.0]) and short_ms == []
+
+
+def test_agent_audio_that_starts_just_after_the_candidate_resumed_was_still_decided_in_the_pause():
+    a = two_sentences("late", 1.0)
+    tl = Timeline(said=[Said("answer:long:late", 10.0, 13.0)], voiced=frames(12.3, 13.0))
+    cuts, _, _ = analyse(tl, [a], "phone")
+    assert cuts == {"0.8-1.5 s (sentence)": (1, 1)}
+
+
+def test_pause_buckets():
+    assert [bucket(x) for x in (0.5, 1.2, 2.0, 3.0, 5.0)] == [
+        "0.45-0.8 s (speaker's own)",
+        "0.8-1.5 s (sentence)",
+        "2-2.5 s (thinking)",
+        "3-4 s (thinking)",
+        "5 s (thinking)",
+    ]
+
+
+def test_a_question_cut_before_its_question_mark_was_heard_only_in_part():
+    turns = [
+        {"speaker": "agent", "kind": "greet", "interrupted": True, "text": "Hi, thanks for joining."},
+        {"speaker": "candidate", "kind": "answer", "interrupted": False, "text": "Sorry?"},
+        {"speaker": "agent", "kind": "ask", "interrupted": True, "text": "Tell me about a time you led?"},
+        {"speaker": "agent", "kind": "ask", "interrupted": False, "text": "Tell me about a project."},
+        {"speaker": "agent", "kind": "close", "interrupted": True, "text": "Thank you"},
+    ]
+    assert partly_heard_questions(turns) == 1
+
+
+def test_a_barge_in_stops_the_agent_at_its_last_frame_before_real_quiet_not_at_a_comma():
+    from bench._turns import barge_ins
+
+    # the agent speaks 0-1 s, pauses 0.3 s between sentences, speaks again; the caller barges in at
+    # 1.6 s and the agent's audio ends at 1.9 s for good
+    tl = Timeline(said=[Said("barge", 1.6, 3.0)], voiced=[*frames(0.0, 1.0), *frames(1.3, 1.9), 4.5])
+    stops, clears, skipped = barge_ins(tl)
+    assert stops == pytest.approx([300.0]) and clears == [] and skipped == 0
+    # an agent caught between two words that never went on stopped at once
+    tl = Timeline(said=[Said("barge", 1.1, 3.0)], voiced=[*frames(0.0, 1.0), 4.5])
+    assert barge_ins(tl)[0] == [0.0]
+    # nobody was speaking: not a barge-in
+    tl = Timeline(said=[Said("barge", 5.0, 6.0)], voiced=frames(0.0, 1.0))
+    assert barge_ins(tl) == ([], [], 1)
