@@ -12,6 +12,10 @@ seconds) instead of whisper's fixed 30 s window: the encoder cost scales with th
 LibriVox clips: 550 -> 65 ms, same WER). Telephone audio (nothing above 4 kHz) keeps a 10 s window: in
 shorter ones tiny.en truncates or repeats it. ``full_window`` (batch ``recognize``) keeps all 30 s.
 Then one beam search (``beam_size``) without timestamps, optionally forced to start with known text.
+
+Audio longer than whisper's 30 s window is decoded in windows of at most ``_MAX_WINDOW`` seconds, each
+cut at the quietest moment of its last seconds (a gap between words, not a word's middle) and primed
+with the previous window's text, as whisper primes its own 30 s windows: no word past 30 s is lost.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from ._audio import WHISPER_RATE
 from ._errors import InferenceError, ProviderConfigError, ProviderUnavailableError
 from ._settings import SpeechSettings
 
-__all__ = ["Priority", "Transcript", "WhisperEngine", "default_model_path"]
+__all__ = ["Priority", "Transcript", "WhisperEngine", "cut_points", "default_model_path"]
 
 _ENGINES: dict[tuple[str, str, str, int, int], WhisperEngine] = {}
 _ENGINES_LOCK = threading.Lock()
@@ -42,6 +46,11 @@ _FRAMES_PER_S = 100  # whisper features: one frame every 10 ms
 _MAX_FRAMES = 3000  # the 30 s window the encoder's positions cover
 _MAX_LENGTH = 448  # whisper's decoder positions
 _MAX_PREFIX_TOKENS = 200  # of known text forced at the start (whisper's own limit is 223)
+_MAX_CARRY_TOKENS = 96  # of the previous window's text priming the next window
+_MAX_WINDOW = 28.0  # s: longest window of long audio (2 s short of whisper's, so a cut can find a gap)
+_MIN_WINDOW = 20.0  # s: a long audio's window is cut at its quietest moment between these two
+_CUT_FRAME = 0.02  # s: energy frames searched for the quietest cut...
+_CUT_SMOOTH = 3  # ...averaged over this many frames (60 ms: a gap between words in continuous speech)
 _NARROWBAND_WINDOW = 10.0  # s: tiny.en truncates or repeats phone audio in shorter windows (measured)
 _NO_SPEECH_PROB = 0.6  # faster-whisper's rule: drop text the model thinks is silence...
 _NO_SPEECH_LOGPROB = -1.0  # ...and is unsure about
@@ -128,13 +137,15 @@ class WhisperEngine:
     async def transcribe(self, audio: np.ndarray, *, beam_size: int,
                          priority: Priority = Priority.FINAL, prefix: str = "",
                          full_window: bool = False) -> Transcript:  # fmt: skip
-        """Decode float32 mono 16 kHz samples (at most 30 s) in the worker threads.
+        """Decode float32 mono 16 kHz samples in the worker threads (longer than 30 s: in windows).
 
         ``prefix`` is the already-known text of the start of ``audio``: the decoder is forced to begin
         with it and only the words after it are returned (and searched for), so re-reading a growing
         answer costs the new words, while the encoder still hears the whole answer for context.
         ``full_window`` encodes whisper's whole 30 s window (batch accuracy) instead of the utterance.
-        Cancelling the caller before a worker starts the job drops it undecoded."""
+        Cancelling the caller before a worker starts the job drops it undecoded. Audio longer than one
+        window is decoded window by window (see the module docstring); a ``prefix`` then is not forced
+        but its words are dropped from the start of the text, so the contract is the same."""
         fut: Future[Transcript] = Future()
         job = _Job(
             int(priority), next(self._seq), lambda: self._decode(audio, beam_size, prefix, full_window), fut
@@ -176,7 +187,10 @@ class WhisperEngine:
         self, audio: np.ndarray, beam_size: int, prefix: str = "", full_window: bool = False
     ) -> Transcript:
         try:
-            text, avg_logprob = self._decode_window(audio, beam_size, prefix, full_window)
+            if audio.size <= _MAX_FRAMES * WHISPER_RATE // _FRAMES_PER_S:
+                text, avg_logprob = self._decode_window(audio, beam_size, prefix, full_window)
+            else:
+                text, avg_logprob = self._decode_long(audio, beam_size, prefix, full_window)
         except Exception as e:
             raise InferenceError("speech recognition failed: the whisper model raised an error") from e
         return Transcript(
@@ -186,8 +200,27 @@ class WhisperEngine:
             audio_duration=audio.size / WHISPER_RATE,
         )
 
+    def _decode_long(self, audio: np.ndarray, beam_size: int, prefix: str,
+                     full_window: bool) -> tuple[str, float]:  # fmt: skip
+        """Decode window by window, each primed with the text read so far."""
+        texts: list[str] = []
+        logprobs: list[float] = []
+        start = 0
+        for end in cut_points(audio):
+            text, logprob = self._decode_window(
+                audio[start:end], beam_size, full_window=full_window, previous=" ".join(texts)
+            )
+            if text:
+                texts.append(text)
+                logprobs.append(logprob)
+            start = end
+        whole = " ".join(texts)
+        if prefix.strip():
+            whole = _after(prefix, whole)
+        return whole, (sum(logprobs) / len(logprobs) if logprobs else -math.inf)
+
     def _decode_window(self, audio: np.ndarray, beam_size: int, prefix: str = "",
-                       full_window: bool = False) -> tuple[str, float]:  # fmt: skip
+                       full_window: bool = False, previous: str = "") -> tuple[str, float]:  # fmt: skip
         import ctranslate2
 
         wm = self._model
@@ -203,7 +236,11 @@ class WhisperEngine:
         tok = self._tokenizer
         forced: list[int] = tok.encode(" " + prefix.strip()) if prefix.strip() else []
         forced = forced[:_MAX_PREFIX_TOKENS]
-        prompt = [*self._prompt, *forced]
+        carried: list[int] = (
+            tok.encode(" " + previous.strip())[-_MAX_CARRY_TOKENS:] if previous.strip() else []
+        )
+        start = [tok.sot_prev, *carried] if carried else []
+        prompt = [*start, *self._prompt, *forced]
         features = wm.feature_extractor(audio, chunk_length=30)  # type: ignore[attr-defined]
         speech = min(features.shape[-1], _MAX_FRAMES)
         floor = (
@@ -230,7 +267,7 @@ class WhisperEngine:
         )[0]
         tokens = result.sequences_ids[0]
         # sequences_ids holds the forced prefix and the new tokens, not the SOT prompt or the end token
-        hit_limit = len(self._prompt) + len(tokens) >= max_length
+        hit_limit = len(start) + len(self._prompt) + len(tokens) >= max_length
         if forced and tokens[: len(forced)] == forced:
             tokens = tokens[len(forced) :]  # ctranslate2 returns the forced prefix too
         avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1) if tokens else -math.inf
@@ -277,6 +314,30 @@ def unloop(text: str, *, hit_limit: bool) -> str:
             if (hit_limit or sentences or runs or long) and (best is None or start < best[0]):
                 best = (start, n)
     return text if best is None else " ".join(words[: sum(best)])
+
+
+def cut_points(audio: np.ndarray) -> list[int]:
+    """Where to end each window of ``audio`` (sample indexes, the last is ``audio.size``): windows of at
+    most ``_MAX_WINDOW`` s, each ended at the quietest 60 ms between ``_MIN_WINDOW`` and ``_MAX_WINDOW``."""
+    frame = int(_CUT_FRAME * WHISPER_RATE)
+    n = audio.size // frame
+    energy = np.square(audio[: n * frame].astype(np.float64)).reshape(n, frame).mean(axis=1)
+    smooth = np.convolve(energy, np.ones(_CUT_SMOOTH) / _CUT_SMOOTH, mode="same")
+    cuts: list[int] = []
+    start = 0
+    longest, shortest = int(_MAX_WINDOW * WHISPER_RATE), int(_MIN_WINDOW * WHISPER_RATE)
+    while audio.size - start > longest:
+        lo, hi = (start + shortest) // frame, (start + longest) // frame
+        quietest = lo + int(np.argmin(smooth[lo:hi]))
+        start = quietest * frame + frame // 2
+        cuts.append(start)
+    return [*cuts, audio.size]
+
+
+def _after(prefix: str, text: str) -> str:
+    """``text`` without its first words that read the known ``prefix`` (as many words as it has)."""
+    known = len(prefix.split())
+    return " ".join(text.split()[known:])
 
 
 def _cut_copy(tail: list[str], span: list[str]) -> bool:
