@@ -43,6 +43,7 @@ import numpy as np
 from ._audio import WHISPER_RATE
 from ._errors import InferenceError, ProviderConfigError, ProviderUnavailableError
 from ._settings import SpeechSettings
+from ._whisper_models import PACKAGED, packaged_model_dir
 
 __all__ = ["Priority", "Transcript", "WhisperEngine", "cut_points", "default_model_path", "quietest"]
 
@@ -121,16 +122,19 @@ class WhisperEngine:
     @classmethod
     def load(cls, settings: SpeechSettings) -> WhisperEngine:
         """Load the model once per process (blocking); later calls with the same model share it."""
-        source = settings.stt_model or str(default_model_path())
-        key = (source, settings.stt_device, settings.stt_compute_type, settings.stt_cpu_threads,
-               settings.stt_concurrency)  # fmt: skip
+        wanted = settings.stt_model.strip()
         with _ENGINES_LOCK:
+            if wanted in ("", "tiny.en"):
+                source, name = str(default_model_path()), "tiny.en"
+            elif wanted in PACKAGED:
+                source, name = str(packaged_model_dir(wanted)), wanted
+            else:
+                source, name = wanted, (Path(wanted).name if Path(wanted).is_dir() else wanted)
+            key = (source, settings.stt_device, settings.stt_compute_type, settings.stt_cpu_threads,
+                   settings.stt_concurrency)  # fmt: skip
             engine = _ENGINES.get(key)
             if engine is None:
                 model = _load_model(source, settings)
-                name = Path(source).name if Path(source).is_dir() else source
-                if not settings.stt_model:
-                    name = "tiny.en"
                 engine = cls(model=model, name=name, language=settings.stt_language,
                              concurrency=settings.stt_concurrency)  # fmt: skip
                 _ENGINES[key] = engine
