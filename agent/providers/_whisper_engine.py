@@ -20,7 +20,8 @@ with the previous window's text, as whisper primes its own 30 s windows: no word
 Vocabulary biasing: ``context`` (the interview's terms, comma separated, most important first) goes in
 the same "previous text" slot ahead of the carried text, as faster-whisper's ``hotwords`` do, cut to
 whole terms within ``_MAX_CONTEXT_TOKENS`` so a long job description neither slows every decode nor
-gives whisper a paragraph to copy into silence.
+gives whisper a paragraph to copy into silence. What whisper still spells in ordinary words ("item
+potency key") is respelled to the term it sounds like (``_respell``).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ import numpy as np
 
 from ._audio import WHISPER_RATE
 from ._errors import InferenceError, ProviderConfigError, ProviderUnavailableError
+from ._respell import respell
 from ._settings import SpeechSettings
 from ._whisper_models import PACKAGED, packaged_model_dir
 
@@ -205,6 +207,8 @@ class WhisperEngine:
             one = audio.size <= _MAX_FRAMES * WHISPER_RATE // _FRAMES_PER_S
             decode = self._decode_window if one else self._decode_long
             text, avg_logprob = decode(audio, beam_size, prefix, full_window, previous, context)
+            if context and text:
+                text = respell(text, context)
         except Exception as e:
             raise InferenceError("speech recognition failed: the whisper model raised an error") from e
         return Transcript(
