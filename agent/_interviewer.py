@@ -10,7 +10,9 @@ candidate's interjection is decided on together with what they said before it, f
 the question comes again once the interjection is handled. The closing is no exception: spoken over, it
 is not the end; the candidate is answered, then the interview closes.
 ``stt_node`` withholds backchannels spoken over the agent ("mm-hmm", a cough), so they never become a turn
-and the paused reply resumes (``agent/_backchannel.py``).
+and the paused reply resumes (``agent/_backchannel.py``). The session's speech recogniser is primed with
+the interview's vocabulary (``agent/_vocabulary.py``) when the agent starts and after every committed
+action, so the question the candidate is answering is the one whose words whisper expects.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from livekit.agents.llm import ChatContext as _ChatContext
 from livekit.agents.types import FlushSentinel
 
 from ._backchannel import BackchannelFilter
+from ._vocabulary import prime_stt
 from .brain import heard
 
 __all__ = ["Brain", "InterviewerAgent"]
@@ -117,6 +120,7 @@ class InterviewerAgent(Agent):
     # -- speaking ----------------------------------------------------------------------------------
 
     async def on_enter(self) -> None:
+        self._prime_stt()
         if self._resumed and not self._candidate_spoke_last():
             # reconnect after our last reply: "welcome back" + the question the candidate still owes us
             self.run_action(self._brain.conductor.opening())
@@ -199,11 +203,19 @@ class InterviewerAgent(Agent):
             self._brain.commit(match.action)
         except Exception:
             logger.exception("brain commit failed")
+        self._prime_stt()
         if getattr(self._brain.conductor, "finished", False) and not self._finished_signalled:
             self._finished_signalled = True
             if self._on_finished is not None:
                 self._on_finished()
         return match.action
+
+    def _prime_stt(self) -> None:
+        """Point the session's recogniser at the words of the question being answered now."""
+        try:
+            prime_stt(self.session.stt, self._brain.conductor)
+        except Exception:
+            logger.exception("priming the speech recogniser failed")
 
     def check_in(self, silence_s: float) -> bool:
         """The candidate has been silent for ``silence_s``: the conductor decides whether to check in."""

@@ -48,6 +48,10 @@ def main(argv: list[str] | None = None) -> None:
     c.add_argument("--keep-going", action="store_true", help="run every step even after one fails")
     t = sub.add_parser("stt", help="offline STT word error rate and real-time factor")
     t.add_argument("--repeats", type=int, default=3)
+    t.add_argument("--models", default="tiny.en", help="comma-separated: tiny.en, base, or model directories")
+    t.add_argument("--bands", default="clean,phone")
+    t.add_argument("--voices", type=int, default=3, help="speakers of the technical set (1-3)")
+    t.add_argument("--no-terms", action="store_true", help="only WER/RTF on the LibriVox clips")
     g = sub.add_parser("scoring", help="hang-up to scored report")
     g.add_argument("--interviews", type=int, default=5)
     g.add_argument("--questions", type=int, default=10, help="questions per interview (the target is for 10)")
@@ -126,8 +130,15 @@ def main(argv: list[str] | None = None) -> None:
         )
     elif args.cmd == "stt":
         from ._stt import run_stt
+        from ._stt_terms import main_models, render, run_stt_terms
 
-        out = [asyncio.run(run_stt(repeats=args.repeats))]
+        models = main_models(args.models)
+        out = [asyncio.run(run_stt(repeats=args.repeats, model=m)) for m in models]
+        if not args.no_terms:
+            bands = tuple(b for b in args.bands.split(",") if b)
+            terms = asyncio.run(run_stt_terms(models=models, bands=bands, voices=args.voices))
+            out += terms
+            print(render(terms), file=sys.stderr)
     elif args.cmd == "scoring":
         from ._scoring import run_scoring_bench
 

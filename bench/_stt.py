@@ -46,12 +46,12 @@ def _clips() -> list[tuple[Path, str]]:
     return out
 
 
-async def run_stt(*, repeats: int, full_window: bool = False) -> SttResult:
+async def run_stt(*, repeats: int, full_window: bool = False, model: str = "") -> SttResult:
     from agent.providers import SpeechSettings, WhisperEngine
     from tests.audio import read_wav, words
     from tests.audio import wer as word_error_rate
 
-    settings = SpeechSettings()
+    settings = SpeechSettings(stt_model=model)
     engine = await asyncio.to_thread(WhisperEngine.load, settings)
     clips = [(read_wav(p)[0].astype("float32") / 32768.0, text) for p, text in _clips()]
     if not clips:

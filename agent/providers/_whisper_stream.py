@@ -43,7 +43,7 @@ from livekit.agents.types import APIConnectOptions
 from livekit.agents.utils import aio
 
 from ._audio import WHISPER_RATE, int16_to_float32
-from ._whisper_engine import Priority, Transcript, WhisperEngine
+from ._whisper_engine import Priority, Transcript, WhisperEngine, quietest
 
 if TYPE_CHECKING:
     from ._whisper import WhisperSTT
@@ -52,6 +52,11 @@ __all__ = ["StreamTuning", "WhisperSpeechStream"]
 
 logger = logging.getLogger("mockline.agent.providers")
 _R = TypeVar("_R")
+_CUT_SEARCH = 6.0  # s: a segment too long to go on is cut at the quietest moment of its last seconds
+# words of a cut segment's text priming the next: one or two sentences. Its whole text (96 tokens) made
+# tiny.en stop early on the utterance-length window when the speaker repeated themselves (a 28 s segment
+# read as its first 17 s); 40 words did not
+_CARRY_WORDS = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +101,12 @@ class _Segment:
         self.chunks.append(chunk)
         self.samples += chunk.size
 
+    def split(self, at: int) -> np.ndarray:
+        """Keep the first ``at`` samples; return the rest (int16) for the next segment."""
+        whole = np.concatenate(self.chunks) if self.chunks else np.zeros(0, np.int16)
+        self.chunks, self.samples = [whole[:at]], min(at, whole.size)
+        return whole[at:]
+
     def audio(self, start: int = 0, end: int | None = None) -> np.ndarray:
         if not self.chunks:
             return np.zeros(0, np.float32)
@@ -109,6 +120,7 @@ class WhisperSpeechStream(stt.RecognizeStream):
                  tuning: StreamTuning, beam_size: int, language: str,
                  conn_options: APIConnectOptions) -> None:  # fmt: skip
         super().__init__(stt=stt, conn_options=conn_options, sample_rate=WHISPER_RATE)
+        self._owner = stt  # its ``context`` primes every decode, read afresh each time
         self._engine = engine
         self._segmenter_vad = segmenter_vad
         self._tuning = tuning
@@ -119,6 +131,7 @@ class WhisperSpeechStream(stt.RecognizeStream):
         self._interim_task: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._pushed = 0  # samples pushed into segmentation so far
+        self._previous = ""  # text of the segment this one continues (cut at max_segment mid-speech)
 
     async def _run(self) -> None:
         try:
@@ -156,12 +169,27 @@ class WhisperSpeechStream(stt.RecognizeStream):
             elif ev.type == vad.VADEventType.INFERENCE_DONE and seg is not None:
                 self._on_inference(seg, ev)
                 if seg.samples >= max_samples:  # keep every decode inside whisper's 30 s window
-                    await self._finalize(seg, trailing_silence=0.0)
-                    self._segment = _Segment(start_sample=seg.start_sample + seg.samples)
+                    await self._cut(seg)
             elif ev.type == vad.VADEventType.END_OF_SPEECH and seg is not None:
                 await self._finalize(seg, trailing_silence=ev.silence_duration, end_of_speech=True)
         if self._segment is not None:  # input ended or flushed mid-speech
             await self._finalize(self._segment, trailing_silence=0.0, end_of_speech=True)
+
+    async def _cut(self, seg: _Segment) -> None:
+        """A segment at ``max_segment`` without a pause: end it at the quietest gap between words of its
+        last seconds (after its last kept piece, whose words are already agreed) and go on with the rest
+        as a new segment whose decodes are primed with this one's text, so no word is cut in two."""
+        at = seg.samples
+        lo = max(seg.tail_start, seg.samples - int(_CUT_SEARCH * WHISPER_RATE))
+        if not seg.in_pause and seg.samples - lo >= WHISPER_RATE // 2:
+            at = quietest(seg.audio(), lo, seg.samples - WHISPER_RATE // 10)
+        rest = seg.split(at)
+        reading = await self._finalize(seg, trailing_silence=0.0)
+        self._previous = " ".join(reading.result.text.split()[-_CARRY_WORDS:]) if reading is not None else ""
+        nxt = _Segment(start_sample=seg.start_sample + at)
+        if rest.size:
+            nxt.append(rest.tobytes())
+        self._segment = nxt
 
     def _open_segment(self, ev: vad.VADEvent, offset: int) -> None:
         seg = _Segment(start_sample=0)
@@ -169,6 +197,7 @@ class WhisperSpeechStream(stt.RecognizeStream):
             seg.append(frame.data)
         seg.start_sample = max(0, offset + ev.samples_index - seg.samples)
         self._segment = seg
+        self._previous = ""  # a new answer after a pause: nothing to carry
         self._send(stt.SpeechEvent(type=stt.SpeechEventType.START_OF_SPEECH, request_id=self._request_id,
                                    speech_start_time=time.time() - ev.speech_duration))  # fmt: skip
 
@@ -230,7 +259,12 @@ class WhisperSpeechStream(stt.RecognizeStream):
         """Decode the segment's audio so far with the agreed text forced; agree on more of it."""
         committed = before.committed if before is not None else ""
         result = await self._engine.transcribe(
-            audio, beam_size=beam_size, priority=priority, prefix=committed
+            audio,
+            beam_size=beam_size,
+            priority=priority,
+            prefix=committed,
+            context=self._owner.context,
+            previous=self._previous,
         )
         agreed, pending = _agree(before.pending if before is not None else "", result.text)
         whole = replace(result, text=_cat(committed, result.text), audio_duration=audio.size / WHISPER_RATE)
@@ -264,7 +298,8 @@ class WhisperSpeechStream(stt.RecognizeStream):
             self._send(self._transcript_event(stt.SpeechEventType.PREFLIGHT_TRANSCRIPT, seg, reading.result))
         return reading
 
-    async def _finalize(self, seg: _Segment, *, trailing_silence: float, end_of_speech: bool = False) -> None:
+    async def _finalize(self, seg: _Segment, *, trailing_silence: float,
+                        end_of_speech: bool = False) -> _Reading | None:  # fmt: skip
         reading: _Reading | None = None
         if seg.preflight is not None and seg.in_pause:
             reading = await seg.preflight.decode  # nothing was said after the preflight snapshot: reuse it
@@ -284,6 +319,7 @@ class WhisperSpeechStream(stt.RecognizeStream):
             usage = stt.RecognitionUsage(audio_duration=seg.samples / WHISPER_RATE)
             self._send(stt.SpeechEvent(type=stt.SpeechEventType.RECOGNITION_USAGE,
                                        request_id=self._request_id, recognition_usage=usage))  # fmt: skip
+        return reading
 
     def _transcript_event(self, kind: stt.SpeechEventType, seg: _Segment, result: Transcript, *,
                           speech_duration: float | None = None) -> stt.SpeechEvent:  # fmt: skip

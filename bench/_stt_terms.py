@@ -1,0 +1,235 @@
+"""Speech recognition that knows the interview: term accuracy, false insertions, WER and cost per model.
+
+For each model, band (clean 16 kHz, and phone: 8 kHz G.711 μ-law, as the STT receives it resampled)
+and biasing (without, and with the interview's vocabulary as ``context``):
+
+- **term accuracy**: share of the rubric/skill terms said in ``bench/_stt_set.TECHNICAL`` (espeak-ng
+  voices unlike the interviewer's) that appear in the transcript;
+- **false insertions**: context terms that appear in a transcript of speech that did not say them (the
+  ``NEUTRAL`` answers, the LibriVox clips read with a technical context, and 3 s of silence);
+- **WER**: real read speech (the LibriVox clips, and the 55 s read of all three, three times over);
+- **RTF**: decode time / audio duration of the technical answers, final path (beam search) and
+  caption path (greedy), so the cost of priming each decode shows.
+
+Decodes go through ``WhisperEngine.transcribe`` like a session's; numbers are noisy on shared cores.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._proc import ROOT
+from ._stats import Dist, dist
+from ._stt_set import NEUTRAL, TECHNICAL, VOICES, Answer
+
+__all__ = ["SttTermsResult", "mentions", "run_stt_terms"]
+
+DATA = ROOT / "tests" / "data" / "librivox"
+_LIBRIVOX_CONTEXT = TECHNICAL[0].context  # a Kafka interview hearing a reading of Jane Austen
+
+
+@dataclass
+class SttTermsResult:
+    model: str
+    band: str  # "clean" or "phone"
+    biased: bool
+    terms_said: int = 0
+    terms_heard: int = 0
+    false_insertions: int = 0
+    insertion_chances: int = 0  # context terms that could have been inserted
+    wer_technical: float = float("nan")
+    wer_read: float = float("nan")  # LibriVox clips
+    wer_long: float = float("nan")  # the 55 s continuous read
+    rtf_final: Dist | None = None
+    rtf_interim: Dist | None = None
+    misses: list[str] = field(default_factory=list)
+    inserted: list[str] = field(default_factory=list)
+
+    @property
+    def term_accuracy(self) -> float:
+        return self.terms_heard / self.terms_said if self.terms_said else float("nan")
+
+
+def _compact(text: str) -> list[str]:
+    from tests.audio import words
+
+    return [re.sub(r"'s$", "", w) for w in words(text)]
+
+
+def mentions(text: str, term: str) -> bool:
+    """``text`` says ``term``, however whisper spaced or hyphenated it ("A/B test" = "AB test",
+    "fine-tuning" = "fine tuning", "PgBouncer" = "PG Bouncer")."""
+    target = "".join(_compact(term))
+    said = _compact(text)
+    for i in range(len(said)):
+        joined = ""
+        for w in said[i:]:
+            joined += w
+            if joined == target:
+                return True
+            if not target.startswith(joined):
+                break
+    return False
+
+
+def _librivox() -> list[tuple[np.ndarray, str]]:
+    from tests.audio import read_wav
+
+    out = []
+    for line in (DATA / "transcripts.txt").read_text().splitlines():
+        name, text = line.split("\t", 1)
+        out.append((read_wav(DATA / f"{name}.wav")[0], text))
+    return out
+
+
+def _band(samples: np.ndarray, band: str) -> np.ndarray:
+    from tests.audio import resample, telephone
+
+    if band == "phone":
+        samples = resample(telephone(samples), from_rate=8000, to_rate=16000)
+    return samples.astype(np.float32) / 32768.0
+
+
+def _wer_total(pairs: list[tuple[str, str]]) -> float:
+    from tests.audio import wer, words
+
+    errors = sum(wer(ref, hyp) * len(words(ref)) for ref, hyp in pairs)
+    total = sum(len(words(ref)) for ref, _ in pairs)
+    return errors / total if total else float("nan")
+
+
+def _speech(answer: Answer, voice: str) -> np.ndarray:
+    from tests.audio import concat, silence, speak
+
+    return concat(silence(0.3), speak(answer.text, voice="espeak", espeak_voice=voice), silence(0.3))
+
+
+async def run_stt_terms(*, models: list[str], bands: tuple[str, ...] = ("clean", "phone"),
+                        beam_size: int = 5, voices: int = len(VOICES)) -> list[SttTermsResult]:  # fmt: skip
+    from agent.providers import SpeechSettings, WhisperEngine
+    from tests.audio import concat
+
+    technical = [(a, _speech(a, v)) for a in TECHNICAL for v in VOICES[:voices]]
+    neutral = [(a, _speech(a, v)) for a in NEUTRAL for v in VOICES[:voices]]
+    librivox = _librivox()
+    long_read = (concat(*[s for s, _ in librivox] * 3), " ".join([t for _, t in librivox] * 3))
+    results = []
+    for model in models:
+        engine = await asyncio.to_thread(WhisperEngine.load, SpeechSettings(stt_model=model))
+        await engine.transcribe(_band(librivox[0][0], "clean"), beam_size=beam_size)  # warm-up
+        for band in bands:
+            for biased in (False, True):
+                r = SttTermsResult(model=engine.name, band=band, biased=biased)
+                await _measure(engine, r, technical, neutral, librivox, long_read, beam_size)
+                results.append(r)
+                print(f"{r.model} {band} biased={biased}: terms {r.terms_heard}/{r.terms_said}, insertions "
+                      f"{r.false_insertions}/{r.insertion_chances}, WER tech {r.wer_technical:.3f} read "
+                      f"{r.wer_read:.3f} long {r.wer_long:.3f}", file=sys.stderr, flush=True)  # fmt: skip
+    return results
+
+
+async def _measure(engine, r: SttTermsResult, technical, neutral, librivox, long_read,  # type: ignore[no-untyped-def]
+                   beam_size: int) -> None:  # fmt: skip
+    def ctx(answer_context: str) -> str:
+        return answer_context if r.biased else ""
+
+    pairs = []
+    final_rtf, interim_rtf = [], []
+    for answer, samples in technical:
+        audio = _band(samples, r.band)
+        seconds = audio.size / 16000
+        t0 = time.perf_counter()
+        got = await engine.transcribe(audio, beam_size=beam_size, context=ctx(answer.context))
+        final_rtf.append((time.perf_counter() - t0) / seconds)
+        t0 = time.perf_counter()
+        await engine.transcribe(audio, beam_size=1, context=ctx(answer.context))
+        interim_rtf.append((time.perf_counter() - t0) / seconds)
+        pairs.append((answer.text, got.text))
+        for term in answer.terms:
+            r.terms_said += 1
+            if mentions(got.text, term):
+                r.terms_heard += 1
+            else:
+                r.misses.append(f"{term} -> {got.text}")
+        _count_insertions(r, answer.context, answer.text, got.text)
+    r.wer_technical = _wer_total(pairs)
+    r.rtf_final, r.rtf_interim = dist(final_rtf), dist(interim_rtf)
+    for answer, samples in neutral:
+        got = await engine.transcribe(
+            _band(samples, r.band), beam_size=beam_size, context=ctx(answer.context)
+        )
+        _count_insertions(r, answer.context, answer.text, got.text)
+    read = []
+    for samples, text in librivox:
+        got = await engine.transcribe(
+            _band(samples, r.band), beam_size=beam_size, context=ctx(_LIBRIVOX_CONTEXT)
+        )
+        read.append((text, got.text))
+        _count_insertions(r, _LIBRIVOX_CONTEXT, text, got.text)
+    r.wer_read = _wer_total(read)
+    quiet = np.zeros(3 * 16000, dtype=np.float32)
+    got = await engine.transcribe(quiet, beam_size=beam_size, context=ctx(_LIBRIVOX_CONTEXT))
+    _count_insertions(r, _LIBRIVOX_CONTEXT, "", got.text)
+    samples, text = long_read
+    got = await engine.transcribe(_band(samples, r.band), beam_size=beam_size, context=ctx(_LIBRIVOX_CONTEXT))
+    r.wer_long = _wer_total([(text, got.text)])
+
+
+def _count_insertions(r: SttTermsResult, context: str, said: str, heard: str) -> None:
+    for term in (t.strip() for t in context.split(",")):
+        if term and not mentions(said, term):
+            r.insertion_chances += 1
+            if mentions(heard, term):
+                r.false_insertions += 1
+                r.inserted.append(f"{term} -> {heard}")
+
+
+def render(results: list[SttTermsResult]) -> str:
+    """Markdown table, one row per model/band, biasing off and on side by side."""
+    head = (
+        "| model | band | term accuracy (no bias → bias) | false insertions (no bias → bias) | WER technical "
+        "| WER read | WER 55 s read | RTF final | RTF caption |"
+    )
+    lines = [head, "|" + " --- |" * 9]
+    by_key: dict[tuple[str, str], dict[bool, SttTermsResult]] = {}
+    for r in results:
+        by_key.setdefault((r.model, r.band), {})[r.biased] = r
+    for (model, band), pair in by_key.items():
+        off, on = pair[False], pair[True]
+
+        def both(f: str, a: float, b: float) -> str:
+            return f"{f.format(a)} → {f.format(b)}"
+
+        def rtf(d: Dist | None) -> str:
+            return f"{d.median:.3f}" if d is not None and d.median is not None else "-"
+
+        acc = both("{:.1%}", off.term_accuracy, on.term_accuracy)
+        ins = f"{off.false_insertions} → {on.false_insertions} of {on.insertion_chances}"
+        wers = " | ".join(
+            both("{:.1%}", a, b)
+            for a, b in ((off.wer_technical, on.wer_technical), (off.wer_read, on.wer_read),
+                         (off.wer_long, on.wer_long))
+        )  # fmt: skip
+        rtfs = f"{rtf(off.rtf_final)} → {rtf(on.rtf_final)} | {rtf(off.rtf_interim)} → {rtf(on.rtf_interim)}"
+        lines.append(f"| {model} | {band} | {acc} ({on.terms_said} terms) | {ins} | {wers} | {rtfs} |")
+    return "\n".join(lines)
+
+
+def main_models(names: str) -> list[str]:
+    return ["" if n in ("", "tiny.en", "default") else n for n in names.split(",")]
+
+
+if __name__ == "__main__":  # quick look: python -m bench._stt_terms [models]
+    import sys
+
+    res = asyncio.run(run_stt_terms(models=main_models(sys.argv[1] if len(sys.argv) > 1 else "tiny.en")))
+    print(render(res))
+    for r in res:
+        print(r.model, r.band, r.biased, "misses:", *r.misses[:40], sep="\n  ")
+        print("  inserted:", *r.inserted, sep="\n  ")
