@@ -31,6 +31,9 @@ def main(argv: list[str] | None = None) -> None:
     s.add_argument("--stack", choices=STACKS, default="fakes")
     s.add_argument("--profile", choices=PROFILES, default="product")
     s.add_argument("--database-url", required=True)
+    w = sub.add_parser("livekit-worker", help="(internal) `mockline agent` with a benchmark stack")
+    w.add_argument("--stack", choices=STACKS, default="fakes")
+    w.add_argument("--profile", choices=PROFILES, default="product")
     v = sub.add_parser("v2v", help="voice-to-voice latency per turn")
     v.add_argument("--stack", choices=STACKS, default="fakes")
     v.add_argument("--profile", choices=PROFILES, default="product")
@@ -61,6 +64,11 @@ def main(argv: list[str] | None = None) -> None:
         from ._server import serve
 
         serve(stack=args.stack, profile=args.profile, database_url=args.database_url)
+        return
+    if args.cmd == "livekit-worker":
+        from ._livekit_worker import run
+
+        run(stack=args.stack, profile=args.profile)
         return
     if args.cmd == "all":
         from ._all import run_all
