@@ -6,14 +6,22 @@ BIN := $(VENV)/bin
 EXTRAS_RUN := local,piper
 EXTRAS_TEST := local,piper,smartturn,cloud,dev
 
-.PHONY: run test install install-dev lint typecheck clean
+.PHONY: run test services livekit-server install install-dev lint typecheck clean
 
 run: $(VENV)/.run-installed
 	$(BIN)/mockline simulate
 	$(BIN)/mockline up
 
-test: $(VENV)/.test-installed
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+test: $(VENV)/.test-installed services
+	MOCKLINE_LIVEKIT_SERVER="$$(scripts/services.sh livekit)" $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# PostgreSQL, Redis (loopback), Debian's chromium/espeak-ng/sox, and a cached livekit-server build.
+services:
+	scripts/services.sh up
+
+# Build (once per machine, cached under ~/.cache/mockline) and print the livekit-server binary's path.
+livekit-server:
+	@scripts/services.sh livekit
 
 install: $(VENV)/.run-installed
 install-dev: $(VENV)/.test-installed
