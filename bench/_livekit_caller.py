@@ -65,6 +65,7 @@ class LiveKitCaller:
     end_reason: str | None = None
     agent_identity: str | None = None
     agent_frames: int = 0  # 20 ms frames received from the agent's track
+    heard_by_agent: bool = False  # the agent subscribed to this microphone (it can hear what we say)
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     _speech: deque[np.ndarray] = field(default_factory=deque)
     _spoken: asyncio.Event = field(default_factory=asyncio.Event)
@@ -79,6 +80,7 @@ class LiveKitCaller:
         room.on("track_subscribed", self._on_track)
         room.on("participant_attributes_changed", self._on_attributes)
         room.on("participant_connected", lambda p: self._agent_joined(p))
+        room.on("local_track_subscribed", lambda _track: self._on_heard())
         room.register_text_stream_handler(TRANSCRIPTION, self._on_text)
         await room.connect(url, token, rtc.RoomOptions(auto_subscribe=True))
         self.identity = room.local_participant.identity
@@ -171,6 +173,10 @@ class LiveKitCaller:
         finally:
             await stream.aclose()
 
+    def _on_heard(self) -> None:
+        self.heard_by_agent = True
+        self._own(self._notify())
+
     def _on_attributes(self, _changed: dict[str, str], participant: rtc.Participant) -> None:
         if participant.identity == self.identity:
             return
@@ -237,7 +243,8 @@ class LiveKitCaller:
 
     def summary(self) -> str:
         return (
-            f"agent={self.agent_identity} frames={self.agent_frames} bursts={len(self.bursts)} "
+            f"agent={self.agent_identity} heard={self.heard_by_agent} frames={self.agent_frames} "
+            f"bursts={len(self.bursts)} "
             f"states={[s for _, s in self.states]} captions={len(self.captions)} end={self.end_reason}"
         )
 
@@ -256,3 +263,17 @@ def _frames(samples: np.ndarray) -> list[np.ndarray]:
     padded = np.zeros(n, dtype=np.int16)
     padded[: len(samples)] = samples
     return [padded[i : i + FRAME] for i in range(0, n, FRAME)]
+
+
+async def _hold(url: str, token: str) -> None:
+    """Join, publish the microphone (silence) and stay until killed: a candidate whose tab can crash."""
+    caller = LiveKitCaller()
+    await caller.join(url, token)
+    print("joined", flush=True)
+    await asyncio.Event().wait()
+
+
+if __name__ == "__main__":  # python -m bench._livekit_caller URL TOKEN
+    import sys
+
+    asyncio.run(_hold(sys.argv[1], sys.argv[2]))

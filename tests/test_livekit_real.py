@@ -12,18 +12,21 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from sqlalchemy import select
 
 from agent.livekit_worker import LiveKitSettings
 from agent.plans import build_plan
 from bench._livekit_caller import LiveKitCaller
+from bench.fakes import warble
 from scoring import ScoringSettings, report_json
 from scoring.worker import build_worker
 from signaling._livekit import open_livekit_interview
@@ -38,7 +41,13 @@ from storage import (
     upgrade_to_head,
 )
 
-from ._livekit_server import AgentWorker, LiveKitServer, running_livekit, worker_env
+from ._livekit_server import (
+    AgentWorker,
+    LiveKitServer,
+    binary_or_skip,
+    running_livekit,
+    worker_env,
+)
 from .audio import speak, words
 
 pytestmark = [pytest.mark.livekit, pytest.mark.integration]
@@ -52,11 +61,16 @@ ANSWER_WORDS = {"checkout", "service", "slow", "profiled", "repeated", "database
                 "latency", "half"}  # fmt: skip
 STOP = "Can we stop the interview now please."
 TURN_S = 120.0  # generous: the offline stack shares two loaded cores with Chromium and other tests
+DROPPED = "candidate dropped out of the room"  # agent.livekit_worker logs it
+STARTED = "interview started"  # agent logs it once per interview
+REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
 def livekit(tmp_path_factory: pytest.TempPathFactory, artifacts_dir: Path) -> Iterator[LiveKitServer]:
-    with running_livekit(tmp_path_factory.mktemp("livekit"), artifacts_dir / "livekit") as [server]:
+    with running_livekit(
+        tmp_path_factory.mktemp("livekit"), artifacts_dir / "livekit", binary=binary_or_skip()
+    ) as [server]:
         yield server
 
 
@@ -125,7 +139,7 @@ async def join_as_candidate(
     return admission.interview_id, join, caller
 
 
-async def converse(caller: LiveKitCaller, lines: list[str], *, within: float = TURN_S) -> None:
+async def converse(caller: LiveKitCaller, lines: list[np.ndarray], *, within: float = TURN_S) -> None:
     """Each time the agent has spoken and listens again, say the next line; until the interview ends."""
     since = 0.0
     for line in lines:
@@ -142,8 +156,17 @@ async def converse(caller: LiveKitCaller, lines: list[str], *, within: float = T
         await caller.state_after("listening", spoke, within)
         if caller.end_reason:
             return
-        since = await caller.say(speak(line, sample_rate=16000))
+        since = await caller.say(line)
     await caller.wait_for(lambda: caller.end_reason, within, "the end of the interview")
+
+
+def voice(text: str) -> np.ndarray:
+    return speak(text, sample_rate=16000)
+
+
+def warbles(n: int) -> list[np.ndarray]:
+    """What the fakes stack hears as the scripted answers (``bench.fakes``): loud, speech-like, 1.5 s."""
+    return [warble(1.5, sample_rate=16000)] * n
 
 
 def stored_turns(db: Database, interview_id: str) -> list[TranscriptTurn]:
@@ -183,7 +206,7 @@ async def test_mockline_agent_interviews_a_candidate_in_a_real_livekit_room(
             # the interviewer joined the room as its own participant and greets: heard on its track
             greeting = await caller.agent_speech_after(0.0, TURN_S)
             assert caller.agent_identity == f"interviewer-{interview_id}"
-            await converse(caller, [ANSWER, STOP, STOP])
+            await converse(caller, [voice(ANSWER), voice(STOP), voice(STOP)])
         finally:
             await caller.aclose()
     finally:
@@ -211,3 +234,119 @@ async def test_mockline_agent_interviews_a_candidate_in_a_real_livekit_room(
     report = report_json(interview_id, db=lk_db)
     assert report["questions"], report.keys()
     assert join.room == f"interview-{interview_id}"
+
+
+# -- the room, with the fixed-latency fakes as the worker's speech stack -------------------------------------
+
+
+@pytest.fixture(scope="module")
+def fakes_worker(
+    livekit: LiveKitServer, lk_db: Database, queue_name: str, artifacts_dir: Path
+) -> Iterator[AgentWorker]:
+    worker = start_worker(
+        livekit, lk_db, queue_name, artifacts_dir / "livekit" / "agent-fakes.log", stack="fakes",
+        LIVEKIT_RESUME_GRACE_SECONDS="90",
+    )  # fmt: skip
+    yield worker
+    worker.stop()
+
+
+def open_tab(url: str, token: str) -> subprocess.Popen[bytes]:
+    """A candidate in a process of its own (``bench._livekit_caller``): it prints "joined" once in."""
+    command = [sys.executable, "-m", "bench._livekit_caller", url, token]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, cwd=REPO)
+
+
+def finished(db: Database, interview_id: str) -> tuple[str, str | None]:
+    with db.session() as s:
+        row = s.get(Interview, interview_id)
+        assert row is not None
+        return row.status, row.end_reason
+
+
+@pytest.mark.timeout(300)
+async def test_two_candidates_in_two_rooms_are_interviewed_by_one_worker_at_once(
+    livekit: LiveKitServer, lk_db: Database, fakes_worker: AgentWorker
+) -> None:
+    links = [new_link(lk_db, name=name)[0] for name in ("Ada", "Bo")]
+    joined = [await join_as_candidate(lk_db, livekit, token) for token in links]
+    try:
+        await asyncio.gather(*(converse(caller, warbles(6)) for _, _, caller in joined))
+    finally:
+        await asyncio.gather(*(caller.aclose() for _, _, caller in joined))
+    ids = [interview_id for interview_id, _, _ in joined]
+    assert len({join.room for _, join, _ in joined}) == 2
+    for interview_id, _, caller in joined:
+        assert caller.end_reason == "completed", caller.summary()
+        assert caller.agent_identity == f"interviewer-{interview_id}"
+        assert finished(lk_db, interview_id) == ("finished", "completed")
+        speakers = [t.speaker for t in stored_turns(lk_db, interview_id)]
+        assert speakers[:3] == ["agent", "candidate", "agent"]
+    # one worker process took both jobs
+    assert fakes_worker.log().count(STARTED) >= 2 and ids[0] != ids[1]
+
+
+@pytest.mark.timeout(300)
+async def test_a_candidate_whose_connection_dies_rejoins_within_the_grace_period_and_carries_on(
+    livekit: LiveKitServer, lk_db: Database, fakes_worker: AgentWorker, artifacts_dir: Path
+) -> None:
+    token, _ = new_link(lk_db, name="Cy")
+    admission = await asyncio.to_thread(open_livekit_interview, lk_db, token)
+    started, dropped = fakes_worker.log().count(STARTED), fakes_worker.log().count(DROPPED)
+    first = await start_livekit_interview(interview_id=admission.interview_id, settings=lk_settings(livekit))
+    # the first tab is a process of its own that dies without saying goodbye (no leave request)
+    tab = open_tab(first.url, first.token)
+    try:
+        assert tab.stdout is not None and (await asyncio.to_thread(tab.stdout.readline)).strip() == b"joined"
+        await asyncio.to_thread(fakes_worker.wait_for_log, STARTED, timeout=TURN_S, count=started + 1)
+        tab.kill()
+    finally:
+        if tab.poll() is None:
+            tab.kill()
+        tab.wait(10)
+    # LiveKit notices the dead connection; the interviewer waits for the candidate instead of hanging up
+    await asyncio.to_thread(fakes_worker.wait_for_log, DROPPED, timeout=TURN_S, count=dropped + 1)
+    assert finished(lk_db, admission.interview_id) == ("in_progress", None)
+
+    # reopening the link: the same interviewer (its dispatch is reused), the same interview
+    again = await start_livekit_interview(interview_id=admission.interview_id, settings=lk_settings(livekit))
+    assert again.dispatch_id == first.dispatch_id
+    caller = LiveKitCaller()
+    await caller.join(again.url, again.token)
+    try:
+        await caller.wait_for(lambda: caller.heard_by_agent, TURN_S, "the interviewer listening again")
+        await caller.say(warbles(1)[0])  # the answer to the question asked before the drop
+        await converse(caller, warbles(6))
+    finally:
+        await caller.aclose()
+    assert caller.end_reason == "completed", caller.summary()
+    assert finished(lk_db, admission.interview_id) == ("finished", "completed")
+    speakers = [t.speaker for t in stored_turns(lk_db, admission.interview_id)]
+    assert speakers[0] == "agent" and "candidate" in speakers  # one interview, continued
+
+
+@pytest.mark.timeout(300)
+async def test_a_worker_stopped_with_sigterm_finishes_its_interview_before_it_exits(
+    livekit: LiveKitServer, lk_db: Database, queue_name: str, fakes_worker: AgentWorker, artifacts_dir: Path
+) -> None:
+    fakes_worker.stop()  # this test's worker must be the only one to take the job
+    worker = start_worker(
+        livekit, lk_db, queue_name, artifacts_dir / "livekit" / "agent-drain.log", stack="fakes"
+    )
+    try:
+        token, _ = new_link(lk_db, name="Di")
+        interview_id, _, caller = await join_as_candidate(lk_db, livekit, token)
+        try:
+            await caller.agent_speech_after(0.0, TURN_S)
+            worker.terminate()
+            await asyncio.to_thread(worker.wait_for_log, "draining", timeout=60)
+            assert worker.process is not None and worker.process.poll() is None  # still serving the candidate
+            await converse(caller, warbles(6))
+        finally:
+            await caller.aclose()
+        code = await asyncio.to_thread(worker.wait, 120)
+    finally:
+        worker.stop()
+    assert code == 0
+    assert caller.end_reason == "completed", caller.summary()
+    assert finished(lk_db, interview_id) == ("finished", "completed")

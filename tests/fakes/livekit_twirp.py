@@ -2,8 +2,9 @@
 
 Speaks ``POST /twirp/livekit.AgentDispatchService/CreateDispatch``, ``.../ListDispatch`` and
 ``/twirp/livekit.RoomService/CreateRoom``: checks the ``Authorization: Bearer`` JWT with the API secret
-(``livekit.api.TokenVerifier``) and that it grants ``roomAdmin`` on the requested room (``roomCreate``), decodes the request and answers ``AgentDispatch`` protobufs. Errors
-are Twirp JSON (``{"code": ..., "msg": ...}``). ``fail_with`` scripts the next answer's HTTP status.
+(``livekit.api.TokenVerifier``) and that it grants ``roomAdmin`` on the requested room (``roomCreate``),
+decodes the request and answers ``AgentDispatch`` protobufs. Errors are Twirp JSON
+(``{"code": ..., "msg": ...}``). ``fail_with`` scripts the next answer's HTTP status.
 
 Also the first step of a client joining a room, enough for livekit-client in a browser: the signalling
 websocket ``GET /rtc`` / ``/rtc/v1`` (``?access_token=...``) is recorded in ``rtc_requests`` and refused
