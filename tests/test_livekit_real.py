@@ -21,14 +21,16 @@ from typing import Any
 
 import numpy as np
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import select
 
 from agent.livekit_worker import LiveKitSettings
 from agent.plans import build_plan
 from bench._livekit_caller import LiveKitCaller
-from bench.fakes import warble
+from bench.fakes import ANSWERS, warble
 from scoring import ScoringSettings, report_json
 from scoring.worker import build_worker
+from signaling import create_router
 from signaling._livekit import open_livekit_interview
 from signaling.livekit_token import start_livekit_interview
 from storage import (
@@ -49,6 +51,8 @@ from ._livekit_server import (
     worker_env,
 )
 from .audio import speak, words
+from .test_browser_join_support import chromium, warble_wav
+from .test_signaling_support import ServerThread, rtc_settings
 
 pytestmark = [pytest.mark.livekit, pytest.mark.integration]
 
@@ -60,6 +64,7 @@ ANSWER = (
 ANSWER_WORDS = {"checkout", "service", "slow", "profiled", "repeated", "database", "calls", "cache",
                 "latency", "half"}  # fmt: skip
 STOP = "Can we stop the interview now please."
+WAIT_MS = 120_000
 TURN_S = 120.0  # generous: the offline stack shares two loaded cores with Chromium and other tests
 DROPPED = "candidate dropped out of the room"  # agent.livekit_worker logs it
 STARTED = "interview started"  # agent logs it once per interview
@@ -167,6 +172,10 @@ def voice(text: str) -> np.ndarray:
 def warbles(n: int) -> list[np.ndarray]:
     """What the fakes stack hears as the scripted answers (``bench.fakes``): loud, speech-like, 1.5 s."""
     return [warble(1.5, sample_rate=16000)] * n
+
+
+def described(turns: list[TranscriptTurn]) -> list[tuple[object, ...]]:
+    return [(t.seq, t.speaker, t.kind, t.started_at, t.ended_at, t.interrupted, t.text[:40]) for t in turns]
 
 
 def stored_turns(db: Database, interview_id: str) -> list[TranscriptTurn]:
@@ -325,28 +334,84 @@ async def test_a_candidate_whose_connection_dies_rejoins_within_the_grace_period
     assert speakers[0] == "agent" and "candidate" in speakers  # one interview, continued
 
 
+BOTH_CAPTIONED = "() => ['agent', 'candidate'].every(s => mocklineJoin.captions.some(c => c.speaker === s))"
+
+
+def web_app(server: LiveKitServer) -> FastAPI:
+    """The web process's join page and ``POST /rtc/livekit`` against the real server (no runtime here)."""
+    app = FastAPI()
+    app.include_router(create_router(rtc_settings(), livekit=lk_settings(server)))
+    return app
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(300)
+async def test_a_candidate_in_chromium_is_interviewed_in_the_room_and_sees_captions_state_and_the_end(
+    livekit: LiveKitServer,
+    lk_db: Database,
+    queue_name: str,
+    fakes_worker: AgentWorker,
+    tmp_path: Path,
+    artifacts_dir: Path,
+) -> None:
+    token, _ = new_link(lk_db, name="Eve")
+    # the microphone: a warble (what the fakes stack hears as the next scripted answer) every 8.5 s
+    mic = warble_wav(tmp_path / "mic.wav", silence_s=3.5, speech_s=1.5)
+    with ServerThread(web_app(livekit)) as web:
+        async with chromium(tmp_path / "profile", mic) as browser:
+            page = await browser.new_page()
+            await page.goto(f"{web.url}/i/{token}")
+            await page.check("#consent")
+            await page.click("#consent-continue")
+            await page.wait_for_function("() => window.mocklineJoin.micLevelMax > 0.05", timeout=WAIT_MS)
+            await page.click("#start")
+            # the interviewer's voice plays in the page, and both sides are captioned from lk.transcription
+            await page.wait_for_function("() => window.mocklineJoin.remoteLevelMax > 0.02", timeout=WAIT_MS)
+            await page.wait_for_function(BOTH_CAPTIONED, timeout=WAIT_MS)
+            await page.screenshot(path=str(artifacts_dir / "livekit_browser_call.png"), full_page=True)
+            await page.wait_for_selector("#step-done:not([hidden])", timeout=WAIT_MS)
+            done = await page.inner_text("#step-done")
+            probe = await page.evaluate("window.mocklineJoin")
+            await page.screenshot(path=str(artifacts_dir / "livekit_browser_done.png"), full_page=True)
+
+    assert probe["ended"] == "completed", probe["error"]
+    assert "Your interview has been saved" in done and "coaching report" in done
+    assert probe["error"] is None and probe["reconnects"] == 0
+    assert {"listening", "thinking", "speaking"} <= set(probe["agentStates"]), probe["agentStates"]
+    agent_said = " ".join(c["text"] for c in probe["captions"] if c["speaker"] == "agent").lower()
+    assert "thanks for joining" in agent_said
+    candidate_said = " ".join(c["text"] for c in probe["captions"] if c["speaker"] == "candidate")
+    assert ANSWERS[0][:40] in candidate_said  # what the fakes STT heard for the first warble
+
+    # the room was this link's interview; stored turn by turn as the page showed it; scored
+    interview_id = probe["room"].removeprefix("interview-")
+    assert finished(lk_db, interview_id) == ("finished", "completed")
+    turns = stored_turns(lk_db, interview_id)
+    # (the microphone loops on its own clock: the candidate may speak first, or over the greeting)
+    agent_turns = [t.kind for t in turns if t.speaker == "agent"]
+    assert agent_turns[0] == "greet" and agent_turns[-1] == "close", described(turns)
+    answers = [t.text for t in turns if t.speaker == "candidate"]
+    assert answers and answers[: len(ANSWERS)] == list(ANSWERS[: len(answers)]), described(turns)
+    assert turns[-1].speaker == "agent", described(turns)
+    await score_queued(lk_db, queue_name)
+    assert report_json(interview_id, db=lk_db)["questions"]
+
+
 @pytest.mark.timeout(300)
 async def test_a_worker_stopped_with_sigterm_finishes_its_interview_before_it_exits(
-    livekit: LiveKitServer, lk_db: Database, queue_name: str, fakes_worker: AgentWorker, artifacts_dir: Path
+    livekit: LiveKitServer, lk_db: Database, fakes_worker: AgentWorker
 ) -> None:
-    fakes_worker.stop()  # this test's worker must be the only one to take the job
-    worker = start_worker(
-        livekit, lk_db, queue_name, artifacts_dir / "livekit" / "agent-drain.log", stack="fakes"
-    )
+    # the module's last test: it stops the shared worker for good
+    token, _ = new_link(lk_db, name="Di")
+    interview_id, _, caller = await join_as_candidate(lk_db, livekit, token)
     try:
-        token, _ = new_link(lk_db, name="Di")
-        interview_id, _, caller = await join_as_candidate(lk_db, livekit, token)
-        try:
-            await caller.agent_speech_after(0.0, TURN_S)
-            worker.terminate()
-            await asyncio.to_thread(worker.wait_for_log, "draining", timeout=60)
-            assert worker.process is not None and worker.process.poll() is None  # still serving the candidate
-            await converse(caller, warbles(6))
-        finally:
-            await caller.aclose()
-        code = await asyncio.to_thread(worker.wait, 120)
+        await caller.agent_speech_after(0.0, TURN_S)
+        fakes_worker.terminate()
+        await asyncio.to_thread(fakes_worker.wait_for_log, "draining", timeout=60)
+        await converse(caller, warbles(6))  # the interview goes on while the worker drains
     finally:
-        worker.stop()
+        await caller.aclose()
+    code = await asyncio.to_thread(fakes_worker.wait, 120)
     assert code == 0
     assert caller.end_reason == "completed", caller.summary()
     assert finished(lk_db, interview_id) == ("finished", "completed")
