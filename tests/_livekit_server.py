@@ -3,8 +3,10 @@
 The binary is the pinned release built from the Go module proxy by ``scripts/services.sh livekit`` (cached
 per machine); ``MOCKLINE_LIVEKIT_SERVER`` points at another build. Each server gets a config file of its own:
 a generated API key pair, a free TCP port for HTTP/WebSocket signalling and ICE/TCP, a small UDP range for
-media, bound to and advertised on 127.0.0.1, logs in ``artifacts/``. With ``redis_db`` it joins LiveKit's
-multi-node mode: nodes with the same Redis database share rooms and agent dispatch.
+media, bound to and advertised on 127.0.0.1, logs in ``artifacts/``. With ``redis`` (an address) it joins
+LiveKit's multi-node mode: nodes on the same Redis share rooms, signalling and agent dispatch. Several nodes
+get a region each and the region-aware node selector, so a room lives on the node whose API created it (a
+deterministic placement the multi-node test relies on); :func:`running_redis` gives them a private Redis.
 
 Readiness is polled on the HTTP port (LiveKit answers ``GET /`` with 200 once it serves), never slept for.
 If no binary can be found or built, :func:`livekit_binary` raises :class:`LiveKitUnavailable` with the
@@ -41,11 +43,11 @@ __all__ = [
     "free_udp_range",
     "livekit_binary",
     "running_livekit",
+    "running_redis",
     "worker_env",
 ]
 
 REPO = Path(__file__).resolve().parents[1]
-REDIS_ADDRESS = os.environ.get("MOCKLINE_TEST_LIVEKIT_REDIS", "127.0.0.1:6379")
 UDP_PORTS = 24  # per server: a publisher and a subscriber connection per participant, a few rooms at once
 
 
@@ -122,7 +124,9 @@ class LiveKitServer:
 
     workdir: Path
     log_path: Path
-    redis_db: int | None = None
+    redis: str | None = None  # host:port of the Redis shared by the nodes of one cluster
+    region: str | None = None  # with ``regions``: this node's, for the region-aware node selector
+    regions: tuple[str, ...] = ()
     api_key: str = field(default_factory=lambda: "APIt" + secrets.token_hex(6))
     api_secret: str = field(default_factory=lambda: secrets.token_urlsafe(36))
     port: int = field(default_factory=free_tcp_port)
@@ -155,8 +159,19 @@ class LiveKitServer:
             # an interview room outlives a candidate's dropped connection (the worker's grace period)
             "room": {"empty_timeout": 120, "departure_timeout": 60},
         }
-        if self.redis_db is not None:
-            config["redis"] = {"address": REDIS_ADDRESS, "db": self.redis_db}
+        if self.redis is not None:
+            config["redis"] = {"address": self.redis}
+        if self.region is not None:
+            config["region"] = self.region
+            config["node_selector"] = {
+                "kind": "regionaware",
+                "sort_by": "random",
+                "algorithm": "lowest",
+                # far apart: each node's nearest region is its own
+                "regions": [
+                    {"name": r, "lat": 40.0 * i, "lon": 40.0 * i} for i, r in enumerate(self.regions)
+                ],
+            }
         return config
 
     def start(self, binary: str, *, timeout: float = 60.0) -> None:
@@ -205,17 +220,19 @@ class LiveKitServer:
 
 @contextlib.contextmanager
 def running_livekit(
-    workdir: Path, log_dir: Path, *, redis_db: int | None = None, count: int = 1, binary: str | None = None
+    workdir: Path, log_dir: Path, *, redis: str | None = None, count: int = 1, binary: str | None = None
 ) -> Iterator[list[LiveKitServer]]:
-    """``count`` livekit-servers (sharing ``redis_db`` when given), stopped on exit."""
+    """``count`` livekit-servers with one key pair (one cluster on ``redis`` when given), stopped on exit."""
     binary = binary or livekit_binary()
     servers: list[LiveKitServer] = []
     key, secret = "APIt" + secrets.token_hex(6), secrets.token_urlsafe(36)
+    regions = tuple(f"node{i}" for i in range(count)) if redis is not None and count > 1 else ()
     try:
-        for _ in range(count):
+        for i in range(count):
             port = free_tcp_port()
             server = LiveKitServer(
-                workdir=workdir, log_path=log_dir / f"livekit-server-{port}.log", redis_db=redis_db,
+                workdir=workdir, log_path=log_dir / f"livekit-server-{port}.log", redis=redis,
+                region=regions[i] if regions else None, regions=regions,
                 api_key=key, api_secret=secret, port=port,
             )  # fmt: skip
             servers.append(server)
@@ -226,6 +243,44 @@ def running_livekit(
             server.stop()
         if workdir.exists():
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def running_redis(workdir: Path, log_dir: Path, *, timeout: float = 30.0) -> Iterator[str]:
+    """A private ``redis-server`` on a free loopback port (a LiveKit cluster of its own: no other test
+    run's nodes can join it); yields ``host:port``."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise LiveKitUnavailable("no redis-server (scripts/services.sh up installs it)")
+    port = free_tcp_port()
+    workdir.mkdir(parents=True, exist_ok=True)
+    log_dir.mkdir(parents=True, exist_ok=True)
+    command = [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no",
+               "--dir", str(workdir.resolve()), "--logfile", str((log_dir / f"redis-{port}.log").resolve())]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + timeout
+        while not _redis_answers(port):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise LiveKitFailed(f"redis-server on port {port} did not answer (exit {process.poll()})")
+            time.sleep(0.05)  # polling interval of the readiness probe
+        yield f"127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def _redis_answers(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+            s.sendall(b"PING\r\n")
+            return s.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
 
 
 # -- agent workers -----------------------------------------------------------------------------------------
