@@ -61,6 +61,7 @@ __all__ = [
     "room_name_for",
     "run_interview_job",
     "run_worker",
+    "warm_imports",
 ]
 
 logger = logging.getLogger("mockline.agent.livekit")
@@ -95,6 +96,9 @@ class LiveKitSettings(BaseSettings):
     executor: Literal["process", "thread"] = "process"  # process: a crashed interview cannot take others
     num_idle_processes: int = Field(default=1, ge=0)  # warm processes (models loaded) waiting for jobs
     load_threshold: float = Field(default=0.75, gt=0, le=1)  # above this CPU load, jobs go elsewhere
+    # Interviews at once in this worker. Set: the worker's load is its share of this count (full at
+    # max_jobs), not the machine's CPU, which on a shared host other processes drive to 100 %.
+    max_jobs: int | None = Field(default=None, ge=1)
     initialize_timeout_seconds: float = Field(default=120.0, gt=0)  # model load in prewarm
     health_port: int = 8081  # worker health endpoint (GET /)
     # A candidate whose connection dropped (not a hang-up) may rejoin the room within this many seconds and
@@ -171,8 +175,22 @@ def _process_runtime() -> AgentRuntime:
     return AgentRuntime.load(on_finished=enqueue_finished)
 
 
+def warm_imports() -> None:
+    """Import what a job needs at its start and end before any job runs: imported on first use they
+    blocked a job's event loop for 0.3-3.7 s against a real server (the database driver, the plan's YAML,
+    the scoring queue)."""
+    import importlib
+
+    for name in ("psycopg", "yaml", "arq", "scoring", "storage"):
+        try:
+            importlib.import_module(name)
+        except ImportError:  # an optional driver that is not installed: nothing to warm
+            continue
+
+
 def prewarm(proc: JobProcess) -> None:
     """``setup_fnc``: load VAD/STT/TTS once in this process (blocking) before any job arrives."""
+    warm_imports()
     proc.userdata["runtime"] = _process_runtime()
 
 
@@ -315,19 +333,31 @@ async def on_request(req: JobRequest) -> None:
 # -- the worker process -----------------------------------------------------------------------------------
 
 
-def build_server(settings: LiveKitSettings | None = None) -> AgentServer:
+def _job_count_load(max_jobs: int, server: AgentServer) -> float:
+    return min(len(server.active_jobs) / max_jobs, 1.0)
+
+
+def build_server(
+    settings: LiveKitSettings | None = None, *, setup_fnc: Callable[[JobProcess], None] = prewarm
+) -> AgentServer:
+    """The livekit-agents server of ``mockline agent``. ``setup_fnc`` loads each worker process's
+    ``AgentRuntime`` into ``proc.userdata["runtime"]`` (default: the offline/cloud providers of the
+    environment; benchmarks pass their own stacks). It must be picklable (process executor)."""
     s = settings or get_livekit_settings()
     s.check()
+    load: dict[str, object] = {"load_threshold": s.load_threshold}
+    if s.max_jobs is not None:
+        load = {"load_threshold": 1.0, "load_fnc": functools.partial(_job_count_load, s.max_jobs)}
     server = AgentServer(
         ws_url=s.url,
         api_key=s.api_key,
         api_secret=s.api_secret.get_secret_value(),
-        setup_fnc=prewarm,
+        setup_fnc=setup_fnc,
         job_executor_type=JobExecutorType.PROCESS if s.executor == "process" else JobExecutorType.THREAD,
         num_idle_processes=s.num_idle_processes,
-        load_threshold=s.load_threshold,
         initialize_process_timeout=s.initialize_timeout_seconds,
         port=s.health_port,
+        **load,  # type: ignore[arg-type]
     )
     server.rtc_session(entrypoint, agent_name=s.agent_name, on_request=on_request)
     return server
@@ -345,9 +375,14 @@ def _upload_left_over_recordings() -> None:
         logger.warning("could not upload left-over recordings", exc_info=True)
 
 
-def run_worker(settings: LiveKitSettings | None = None) -> None:
+def run_worker(
+    settings: LiveKitSettings | None = None, *, setup_fnc: Callable[[JobProcess], None] = prewarm
+) -> None:
     """Blocking: register with LiveKit and take interviews until SIGINT/SIGTERM, then drain."""
-    server = build_server(settings)
+    server = build_server(settings, setup_fnc=setup_fnc)
+    server.on(
+        "worker_registered", lambda worker_id, _info: logger.info("registered with LiveKit as %s", worker_id)
+    )
     _upload_left_over_recordings()
 
     async def main() -> None:

@@ -31,6 +31,9 @@ def main(argv: list[str] | None = None) -> None:
     s.add_argument("--stack", choices=STACKS, default="fakes")
     s.add_argument("--profile", choices=PROFILES, default="product")
     s.add_argument("--database-url", required=True)
+    w = sub.add_parser("livekit-worker", help="(internal) `mockline agent` with a benchmark stack")
+    w.add_argument("--stack", choices=STACKS, default="fakes")
+    w.add_argument("--profile", choices=PROFILES, default="product")
     v = sub.add_parser("v2v", help="voice-to-voice latency per turn")
     v.add_argument("--stack", choices=STACKS, default="fakes")
     v.add_argument("--profile", choices=PROFILES, default="product")
@@ -46,6 +49,13 @@ def main(argv: list[str] | None = None) -> None:
     c.add_argument("--ramp", type=float, default=5.0)
     c.add_argument("--seconds", type=float, default=40.0)
     c.add_argument("--keep-going", action="store_true", help="run every step even after one fails")
+    k = sub.add_parser("livekit", help="v2v, barge-in and worker capacity through a real livekit-server")
+    k.add_argument("--stack", choices=STACKS, default="fakes")
+    k.add_argument("--profile", choices=PROFILES, default="product")
+    k.add_argument("--turns", type=int, default=6)
+    k.add_argument("--trials", type=int, default=4)
+    k.add_argument("--steps", default="1,2,4", help="interviews at once (fakes stack only)")
+    k.add_argument("--seconds", type=float, default=30.0)
     t = sub.add_parser("stt", help="offline STT word error rate and real-time factor")
     t.add_argument("--repeats", type=int, default=3)
     t.add_argument("--models", default="tiny.en", help="comma-separated: tiny.en, base, or model directories")
@@ -76,6 +86,11 @@ def main(argv: list[str] | None = None) -> None:
 
         serve(stack=args.stack, profile=args.profile, database_url=args.database_url)
         return
+    if args.cmd == "livekit-worker":
+        from ._livekit_worker import run
+
+        run(stack=args.stack, profile=args.profile)
+        return
     if args.cmd == "all":
         from ._all import run_all
 
@@ -88,6 +103,18 @@ def main(argv: list[str] | None = None) -> None:
         from ._report import write
 
         write(ROOT / "BENCHMARKS.md", pickle.loads((ROOT / "var/bench/results.pickle").read_bytes()))
+        return
+    if args.cmd == "livekit":
+        from ._livekit import markdown, run_livekit
+        from ._machine import machine
+
+        results = asyncio.run(
+            run_livekit(stack=args.stack, profile=args.profile, turns=args.turns, trials=args.trials,
+                        steps=tuple(int(x) for x in args.steps.split(",")), call_s=args.seconds)
+        )  # fmt: skip
+        saved = ROOT / "var" / "bench" / f"livekit-{args.stack}-{args.profile}.json"
+        saved.write_text(json.dumps([_dump(o) for o in results], indent=1, default=str))
+        print(markdown(results, command=command, machine=machine()))
         return
     if args.cmd == "v2v":
         from ._latency import run_v2v

@@ -62,13 +62,14 @@ def agent_settings(*, stack: str, profile: str) -> Any:
     return base.model_copy(update=update)
 
 
-def build_runtime(*, stack: str, profile: str) -> Any:
-    """A loaded ``AgentRuntime`` (blocking: the offline models load here, once)."""
+def build_runtime(*, stack: str, profile: str, **runtime_kwargs: Any) -> Any:
+    """A loaded ``AgentRuntime`` (blocking: the offline models load here, once). ``runtime_kwargs`` go to
+    its constructor (``on_finished``, ``database``)."""
     from agent import AgentRuntime
 
     settings = agent_settings(stack=stack, profile=profile)
     if stack == "offline":
-        return AgentRuntime.load(settings)
+        return AgentRuntime.load(settings, **runtime_kwargs)
     from . import fakes
 
     if stack == "fakes":
@@ -78,6 +79,7 @@ def build_runtime(*, stack: str, profile: str) -> Any:
             tts=fakes.FixedLatencyTTS(ttfb_s=0.1),
             settings=settings,
             brain_factory=fakes.delayed_brain_factory(ttft_s=0.3),
+            **runtime_kwargs,
         )
     if stack == "hybrid":
         from agent import providers
@@ -88,5 +90,6 @@ def build_runtime(*, stack: str, profile: str) -> Any:
             stt=providers.build_stt(),
             tts=fakes.FixedLatencyTTS(ttfb_s=0.1, ms_per_word=350, max_s=14.0),
             settings=settings,
+            **runtime_kwargs,
         )
     raise ValueError(f"unknown stack {stack!r}: use one of {', '.join(STACKS)}")

@@ -104,8 +104,9 @@ async def dispatch_interviewer(
 ) -> str:
     """Ask LiveKit to send an interviewer worker into the interview's room; returns the dispatch id.
 
-    Idempotent while the interviewer is there: a dispatch of this agent into the room that has not ended
-    (the candidate reloaded the page) is reused. Once its job ended (the worker stopped, the candidate
+    Creates the room if needed (LiveKit's ``empty_timeout`` closes it if nobody comes). Idempotent while the
+    interviewer is there: a dispatch of this agent into the room that has not ended (the candidate reloaded
+    the page) is reused. Once its job ended (the worker stopped, the candidate
     dropped out), a new dispatch resumes the interview."""
     s = settings or get_livekit_settings()
     s.check()
@@ -117,6 +118,9 @@ async def dispatch_interviewer(
         s.url, s.api_key, s.api_secret.get_secret_value(), session=session, failover=False
     )
     try:
+        # The room first (idempotent): a server answers ListDispatch only for a room that exists (for one
+        # that does not it times out with 503 "no response from servers").
+        await client.room.create_room(api.CreateRoomRequest(name=request.room))
         for existing in await client.agent_dispatch.list_dispatch(request.room):
             if existing.agent_name == s.agent_name and _live(existing):
                 return existing.id  # the interviewer is in the room (or on its way): never send a second

@@ -1,11 +1,12 @@
 """LiveKit room mode, worker side: dispatch metadata, job acceptance and the job entrypoint.
 
-No LiveKit server runs here. The entrypoint runs inside livekit's own ``fake_job_context`` (a real
-``JobContext`` around an unconnected ``rtc.Room``). In room mode the runtime wires livekit's own public
-RoomIO to that room (checked as far as an unconnected room allows: what is linked, published and
-captioned). To run a whole interview, the room's audio is replaced by the same push/paced I/O pair the other
-transports use. Everything else is real: the AgentRuntime, the livekit-agents session, the offline brain,
-storage, and the Redis scoring queue a finished interview is handed to.
+No LiveKit server runs here (tests/test_livekit_real.py has one: the room join, RoomIO's media and
+captions, rejoin and draining are proven there). The entrypoint runs inside livekit's own
+``fake_job_context`` (a real ``JobContext`` around an unconnected ``rtc.Room``), for what a real server
+cannot be made to do on cue: a hang-up, a replaced connection, a grace period running out. To run a whole
+interview, the room's audio is replaced by the same push/paced I/O pair the other transports use. Everything
+else is real: the AgentRuntime, the livekit-agents session, the offline brain, storage, and the Redis
+scoring queue a finished interview is handed to.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from livekit import rtc
 from livekit.agents import JobExecutorType
 from livekit.agents.job import JobAcceptArguments, JobRequest
 from livekit.agents.testing import fake_job_context
-from livekit.agents.voice import room_io
 from livekit.protocol import agent as agent_proto
 from livekit.protocol import models
 from sqlalchemy import select
@@ -198,7 +198,7 @@ async def test_job_with_bad_metadata_ends_without_touching_any_interview(
     assert runtime.active == 0
 
 
-async def test_room_mode_wires_livekits_room_io_to_the_candidate_with_captions_and_no_private_classes(
+async def test_a_candidate_who_drops_is_waited_for_and_gone_past_the_grace_period_ends_as_dropped(
     runtime: AgentRuntime, sqlite_db: Database
 ) -> None:
     iv = make_interview(sqlite_db)
@@ -208,30 +208,9 @@ async def test_room_mode_wires_livekits_room_io_to_the_candidate_with_captions_a
         job = asyncio.create_task(run_interview_job(ctx, runtime=runtime, settings=grace))
         try:
             await eventually(lambda: _started(runtime), "the interview session started")
-            (handle,) = list(runtime._handles)
-            session = handle.session
-            assert session is not None
-            rio = session.room_io  # livekit's public RoomIO, created by AgentSession.start(room=...)
-            assert isinstance(rio, room_io.RoomIO) and rio.room is room
-            opts = rio._options
-            assert opts.participant_identity == iv  # only the candidate's microphone is linked
-            assert opts.close_on_disconnect is False  # the worker decides the end reason
-            assert opts.get_text_input_options() is None  # no typed input into the interview
-            audio_in = opts.get_audio_input_options()
-            assert audio_in is not None and audio_in.sample_rate == 16000 and audio_in.num_channels == 1
-            audio_out = opts.get_audio_output_options()
-            assert audio_out is not None and audio_out.track_name == "interviewer"
-            assert audio_out.track_publish_options.source == rtc.TrackSource.SOURCE_MICROPHONE
-            text_out = opts.get_text_output_options()
-            assert text_out is not None and text_out.sync_transcription is True  # captions paced with audio
-            # the session's I/O is RoomIO's (through the recorder's taps): room audio in; synchronized
-            # audio and lk.transcription out
-            assert session.input.audio.source is rio.audio_input is not None
-            assert session.output.audio.next_in_chain is rio.audio_output is not None
             with sqlite_db.session() as s:  # both sides are being recorded
                 rec = s.scalars(select(Recording).where(Recording.interview_id == iv)).one()
                 assert (rec.status, rec.channels) == ("recording", 2)
-            assert session.output.transcription is rio.transcription_output is not None
             with sqlite_db.session() as s:
                 row = s.get(Interview, iv)
                 assert row is not None and row.channel == "livekit" and row.status == "in_progress"

@@ -13,7 +13,7 @@
   const probe = (window.mocklineJoin = {
     step: "consent", connectionStates: [], captions: [], events: 0,
     micLevelMax: 0, remoteLevelMax: 0, ended: null, error: null, sessionId: null, reconnects: 0,
-    serverMuted: false,
+    serverMuted: false, agentStates: [],
   });
 
   let micStream = null, camStream = null, audioCtx = null, pc = null, channel = null;
@@ -224,6 +224,9 @@
   }
 
   function speaking(tile, label, state) {
+    if (tile === "agent-tile" && state && probe.agentStates[probe.agentStates.length - 1] !== state) {
+      probe.agentStates.push(state);
+    }
     $(tile).dataset.speaking = String(state === "speaking");
     $(label).textContent = state || "";
   }

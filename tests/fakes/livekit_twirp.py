@@ -1,9 +1,10 @@
 """A local LiveKit server API (Twirp over HTTP, protobuf bodies) so the real ``livekit-api`` client runs.
 
-Speaks ``POST /twirp/livekit.AgentDispatchService/CreateDispatch`` and ``.../ListDispatch``: checks the
-``Authorization: Bearer`` JWT with the API secret (``livekit.api.TokenVerifier``) and that it grants
-``roomAdmin`` on the requested room, decodes the request and answers ``AgentDispatch`` protobufs. Errors
-are Twirp JSON (``{"code": ..., "msg": ...}``). ``fail_with`` scripts the next answer's HTTP status.
+Speaks ``POST /twirp/livekit.AgentDispatchService/CreateDispatch``, ``.../ListDispatch`` and
+``/twirp/livekit.RoomService/CreateRoom``: checks the ``Authorization: Bearer`` JWT with the API secret
+(``livekit.api.TokenVerifier``) and that it grants ``roomAdmin`` on the requested room (``roomCreate``),
+decodes the request and answers ``AgentDispatch`` protobufs. Errors are Twirp JSON
+(``{"code": ..., "msg": ...}``). ``fail_with`` scripts the next answer's HTTP status.
 
 Also the first step of a client joining a room, enough for livekit-client in a browser: the signalling
 websocket ``GET /rtc`` / ``/rtc/v1`` (``?access_token=...``) is recorded in ``rtc_requests`` and refused
@@ -28,6 +29,7 @@ class FakeLiveKitAPI:
         self.api_key = api_key
         self.api_secret = api_secret
         self.dispatches: list[api.AgentDispatch] = []
+        self.rooms: set[str] = set()  # created with CreateRoom
         self.headers: list[dict[str, str]] = []
         self.fail_with: int | None = None
         self.rtc_requests: list[dict[str, str]] = []  # path and query of each signalling connection
@@ -39,6 +41,7 @@ class FakeLiveKitAPI:
         app = web.Application()
         app.router.add_post("/twirp/livekit.AgentDispatchService/CreateDispatch", self._create_dispatch)
         app.router.add_post("/twirp/livekit.AgentDispatchService/ListDispatch", self._list_dispatch)
+        app.router.add_post("/twirp/livekit.RoomService/CreateRoom", self._create_room)
         for path in ("/rtc", "/rtc/v1"):
             app.router.add_get(path, self._rtc)
             app.router.add_get(f"{path}/validate", self._validate)
@@ -57,7 +60,7 @@ class FakeLiveKitAPI:
     def _error(status: int, code: str, msg: str) -> web.Response:
         return web.json_response({"code": code, "msg": msg}, status=status)
 
-    def _refusal(self, request: web.Request, room: str) -> web.Response | None:
+    def _refusal(self, request: web.Request, room: str, *, create: bool = False) -> web.Response | None:
         self.headers.append(dict(request.headers))
         if request.content_type != "application/protobuf":
             return self._error(415, "malformed", "expected application/protobuf")
@@ -71,7 +74,9 @@ class FakeLiveKitAPI:
         except Exception:
             return self._error(401, "unauthenticated", "invalid token")
         video = claims.video
-        if video is None or not video.room_admin or video.room != room:
+        if create and (video is None or not video.room_create):
+            return self._error(403, "permission_denied", "roomCreate is required")
+        if not create and (video is None or not video.room_admin or video.room != room):
             return self._error(403, "permission_denied", "roomAdmin on this room is required")
         if self.fail_with is not None:
             status, self.fail_with = self.fail_with, None
@@ -104,6 +109,14 @@ class FakeLiveKitAPI:
             text="invalid token: refused by the test server",
             headers={"Access-Control-Allow-Origin": "*"},
         )
+
+    async def _create_room(self, request: web.Request) -> web.Response:
+        req = api.CreateRoomRequest.FromString(await request.read())
+        if (refused := self._refusal(request, req.name, create=True)) is not None:
+            return refused
+        self.rooms.add(req.name)
+        room = api.Room(name=req.name, sid=f"RM_{req.name}")
+        return web.Response(body=room.SerializeToString(), content_type="application/protobuf")
 
     async def _create_dispatch(self, request: web.Request) -> web.Response:
         req = api.CreateAgentDispatchRequest.FromString(await request.read())

@@ -1,0 +1,324 @@
+"""Through LiveKit: voice-to-voice per turn, barge-in, and how many interviews one agent worker holds.
+
+The system under test is the production path: a real ``livekit-server`` on loopback (the pinned build,
+``tests/_livekit_server.py``), one agent worker (``python -m bench livekit-worker``: ``mockline agent``'s
+worker with a benchmark stack, process executor, job-count load), the web process's admission and dispatch
+(``signaling``), and candidates on the real ``livekit`` rtc SDK (``bench._livekit_caller``) in this process.
+Storage is a fresh SQLite file shared with the worker.
+
+- **v2v**: per answer, the caller's end of speech (its last frame left the microphone queue) to the first
+  audible 20 ms frame of the interviewer's track; the worker's own figure (end of speech to first frame
+  out, ``TurnMetric.v2v_ms``) beside it.
+- **barge-in**: the caller starts talking 0.8 s into an agent reply; until the agent's audio stops at the
+  caller (its burst ends: the last loud frame before 300 ms of quiet).
+- **capacity**: N interviews at once on the one worker, arrivals spread over ``ramp_s``, each answering for
+  ``call_s``. A step passes when every call got all its replies and the caller's p95 v2v is within 10 % of
+  the 1-call step's. Underruns are not measured on this path (RoomIO's audio output is livekit's, not our
+  paced output); a late reply shows in v2v.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ._latency import fresh_db
+from ._livekit_caller import LiveKitCaller
+from ._proc import ROOT
+from ._stats import Dist, dist
+from ._voice import answer, interruption
+
+__all__ = ["LiveKitBargeIn", "LiveKitStep", "LiveKitV2V", "run_livekit"]
+
+RATE = 16000
+TURN_S = 60.0  # a reply later than this is a failed call, not a slow one
+V2V_TOLERANCE = 1.10
+
+
+@dataclass
+class LiveKitV2V:
+    stack: str
+    profile: str
+    server_v2v: Dist
+    client_v2v: Dist
+    timeouts: int = 0
+
+
+@dataclass
+class LiveKitBargeIn:
+    stack: str
+    stop: Dist  # caller starts talking → the agent's audio stops at the caller
+    skipped: int  # the agent had stopped before the caller started
+
+
+@dataclass
+class LiveKitStep:
+    sessions: int
+    completed: int
+    client_v2v: Dist
+    server_v2v: Dist
+    worker_rss_mb: float
+    passed: bool = False
+    reasons: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Rig:
+    server: Any
+    worker: Any
+    db: Any
+
+    async def candidate(self, name: str) -> tuple[str, LiveKitCaller]:
+        """A new practice link, admitted and dispatched as the join page does; the caller in the room."""
+        from agent.livekit_worker import LiveKitSettings
+        from agent.plans import build_plan
+        from signaling._livekit import open_livekit_interview
+        from signaling.livekit_token import start_livekit_interview
+        from storage import InterviewPlan, create_invitation
+
+        spec = build_plan(role="backend engineer", question_count=5, seed=3, time_limit_minutes=30,
+                          mode="practice")  # fmt: skip
+        with self.db.session() as s:
+            plan = InterviewPlan(title="bench", role=spec.role, question_count=5, spec=spec.to_json())
+            s.add(plan)
+            s.flush()
+            token = create_invitation(s, plan_id=plan.id, org_id=None, candidate_name=name,
+                                      mode="practice").token  # fmt: skip
+        admission = await asyncio.to_thread(open_livekit_interview, self.db, token)
+        settings = LiveKitSettings(url=self.server.url, api_key=self.server.api_key,
+                                   api_secret=self.server.api_secret)  # fmt: skip
+        join = await start_livekit_interview(interview_id=admission.interview_id, settings=settings)
+        caller = LiveKitCaller()
+        await caller.join(join.url, join.token)
+        return admission.interview_id, caller
+
+    def server_v2v(self, interview_ids: list[str]) -> list[float]:
+        from sqlalchemy import select
+
+        from storage import TurnMetric
+
+        with self.db.session() as s:
+            rows = s.scalars(select(TurnMetric.v2v_ms).where(TurnMetric.interview_id.in_(interview_ids)))
+            return [float(v) for v in rows if v is not None]
+
+    def worker_rss_mb(self) -> float:
+        """RSS of the worker and its job processes."""
+        pid = self.worker.process.pid
+        total = 0
+        for child in [pid, *_descendants(pid)]:
+            with contextlib.suppress(OSError), open(f"/proc/{child}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+        return total / 1024
+
+
+def _descendants(pid: int) -> list[int]:
+    out: list[int] = []
+    with contextlib.suppress(OSError):
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with contextlib.suppress(OSError), open(f"/proc/{pid}/task/{task}/children") as f:
+                for child in f.read().split():
+                    out += [int(child), *_descendants(int(child))]
+    return out
+
+
+@contextlib.asynccontextmanager
+async def _rig(stack: str, profile: str, *, max_jobs: int, name: str) -> AsyncIterator[_Rig]:
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from storage import Database, reset_database, upgrade_to_head
+    from tests._livekit_server import AgentWorker, running_livekit, worker_env
+
+    url = fresh_db(name)
+    db = Database(url=url)
+    upgrade_to_head(db)
+    reset_database(db)
+    logs = ROOT / "var" / "bench" / "livekit"
+    with tempfile.TemporaryDirectory() as tmp, running_livekit(Path(tmp), logs) as [server]:
+        env = worker_env(server, DATABASE_URL=url, LIVEKIT_MAX_JOBS=str(max_jobs), REDIS_URL="")
+        command = [sys.executable, "-m", "bench", "livekit-worker", "--stack", stack, "--profile", profile]
+        worker = await asyncio.to_thread(
+            AgentWorker(command=command, env=env, log_path=logs / f"worker-{name}.log").start
+        )
+        try:
+            yield _Rig(server=server, worker=worker, db=db)
+        finally:
+            await asyncio.to_thread(worker.stop)
+            reset_database(None)
+            db.engine.dispose()
+
+
+async def _turn(caller: LiveKitCaller, clip: np.ndarray) -> float | None:
+    """Wait until the agent has spoken and listens, answer, return the caller's v2v in ms (None: ended)."""
+    if caller.end_reason:
+        return None
+    last = max((b.start for b in caller.bursts), default=0.0)
+    ended = lambda: caller.end_reason or any(b.end for b in caller.bursts if b.start >= last)  # noqa: E731
+    await caller.wait_for(ended, TURN_S, "the agent's reply to end")
+    listening = lambda: caller.end_reason or (caller.states and caller.states[-1][1] == "listening")  # noqa: E731
+    await caller.wait_for(listening, TURN_S, "the agent listening")
+    if caller.end_reason:
+        return None
+    said = await caller.say(clip)
+    reply = await caller.wait_for(
+        lambda: caller.end_reason or next((b for b in caller.bursts if b.start > said), None),
+        TURN_S,
+        "the agent's reply",
+    )
+    if isinstance(reply, str):
+        return None
+    return (reply.start - said) * 1000
+
+
+async def _interview(rig: _Rig, name: str, *, turns: int, speech: bool, deadline: float | None = None
+                     ) -> tuple[str, list[float], int]:  # fmt: skip
+    """One interview, up to ``turns`` answers (or until ``deadline``); (id, caller v2v ms, timeouts)."""
+    interview_id, caller = await rig.candidate(name)
+    v2v: list[float] = []
+    timeouts = 0
+    try:
+        await caller.agent_speech_after(0.0, TURN_S)
+        for i in range(turns):
+            if deadline is not None and time.monotonic() > deadline:
+                break
+            ms = await _turn(caller, answer(i, rate=RATE, speech=speech).samples)
+            if ms is None:
+                break
+            v2v.append(ms)
+        # hang up once the last reply ended: the worker stores a turn's metrics when the turn is over
+        done = lambda: caller.end_reason or all(b.end for b in caller.bursts)  # noqa: E731
+        await caller.wait_for(done, TURN_S, "the last reply to end")
+    except TimeoutError:
+        timeouts += 1
+    finally:
+        await caller.aclose()
+    return interview_id, v2v, timeouts
+
+
+async def _bargein(rig: _Rig, *, trials: int, speech: bool) -> tuple[list[float], int]:
+    _, caller = await rig.candidate("barge")
+    stops: list[float] = []
+    skipped = 0
+    clip = interruption(rate=RATE, speech=speech).samples
+    try:
+        await caller.agent_speech_after(0.0, TURN_S)
+        for i in range(trials):
+            if caller.end_reason:
+                break
+            if i:  # answer, so the agent has something to say
+                await _turn(caller, answer(i, rate=RATE, speech=speech).samples)
+            burst = await caller.agent_speech_after(caller.last_frame_sent, TURN_S)
+            await asyncio.sleep(max(0.0, burst.start + 0.8 - time.monotonic()))  # 0.8 s into the reply
+            if burst.end is not None:
+                skipped += 1
+                continue
+            started = time.monotonic()
+            speaking = asyncio.ensure_future(caller.say(clip))
+            stopped = await caller.wait_for(lambda b=burst: b.end, TURN_S, "the agent to stop")
+            await speaking
+            stops.append((stopped - started) * 1000)
+    finally:
+        await caller.aclose()
+    return stops, skipped
+
+
+async def run_livekit(*, stack: str = "fakes", profile: str = "product", turns: int = 6, trials: int = 4,
+                      steps: tuple[int, ...] = (1, 2, 4), ramp_s: float = 4.0, call_s: float = 30.0,
+                      ) -> list[Any]:  # fmt: skip
+    speech = stack != "fakes"
+    out: list[Any] = []
+    async with _rig(stack, profile, max_jobs=max(steps), name=f"livekit-{stack}-{profile}") as rig:
+        interview_id, client, timeouts = await _interview(rig, "v2v", turns=turns, speech=speech)
+        out.append(LiveKitV2V(stack=stack, profile=profile, server_v2v=dist(rig.server_v2v([interview_id])),
+                              client_v2v=dist(client), timeouts=timeouts))  # fmt: skip
+        stops, skipped = await _bargein(rig, trials=trials, speech=speech)
+        out.append(LiveKitBargeIn(stack=stack, stop=dist(stops), skipped=skipped))
+        if stack == "fakes":
+            baseline: float | None = None
+            for n in steps:
+                step = await _capacity_step(rig, n, ramp_s=ramp_s, call_s=call_s, speech=speech)
+                if baseline is None:
+                    baseline = step.client_v2v.p95
+                limit = (baseline or 0.0) * V2V_TOLERANCE
+                if step.completed < n:
+                    step.reasons.append(f"{n - step.completed} calls timed out")
+                if step.client_v2v.p95 is not None and baseline and step.client_v2v.p95 > limit:
+                    step.reasons.append(f"p95 v2v {step.client_v2v.p95:.0f} ms > {limit:.0f} ms")
+                step.passed = not step.reasons
+                out.append(step)
+                if not step.passed:
+                    break
+    return out
+
+
+async def _capacity_step(rig: _Rig, n: int, *, ramp_s: float, call_s: float, speech: bool) -> LiveKitStep:
+    gap = ramp_s / max(1, n - 1) if n > 1 else 0.0
+    rss: list[float] = []
+
+    async def one(i: int) -> tuple[str, list[float], int]:
+        await asyncio.sleep(i * gap)  # arrivals are staggered, like real candidates
+        return await _interview(rig, f"cap{n}-{i}", turns=50, speech=speech,
+                                deadline=time.monotonic() + call_s)  # fmt: skip
+
+    async def sample() -> None:
+        while True:
+            rss.append(rig.worker_rss_mb())
+            await asyncio.sleep(1.0)
+
+    sampler = asyncio.create_task(sample())
+    try:
+        results = await asyncio.gather(*(one(i) for i in range(n)), return_exceptions=True)
+    finally:
+        sampler.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sampler
+    ok = [r for r in results if not isinstance(r, BaseException) and not r[2] and r[1]]
+    client = [ms for r in results if not isinstance(r, BaseException) for ms in r[1]]
+    ids = [r[0] for r in results if not isinstance(r, BaseException)]
+    return LiveKitStep(sessions=n, completed=len(ok), client_v2v=dist(client),
+                       server_v2v=dist(rig.server_v2v(ids)), worker_rss_mb=max(rss, default=0.0))  # fmt: skip
+
+
+def markdown(results: list[Any], *, command: str, machine: dict[str, str]) -> str:
+    """The LiveKit section of BENCHMARKS.md."""
+    lines = [f"Command: `{command}`. Machine: {machine['cores']} cores, {machine['cpu']}, {machine['ram']}, "
+             f"Python {machine['python']}, {machine['date']}, commit {machine['commit']}.", ""]  # fmt: skip
+    for r in results:
+        if isinstance(r, LiveKitV2V):
+            lines += [f"#### voice-to-voice, {r.stack} stack, {r.profile} turn-taking, via livekit-server",
+                      "", "| ms | median | p95 | worst | n |", "| --- | --- | --- | --- | --- |",
+                      "| **voice-to-voice, worker** (end of speech → first frame out) | "
+                      + " | ".join(r.server_v2v.cells()) + " |",
+                      "| **voice-to-voice, caller** (last frame sent → first audible frame heard) | "
+                      + " | ".join(r.client_v2v.cells()) + " |",
+                      "", f"Await time-outs: {r.timeouts}.", ""]  # fmt: skip
+        elif isinstance(r, LiveKitBargeIn):
+            lines += [f"#### barge-in, {r.stack} stack, through livekit-server", "",
+                      "| ms | median | p95 | worst | n |", "| --- | --- | --- | --- | --- |",
+                      "| caller starts talking → agent audio stops at the caller | "
+                      + " | ".join(r.stop.cells()) + " |",
+                      "", f"Skipped (the agent had already stopped): {r.skipped}.", ""]  # fmt: skip
+    steps = [r for r in results if isinstance(r, LiveKitStep)]
+    if steps:
+        lines += ["#### capacity of one agent worker (fixed-latency fakes, process per interview)", "",
+                  "| interviews | calls ok | caller v2v med | caller v2v p95 | worker v2v med "
+                  "| worker v2v p95 | worker RSS MB (all processes) | step |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- |"]  # fmt: skip
+        for s in steps:
+            c, w = s.client_v2v.cells(), s.server_v2v.cells()
+            verdict = "pass" if s.passed else "FAIL: " + "; ".join(s.reasons)
+            lines.append(f"| {s.sessions} | {s.completed} | {c[0]} | {c[1]} | {w[0]} | {w[1]} "
+                         f"| {s.worker_rss_mb:.0f} | {verdict} |")  # fmt: skip
+        lines.append("")
+    return "\n".join(lines)

@@ -1,0 +1,5 @@
+"""``python -m mockline ...``: the same CLI as the ``mockline`` script."""
+
+from mockline.cli import main
+
+main()
