@@ -76,6 +76,7 @@ class ScoreLine:
     confidence: float | None = None  # the scorer's, for a question
     status: str = "answered"  # answered | request | no_answer
     flagged: str = ""  # why the scorer asks a human to look
+    coaching: list[str] = field(default_factory=list)  # a coach's sentences on this answer
 
     @property
     def effective(self) -> float:
@@ -200,6 +201,7 @@ def load_interview_view(s: Session, *, interview: Interview) -> InterviewView:
                     confidence=meta.get("confidence"),
                     status=meta.get("status", "answered"),
                     flagged=meta.get("flagged") or "",
+                    coaching=list(meta.get("coaching") or []),
                 )
             )
         lines = {line.target: line for line in [overall, *competencies, *questions]}

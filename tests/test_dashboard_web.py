@@ -356,6 +356,43 @@ def test_practice_creates_its_own_plan_and_a_private_report_link(seeded, tmp_pat
     assert "practice" not in acme.get("/dashboard/interviews.csv").text.split("\n", 1)[1]
 
 
+def test_a_practice_report_coaches_each_answer_in_sentences(seeded, tmp_path, db):
+    import asyncio
+
+    from scoring import ScoringSettings, run_scoring
+    from storage import TranscriptTurn
+
+    c = _client(tmp_path)
+    token = CSRF.search(c.get("/practice").text).group(1)
+    r = c.post(
+        "/practice",
+        data={"csrf_token": token, "role": "backend_engineer", "seniority": "mid", "difficulty": "medium"},
+        follow_redirects=False,
+    )
+    link_token = r.headers["location"].rsplit("/", 1)[-1]
+    answer = (
+        "Um, so I think I would have the client send a unique id with each request, and the server checks "
+        "it before doing the work again. I guess that's it."
+    )
+    with db.session() as s:
+        inv = resolve_token(s, link_token)
+        question = inv.plan.spec["questions"][0]
+        iv = Interview(plan_id=inv.plan_id, invitation_id=inv.id, mode="practice", status="finished")
+        s.add(iv)
+        s.flush()
+        s.add(TranscriptTurn(interview_id=iv.id, seq=1, speaker="agent", text=question["text"],
+                             started_at=0.0, ended_at=4.0, question_id=question["id"]))  # fmt: skip
+        s.add(TranscriptTurn(interview_id=iv.id, seq=2, speaker="candidate", text=answer,
+                             started_at=5.0, ended_at=20.0, question_id=question["id"]))  # fmt: skip
+        iid = iv.id
+    outcome = asyncio.run(run_scoring(iid, settings=ScoringSettings(redis_url=None, scorer="offline"), db=db))
+    assert outcome.status == "scored"
+    page = c.get(f"/practice/report/{link_token}").text
+    assert '<div class="coaching">' in page and "Next time" in page  # a coach's sentences per answer
+    assert "How this was scored" in page  # the scorer's own rationale stays one click away
+    assert "[" not in page.split('<div class="coaching">', 1)[1].split("</div>", 1)[0]
+
+
 def test_phone_screen_api_needs_login_and_the_csrf_header(seeded, tmp_path, db):
     """Telephony's JSON API authenticates through the dashboard: a session cookie alone cannot schedule
     a call (another site could send it); the session's CSRF token must come in X-CSRF-Token."""
