@@ -183,7 +183,10 @@ def _rationale(q: RubricQuestion, r: AnswerReading, score: int) -> str:
         return (
             "No answer was given to this question."
             if r.words == 0
-            else ("The candidate said they could not answer this question; not graded as an answer.")
+            else (
+                "The candidate said they could not answer this question: it counts as the lowest score, with "
+                "no analysis of what was said."
+            )
         )
     acts = sum(1 for s in r.sentences if s.substance.actor)
     figures = sum(1 for s in r.sentences if s.substance.figure)

@@ -227,6 +227,28 @@ def test_override_keeps_the_original_and_moves_the_sort(acme, seeded, db):
     assert (api["effective_overall"], api["effective_recommendation"]) == (4.6, "strong_yes")
 
 
+def test_an_unsure_report_asks_for_a_human_and_points_at_the_answers(acme, seeded, db):
+    from storage import ScoreReport
+
+    with db.session() as s:
+        rep = s.scalar(select(ScoreReport).where(ScoreReport.interview_id == seeded.scored_a))
+        qid = s.get(Interview, seeded.scored_a).plan.spec["questions"][0]["id"]
+        rep.recommendation = "needs_review"
+        rep.report = {
+            **rep.report,
+            "confidence": 0.58,
+            "review_reasons": ["the scorer is unsure of this interview (confidence 0.58)"],
+            "review_first": [{"question_id": qid, "score": 3, "why": "scored with low confidence (0.41)"}],
+            "answers": {qid: {"status": "answered", "confidence": 0.41}},
+        }
+    page = acme.get(f"/dashboard/interviews/{seeded.scored_a}").text
+    assert "Needs human review" in page and "offline · confidence 0.58" in page
+    assert f'href="#score-question-{qid}"' in page and f'id="score-question-{qid}"' in page
+    assert "scored with low confidence (0.41)" in page and "Scorer's confidence 0.41" in page
+    rows = list(csv.DictReader(io.StringIO(acme.get("/dashboard/interviews.csv").text)))
+    assert next(r for r in rows if r["candidate"] == "Ada Lovelace")["recommendation"] == "needs_review"
+
+
 def test_recording_supports_range_requests(acme, seeded, tmp_path):
     url = f"/dashboard/interviews/{seeded.scored_a}/recording"
     full = acme.get(url)
