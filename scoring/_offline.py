@@ -28,7 +28,7 @@ from ._snapshot import RubricQuestion, Turn
 from ._substance import GENERIC, Substance, is_non_answer, is_request, sentence_substance, star_labels
 from ._text import content_stems, sentences, tokens
 
-__all__ = ["AnswerReading", "read_answer", "score_answer"]
+__all__ = ["AnswerReading", "answer_status", "read_answer", "score_answer"]
 
 _TOUCH = 0.12  # embedding similarity at which a sentence is about a key point (paraphrases score ~0.2-0.3)
 _NEAR_BEST = 0.6  # sentences this close to the best match for a key point are about it too
@@ -85,12 +85,24 @@ def _unname(sentence: str, rubric: set[str]) -> str:
     return out
 
 
+def answer_status(answers: Sequence[Turn]) -> str:
+    """``answered``, ``request`` (asked to stop, repeat, ...) or ``no_answer`` (nothing, or a refusal). Pure
+    text rules, no model: every scorer uses it to keep requests and refusals from being graded as answers."""
+    text = " ".join(t.text for t in answers).strip()
+    words = len(tokens(text))
+    if text and is_request(text, words):
+        return "request"
+    if not text or is_non_answer(text, words):
+        return "no_answer"
+    return "answered"
+
+
 def read_answer(q: RubricQuestion, answers: Sequence[Turn]) -> AnswerReading:
     text = " ".join(t.text for t in answers).strip()
     words = len(tokens(text))
     meaning = get_meaning()
-    if not text or is_request(text, words) or is_non_answer(text, words):
-        status = "no_answer" if not text or not is_request(text, words) else "request"
+    status = answer_status(answers)
+    if status != "answered":
         return AnswerReading(
             status, words, (), (), (), q.key_points, 0.0, 0.0, 0.0, 0.0, 0, 1.0, meaning.method
         )
