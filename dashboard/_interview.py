@@ -77,6 +77,7 @@ class ScoreLine:
     status: str = "answered"  # answered | request | no_answer
     flagged: str = ""  # why the scorer asks a human to look
     coaching: list[str] = field(default_factory=list)  # a coach's sentences on this answer
+    key_points: list[dict[str, Any]] = field(default_factory=list)  # [{key_point, covered, quote, named?}]
 
     @property
     def effective(self) -> float:
@@ -202,6 +203,7 @@ def load_interview_view(s: Session, *, interview: Interview) -> InterviewView:
                     status=meta.get("status", "answered"),
                     flagged=meta.get("flagged") or "",
                     coaching=list(meta.get("coaching") or []),
+                    key_points=[k for k in meta.get("key_points") or [] if isinstance(k, dict)],
                 )
             )
         lines = {line.target: line for line in [overall, *competencies, *questions]}

@@ -235,6 +235,11 @@ def score_answer(q: RubricQuestion, answers: Sequence[Turn]) -> QuestionResult:
         confidence=_confidence(r, score),
         status=r.status,
     )
+    covered = {kp: r.sentences[i].text for kp, i in r.covered}
+    result.key_points = [
+        {"key_point": kp, "covered": kp in covered, "named": kp in r.named_only, "quote": covered.get(kp, "")}
+        for kp in q.key_points
+    ]
     if r.status != "answered":
         result.weaknesses.append(f"{q.competency}: no answer to '{q.text}'")
         result.improvements.append(

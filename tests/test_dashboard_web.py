@@ -239,12 +239,23 @@ def test_an_unsure_report_asks_for_a_human_and_points_at_the_answers(acme, seede
             "confidence": 0.58,
             "review_reasons": ["the scorer is unsure of this interview (confidence 0.58)"],
             "review_first": [{"question_id": qid, "score": 3, "why": "scored with low confidence (0.41)"}],
-            "answers": {qid: {"status": "answered", "confidence": 0.41}},
+            "answers": {
+                qid: {
+                    "status": "answered",
+                    "confidence": 0.41,
+                    "key_points": [
+                        {"key_point": "mitigate first", "covered": True, "quote": "we rolled back first"},
+                        {"key_point": "root cause", "covered": False, "named": True, "quote": ""},
+                    ],
+                }
+            },
         }
     page = acme.get(f"/dashboard/interviews/{seeded.scored_a}").text
     assert "Needs human review" in page and "offline · confidence 0.58" in page
     assert f'href="#score-question-{qid}"' in page and f'id="score-question-{qid}"' in page
     assert "scored with low confidence (0.41)" in page and "Scorer's confidence 0.41" in page
+    assert "✓ mitigate first: <q>we rolled back first</q>" in page
+    assert '– root cause <span class="sub">(named, nothing behind it)</span>' in page
     rows = list(csv.DictReader(io.StringIO(acme.get("/dashboard/interviews.csv").text)))
     assert next(r for r in rows if r["candidate"] == "Ada Lovelace")["recommendation"] == "needs_review"
 
