@@ -67,6 +67,7 @@ def main(argv: list[str] | None = None) -> None:
     g.add_argument("--questions", type=int, default=10, help="questions per interview (the target is for 10)")
     sq = sub.add_parser("scoring-quality", help="scorer agreement with the graded answer set")
     sq.add_argument("--details", action="store_true", help="print every answer's grade and score")
+    sq.add_argument("--llm", action="store_true", help="also the LLM judge configured by OPENAI_* variables")
     o = sub.add_parser("turn-options", help="end-of-turn options on the real-speech corpus, no call")
     o.add_argument("--phone", action="store_true", help="the 8 kHz μ-law version of the corpus")
     tt = sub.add_parser("turns", help="turn-taking on real speech over a real transport")
@@ -173,6 +174,6 @@ def main(argv: list[str] | None = None) -> None:
     elif args.cmd == "scoring-quality":
         from ._quality import run_quality
 
-        out = run_quality(details=args.details)
+        out = run_quality(details=args.details, llm=args.llm)
     json.dump([_dump(o) for o in out], sys.stdout, indent=1, default=str)
     print()

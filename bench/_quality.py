@@ -14,6 +14,9 @@ its grade:
 - the mean confidence, and its mean where the score equals the grade and where it does not (a confidence worth
   showing is clearly higher on the first).
 
+``--llm`` adds the LLM judge as configured by the environment (any OpenAI-compatible server; it is not run by
+default: each answer costs ``judge_samples`` requests).
+
 Figures are given for the ``dev`` split, the ``heldout`` split (questions not looked at while building the
 scorer) and all answers.
 """
@@ -197,14 +200,40 @@ def word_overlap_scorer() -> Callable[[Any, str], Any]:
     return overlap
 
 
-def run_quality(*, path: Path = DATA, details: bool = False) -> list[QualityResult]:
+def llm_scorer() -> Callable[[Any, str], Any]:
+    """The LLM judge as configured by the environment (``OPENAI_BASE_URL`` / ``OPENAI_API_KEY`` /
+    ``MOCKLINE_LLM_MODEL``), with the same request/refusal handling as a real interview."""
+    import asyncio
+
+    from scoring import LlmJudge, Turn, get_scoring_settings, score_answer
+    from scoring._offline import answer_status
+
+    settings = get_scoring_settings()
+    if not settings.llm_configured:
+        raise SystemExit("--llm needs OPENAI_BASE_URL or OPENAI_API_KEY (and MOCKLINE_LLM_MODEL)")
+    loop = asyncio.new_event_loop()
+    judge = LlmJudge(settings=settings)
+
+    def run(q: Any, text: str) -> Any:
+        turns = [Turn(id=1, seq=1, speaker="candidate", text=text, start=0.0, end=30.0)]
+        if answer_status(turns) != "answered":
+            return score_answer(q, turns)
+        return loop.run_until_complete(judge.judge(q, turns))
+
+    return run
+
+
+def run_quality(*, path: Path = DATA, details: bool = False, llm: bool = False) -> list[QualityResult]:
     bank = _bank()
     graded = load_graded(path)
     results: list[QualityResult] = []
-    for name, make in (
+    scorers: list[tuple[str, Callable[[], Callable[[Any, str], Any]]]] = [
         ("offline", offline_scorer),
         ("offline, word overlap (no wordllama)", word_overlap_scorer),
-    ):
+    ]
+    if llm:
+        scorers.append(("llm judge", llm_scorer))
+    for name, make in scorers:
         score = make()
         score(bank[graded[0].question_id], graded[0].text)  # warm-up: loading a model is not per answer
         t0 = time.perf_counter()

@@ -76,6 +76,8 @@ class ScoreLine:
     confidence: float | None = None  # the scorer's, for a question
     status: str = "answered"  # answered | request | no_answer
     flagged: str = ""  # why the scorer asks a human to look
+    coaching: list[str] = field(default_factory=list)  # a coach's sentences on this answer
+    key_points: list[dict[str, Any]] = field(default_factory=list)  # [{key_point, covered, quote, named?}]
 
     @property
     def effective(self) -> float:
@@ -198,6 +200,8 @@ def load_interview_view(s: Session, *, interview: Interview) -> InterviewView:
                     confidence=meta.get("confidence"),
                     status=meta.get("status", "answered"),
                     flagged=meta.get("flagged") or "",
+                    coaching=list(meta.get("coaching") or []),
+                    key_points=[k for k in meta.get("key_points") or [] if isinstance(k, dict)],
                 )
             )
         lines = {line.target: line for line in [overall, *competencies, *questions]}

@@ -116,6 +116,7 @@ def assemble(
                 "agreement": r.agreement,
                 "flagged": r.flagged,
                 "key_points": r.key_points,
+                "coaching": r.improvements,  # what worked, what was missing, one next step
             }
             for r in results
         },

@@ -93,7 +93,7 @@ def coach_answer(q: RubricQuestion, r: AnswerReading, score: int) -> list[str]:
         topic = (named or missing)[0]
         out.append(f"Next time, add a sentence on {topic}: {_did(q)}, and what came of it.")
     else:
-        out.append("Next time, keep the same shape and say it in half the words; lead with the result.")
+        out.append("Next time, keep this shape: the situation in a sentence, what you did, the result last.")
     return out
 
 

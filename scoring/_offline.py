@@ -28,7 +28,7 @@ from ._snapshot import RubricQuestion, Turn
 from ._substance import GENERIC, Substance, is_non_answer, is_request, sentence_substance, star_labels
 from ._text import content_stems, sentences, tokens
 
-__all__ = ["AnswerReading", "read_answer", "score_answer"]
+__all__ = ["AnswerReading", "answer_status", "read_answer", "score_answer"]
 
 _TOUCH = 0.12  # embedding similarity at which a sentence is about a key point (paraphrases score ~0.2-0.3)
 _NEAR_BEST = 0.6  # sentences this close to the best match for a key point are about it too
@@ -85,12 +85,24 @@ def _unname(sentence: str, rubric: set[str]) -> str:
     return out
 
 
+def answer_status(answers: Sequence[Turn]) -> str:
+    """``answered``, ``request`` (asked to stop, repeat, ...) or ``no_answer`` (nothing, or a refusal). Pure
+    text rules, no model: every scorer uses it to keep requests and refusals from being graded as answers."""
+    text = " ".join(t.text for t in answers).strip()
+    words = len(tokens(text))
+    if text and is_request(text, words):
+        return "request"
+    if not text or is_non_answer(text, words):
+        return "no_answer"
+    return "answered"
+
+
 def read_answer(q: RubricQuestion, answers: Sequence[Turn]) -> AnswerReading:
     text = " ".join(t.text for t in answers).strip()
     words = len(tokens(text))
     meaning = get_meaning()
-    if not text or is_request(text, words) or is_non_answer(text, words):
-        status = "no_answer" if not text or not is_request(text, words) else "request"
+    status = answer_status(answers)
+    if status != "answered":
         return AnswerReading(
             status, words, (), (), (), q.key_points, 0.0, 0.0, 0.0, 0.0, 0, 1.0, meaning.method
         )
@@ -183,7 +195,10 @@ def _rationale(q: RubricQuestion, r: AnswerReading, score: int) -> str:
         return (
             "No answer was given to this question."
             if r.words == 0
-            else ("The candidate said they could not answer this question; not graded as an answer.")
+            else (
+                "The candidate said they could not answer this question: it counts as the lowest score, with "
+                "no analysis of what was said."
+            )
         )
     acts = sum(1 for s in r.sentences if s.substance.actor)
     figures = sum(1 for s in r.sentences if s.substance.figure)
@@ -220,6 +235,11 @@ def score_answer(q: RubricQuestion, answers: Sequence[Turn]) -> QuestionResult:
         confidence=_confidence(r, score),
         status=r.status,
     )
+    covered = {kp: r.sentences[i].text for kp, i in r.covered}
+    result.key_points = [
+        {"key_point": kp, "covered": kp in covered, "named": kp in r.named_only, "quote": covered.get(kp, "")}
+        for kp in q.key_points
+    ]
     if r.status != "answered":
         result.weaknesses.append(f"{q.competency}: no answer to '{q.text}'")
         result.improvements.append(

@@ -182,6 +182,11 @@ def render_pdf(report: dict[str, Any]) -> bytes:
         if q.get("text"):
             _para(pdf, f"Q: {q['text']}", style="I", color=_MUTED)
         _para(pdf, q.get("rationale", ""), size=9)
+        for k in q.get("key_points", []):
+            mark = "[x]" if k.get("covered") else "[ ]"
+            tail = f': "{k["quote"]}"' if k.get("covered") and k.get("quote") else ""
+            tail = tail or (" (named, nothing behind it)" if k.get("named") else "")
+            _para(pdf, f"{mark} {k.get('key_point')}{tail}", size=9)
         if q.get("flagged"):
             _para(pdf, f"Flagged for review: {q['flagged']}", size=9, color=(160, 60, 0))
         for ev in q.get("evidence", []):

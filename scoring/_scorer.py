@@ -9,7 +9,7 @@ from ._assemble import assemble
 from ._coach import stronger_answer
 from ._errors import JudgeError
 from ._llm import LlmJudge, first_error
-from ._offline import read_answer, score_answer
+from ._offline import answer_status, read_answer, score_answer
 from ._result import QuestionResult, ScoreResult
 from ._settings import ScoringSettings
 from ._snapshot import InterviewSnapshot, RubricQuestion, Turn
@@ -50,10 +50,10 @@ async def score_snapshot(
                 if not snap.was_asked(q.id):
                     continue
                 answers = snap.answers(q.id)
-                if answers:  # an unanswered question needs no judge: it scores 1
+                if answer_status(answers) == "answered":
                     tasks.append(tg.create_task(judge.judge(q, answers)))
-                else:
-                    results.append(score_answer(q, answers))
+                else:  # nothing, a refusal or a request ("can we stop"): no judge, not graded as an answer
+                    results.append(await asyncio.to_thread(score_answer, q, answers))
     except ExceptionGroup as eg:
         leaf = first_error(eg)
         if not isinstance(leaf, JudgeError):

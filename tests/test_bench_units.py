@@ -129,3 +129,30 @@ def test_report_states_which_targets_are_met():
     assert "not measured" in lines["≥ 50 concurrent Twilio sessions"]
     assert "python -m bench all --quick" in text and "Test CPU" in text
     assert "capacity webrtc: RuntimeError: boom" in text
+
+
+def test_scoring_quality_metrics_on_hand_made_rankings() -> None:
+    from bench._quality import pairwise, spearman
+
+    assert spearman([1, 2, 3, 4], [10, 20, 30, 40]) == pytest.approx(1.0)
+    assert spearman([1, 2, 3, 4], [4, 3, 2, 1]) == pytest.approx(-1.0)
+    # Within a question only; a tie in score counts half; equal grades are not a pair.
+    items = [("q1", 5, 4.0), ("q1", 1, 2.0), ("q1", 3, 2.0), ("q2", 1, 5.0), ("q1", 3, 3.0)]
+    # q1 pairs: (5,1) right, (5,3) right, (1,3) tie -> 0.5, (5,3') right, (1,3') right = 4.5 of 5
+    assert pairwise(items) == pytest.approx(0.9)
+
+
+def test_the_graded_set_covers_the_bank_with_strong_and_stuffed_answers_per_question() -> None:
+    from bench._quality import _bank, load_graded
+
+    graded = load_graded()
+    bank = _bank()
+    assert len(graded) >= 80
+    by_q: dict[str, set[str]] = {}
+    for g in graded:
+        assert g.question_id in bank and 1 <= g.grade <= 5 and g.text
+        by_q.setdefault(g.question_id, set()).add(g.kind)
+    assert all({"strong", "stuffed"} <= kinds for kinds in by_q.values())
+    assert {g.split for g in graded} == {"dev", "heldout"}
+    roles = {qid.split("-")[0] for qid in by_q}
+    assert roles >= {"be", "cs", "ds", "fe", "pm", "sa", "gen"}

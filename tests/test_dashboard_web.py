@@ -227,6 +227,39 @@ def test_override_keeps_the_original_and_moves_the_sort(acme, seeded, db):
     assert (api["effective_overall"], api["effective_recommendation"]) == (4.6, "strong_yes")
 
 
+def test_an_unsure_report_asks_for_a_human_and_points_at_the_answers(acme, seeded, db):
+    from storage import ScoreReport
+
+    with db.session() as s:
+        rep = s.scalar(select(ScoreReport).where(ScoreReport.interview_id == seeded.scored_a))
+        qid = s.get(Interview, seeded.scored_a).plan.spec["questions"][0]["id"]
+        rep.recommendation = "needs_review"
+        rep.report = {
+            **rep.report,
+            "confidence": 0.58,
+            "review_reasons": ["the scorer is unsure of this interview (confidence 0.58)"],
+            "review_first": [{"question_id": qid, "score": 3, "why": "scored with low confidence (0.41)"}],
+            "answers": {
+                qid: {
+                    "status": "answered",
+                    "confidence": 0.41,
+                    "key_points": [
+                        {"key_point": "mitigate first", "covered": True, "quote": "we rolled back first"},
+                        {"key_point": "root cause", "covered": False, "named": True, "quote": ""},
+                    ],
+                }
+            },
+        }
+    page = acme.get(f"/dashboard/interviews/{seeded.scored_a}").text
+    assert "Needs human review" in page and "offline · confidence 0.58" in page
+    assert f'href="#score-question-{qid}"' in page and f'id="score-question-{qid}"' in page
+    assert "scored with low confidence (0.41)" in page and "Scorer's confidence 0.41" in page
+    assert "✓ mitigate first: <q>we rolled back first</q>" in page
+    assert '– root cause <span class="sub">(named, nothing behind it)</span>' in page
+    rows = list(csv.DictReader(io.StringIO(acme.get("/dashboard/interviews.csv").text)))
+    assert next(r for r in rows if r["candidate"] == "Ada Lovelace")["recommendation"] == "needs_review"
+
+
 def test_recording_supports_range_requests(acme, seeded, tmp_path):
     url = f"/dashboard/interviews/{seeded.scored_a}/recording"
     full = acme.get(url)
@@ -360,6 +393,43 @@ def test_practice_creates_its_own_plan_and_a_private_report_link(seeded, tmp_pat
         recruiter_invites = s.scalars(select(Invitation).where(Invitation.org_id.is_not(None))).all()
     assert recruiter_invites == []  # (none seeded) and the practice interview is not in any recruiter list
     assert "practice" not in acme.get("/dashboard/interviews.csv").text.split("\n", 1)[1]
+
+
+def test_a_practice_report_coaches_each_answer_in_sentences(seeded, tmp_path, db):
+    import asyncio
+
+    from scoring import ScoringSettings, run_scoring
+    from storage import TranscriptTurn
+
+    c = _client(tmp_path)
+    token = CSRF.search(c.get("/practice").text).group(1)
+    r = c.post(
+        "/practice",
+        data={"csrf_token": token, "role": "backend_engineer", "seniority": "mid", "difficulty": "medium"},
+        follow_redirects=False,
+    )
+    link_token = r.headers["location"].rsplit("/", 1)[-1]
+    answer = (
+        "Um, so I think I would have the client send a unique id with each request, and the server checks "
+        "it before doing the work again. I guess that's it."
+    )
+    with db.session() as s:
+        inv = resolve_token(s, link_token)
+        question = inv.plan.spec["questions"][0]
+        iv = Interview(plan_id=inv.plan_id, invitation_id=inv.id, mode="practice", status="finished")
+        s.add(iv)
+        s.flush()
+        s.add(TranscriptTurn(interview_id=iv.id, seq=1, speaker="agent", text=question["text"],
+                             started_at=0.0, ended_at=4.0, question_id=question["id"]))  # fmt: skip
+        s.add(TranscriptTurn(interview_id=iv.id, seq=2, speaker="candidate", text=answer,
+                             started_at=5.0, ended_at=20.0, question_id=question["id"]))  # fmt: skip
+        iid = iv.id
+    outcome = asyncio.run(run_scoring(iid, settings=ScoringSettings(redis_url=None, scorer="offline"), db=db))
+    assert outcome.status == "scored"
+    page = c.get(f"/practice/report/{link_token}").text
+    assert '<div class="coaching">' in page and "Next time" in page  # a coach's sentences per answer
+    assert "How this was scored" in page  # the scorer's own rationale stays one click away
+    assert "[" not in page.split('<div class="coaching">', 1)[1].split("</div>", 1)[0]
 
 
 def test_phone_screen_api_needs_login_and_the_csrf_header(seeded, tmp_path, db):

@@ -221,3 +221,22 @@ async def test_a_disputed_judge_score_puts_the_interview_up_for_review(db: Datab
     ]
     (q,) = report["questions"]
     assert (q["flagged"], q["agreement"]) == ("judge samples disagreed: [2, 4, 5]", 0.25)
+
+
+async def test_a_request_never_reaches_the_judge(db: Database) -> None:
+    script = [
+        Line("agent", PLAN_SPEC["questions"][0]["text"], 0.0, 3.0, "be-idem"),
+        Line("candidate", STRONG_IDEM, 4.0, 30.0, "be-idem"),
+        Line("agent", PLAN_SPEC["questions"][1]["text"], 31.0, 34.0, "bh-conflict"),
+        Line("candidate", "Can we stop the interview now please", 35.0, 37.0, "bh-conflict"),
+    ]
+    iid = make_interview(db, script=script)
+    async with FakeOpenAIServer() as server:
+        server.script(*[_verdict(4, [(1, "We expire old keys after 24 hours")]) for _ in range(3)])
+        await run_scoring(iid, settings=_settings(server), db=db)
+        assert len(server.requests) == 3  # three samples for the answer, none for the request
+        assert all(STRONG_IDEM in r["messages"][1]["content"] for r in server.requests)
+    report = report_json(iid, db=db)
+    stop = next(q for q in report["questions"] if q["question_id"] == "bh-conflict")
+    assert stop["status"] == "request" and "not graded as an answer" in stop["rationale"]
+    assert [c["competency"] for c in report["competencies"]] == ["api_design"]

@@ -167,6 +167,16 @@ def test_rationale_says_what_was_backed_named_and_missing() -> None:
     assert "Named without substance: idempotency key sent by the client" in r.rationale
     assert "expire old keys" in r.rationale
     assert any("idempotency key sent by the client" in imp for imp in r.improvements)
+    # Evidence per key point: covered ones quote the sentence that backs them.
+    kps = {k["key_point"]: k for k in r.key_points}
+    assert kps["return the stored response on a retry"]["covered"]
+    assert "instead of charging the card again" in str(kps["return the stored response on a retry"]["quote"])
+    assert kps["idempotency key sent by the client"] == {
+        "key_point": "idempotency key sent by the client",
+        "covered": False,
+        "named": True,
+        "quote": "",
+    }
 
 
 def test_evidence_quotes_point_at_real_transcript_text() -> None:
