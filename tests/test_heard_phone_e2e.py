@@ -127,7 +127,8 @@ async def test_a_closing_spoken_over_is_answered_and_then_the_call_ends(phone, v
     cut = next(t for t in turns if t.speaker == "agent" and t.interrupted)
     asked = [t for t in turns if t.speaker == "candidate" and t.seq > cut.seq]
     assert cut.kind is None, script  # the closing spoken over did not close the interview...
-    assert asked and "hear" in words(" ".join(t.text for t in asked)), script  # ...the question is stored
+    heard_back = set(words(" ".join(t.text for t in asked)))  # tiny.en hears espeak's "hear" as "like"
+    assert len(heard_back & {"sorry", "when", "hear", "back"}) >= 2, script  # ...the question is stored
     last = turns[-1]
     assert last.speaker == "agent" and last.kind == "close" and not last.interrupted, script  # answered
     assert "next steps" in last.text.lower(), script
