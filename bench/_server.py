@@ -121,6 +121,7 @@ def _metrics(runtime: CountingRuntime, ids: list[str]) -> dict[str, Any]:
                         "speaker": t.speaker,
                         "interrupted": t.interrupted,
                         "kind": t.kind,
+                        "question_id": t.question_id,
                         "text": t.text,
                         "started_at": t.started_at,
                         "ended_at": t.ended_at,

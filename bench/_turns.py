@@ -16,9 +16,10 @@ the caller's timeline:
   (up to ~0.5 s), so the bargein bench's 0.2 s gap would count a comma as a stop; an agent that was
   between two words when the caller began and never went on counts 0 ms.
 - questions heard only in part: question turns (greet/ask/probe/follow-up) stored interrupted before
-  the question itself was heard (the stored text is what the caller heard; it has no "?"), from the
-  stored transcript. Whether the conductor then counted such a question as asked is the accounting fix
-  (issue 13 item 3, another branch); this count is the upper bound of "scored without being heard".
+  the question itself was heard (the stored text is what the caller heard; it has no "?").
+- questions scored without being heard: plan questions the scorer counts as asked (``scoring/_snapshot.py``:
+  an agent turn carries the question's id, or an answer was attached to it) none of whose agent turns
+  was heard through its "?" (stored whole, or interrupted after the question mark).
 """
 
 from __future__ import annotations
@@ -56,6 +57,8 @@ class TurnsResult:
     bargein_start_clear: Dist = field(default_factory=lambda: dist([]))
     bargein_skipped: int = 0
     partly_heard_questions: int = 0
+    unheard_scored: int = 0
+    scored_questions: int = 0
     # server side, every reply to the candidate: end of speech → turn committed, and → first audio out
     server_eou: Dist = field(default_factory=lambda: dist([]))
     server_v2v: Dist = field(default_factory=lambda: dist([]))
@@ -157,6 +160,25 @@ def analyse(
     return cuts, long_ms, short_ms
 
 
+def unheard_scored(turns: list[dict[str, Any]]) -> tuple[int, int]:
+    """(questions the scorer counts as asked that were never heard through their "?", questions asked)."""
+    asked: set[str] = set()
+    heard: set[str] = set()
+    current = None
+    for t in turns:
+        qid = t.get("question_id")
+        if t.get("speaker") == "agent":
+            if qid:
+                current = qid
+                asked.add(qid)
+                if not t.get("interrupted") or "?" in (t.get("text") or ""):
+                    heard.add(qid)
+            continue
+        if (qid or current) and (t.get("text") or "").strip():
+            asked.add(qid or current)
+    return len(asked - heard), len(asked)
+
+
 def corpus_short() -> tuple[Any, ...]:
     from tests.audio import corpus
 
@@ -227,6 +249,7 @@ async def run_turns(
             s2: list[float] = []
             c2: list[float] = []
             k2, partly, timeouts = 0, 0, 0
+            unheard, scored = unheard_scored(rec.server.get("turns", []))
             barge = _clip(corpus_short()[-1], t)
             for into in START_BARGE_S:
                 start_steps: list[Step] = [
@@ -240,6 +263,8 @@ async def run_turns(
                 a, b, k = barge_ins(rec2.timeline)
                 s2, c2, k2 = s2 + a, c2 + b, k2 + k
                 partly += partly_heard_questions(rec2.server.get("turns", []))
+                u, n = unheard_scored(rec2.server.get("turns", []))
+                unheard, scored = unheard + u, scored + n
                 timeouts += rec2.timeline.timeouts
             if save is not None:
                 raw = [(r.timeline, r.server) for r in records]
@@ -258,6 +283,8 @@ async def run_turns(
                     bargein_start_clear=dist(c2),
                     bargein_skipped=skipped + k2,
                     partly_heard_questions=partly_heard_questions(rec.server.get("turns", [])) + partly,
+                    unheard_scored=unheard,
+                    scored_questions=scored,
                     answers=len(chosen),
                     server_eou=dist(_server(rec.server, "eou_delay_ms")),
                     server_v2v=dist(_server(rec.server, "v2v_ms")),

@@ -83,3 +83,24 @@ def test_a_barge_in_stops_the_agent_at_its_last_frame_before_real_quiet_not_at_a
     # nobody was speaking: not a barge-in
     tl = Timeline(said=[Said("barge", 5.0, 6.0)], voiced=frames(0.0, 1.0))
     assert barge_ins(tl) == ([], [], 1)
+
+
+def test_a_question_counts_as_scored_unheard_when_no_turn_of_it_was_heard_through_its_question_mark():
+    from bench._turns import unheard_scored
+
+    def agent(qid: str, text: str, interrupted: bool) -> dict:
+        return {"speaker": "agent", "question_id": qid, "text": text, "interrupted": interrupted}
+
+    def candidate(text: str) -> dict:
+        return {"speaker": "candidate", "question_id": None, "text": text, "interrupted": False}
+
+    turns = [
+        agent("q1", "Hi, thanks for", True),  # the greeting and first question, cut at once
+        candidate("Sorry, go on."),  # ...and the answer is attached to q1: scored, never heard
+        agent("q2", "Thank you. Tell me about a project?", False),
+        candidate("I built a queue."),
+        agent("q3", "Got", True),
+        candidate("One more thing."),
+        agent("q3", "How would you scale it?", False),  # asked again, heard this time
+    ]
+    assert unheard_scored(turns) == (1, 3)
