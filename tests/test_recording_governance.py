@@ -115,7 +115,6 @@ def test_retention_deletes_old_audio_and_optionally_transcripts(seeded, db):
     later = utcnow() + timedelta(days=31)
     result = purge_expired(db, store, audio_days=30, transcript_days=60, now=later)
     assert result.recordings and result.transcripts == []
-    assert len(result.recordings) == 2
     assert _rows(db, a)["recordings"] == 0 and _rows(db, a)["turns"] > 0
     for gone in (key, crashed):
         with pytest.raises(RecordingNotFound):
