@@ -239,6 +239,8 @@ class CallRecorder:
                                 stopping = self._apply(self._q.get_nowait())
                             except queue.Empty:
                                 break
+                        if stopping:  # closed while draining: everything up to the close is written
+                            clock = self._clock()
                         now = round((clock - self.t0) * self.sample_rate)
                         until = now if stopping else now - round(self._hold_s * self.sample_rate)
                         if stopping:  # keep audio already played that the last frames reach past now

@@ -54,6 +54,7 @@ def main(argv: list[str] | None = None) -> None:
     r.add_argument("--minutes", type=float, default=3.0)
     r.add_argument("--sessions", type=int, default=10, help="phone calls at once for the capacity part")
     r.add_argument("--seconds", type=float, default=30.0)
+    r.add_argument("--rounds", type=int, default=1, help="on/off pairs for the capacity part")
     r.add_argument("--no-capacity", action="store_true", help="only the recorder on its own")
     a = sub.add_parser("all", help="everything, then rewrite BENCHMARKS.md")
     a.add_argument("--quick", action="store_true", help="smaller sizes (a few minutes)")
@@ -116,6 +117,8 @@ def main(argv: list[str] | None = None) -> None:
 
         out = list(run_recorder_bench(minutes=args.minutes))
         if not args.no_capacity:
-            out += asyncio.run(run_recording_capacity(sessions=args.sessions, call_s=args.seconds))
+            out += asyncio.run(
+                run_recording_capacity(sessions=args.sessions, call_s=args.seconds, rounds=args.rounds)
+            )
     json.dump([_dump(o) for o in out], sys.stdout, indent=1, default=str)
     print()

@@ -9,8 +9,8 @@ Two parts:
   muted microphone, nobody speaking). Measured: process CPU seconds per minute of call (placing,
   resampling, Opus encoding, Ogg writing, all threads) and the file's size per minute.
 - **Capacity with and without recording**: the capacity step (fixed-latency fakes, phone transport) run
-  twice on fresh servers, ``MOCKLINE_RECORDINGS_ENABLED`` true then false: the server's CPU per wall second
-  and peak RSS per session, and server p95 voice-to-voice.
+  on fresh servers with ``MOCKLINE_RECORDINGS_ENABLED`` true and false (``rounds`` pairs, alternating which
+  goes first): the server's CPU per wall second and peak RSS per session, and server p95 voice-to-voice.
 """
 
 from __future__ import annotations
@@ -144,7 +144,10 @@ class RecordingCapacity:
     underruns: int
 
 
-async def run_recording_capacity(*, sessions: int = 10, call_s: float = 30.0) -> list[RecordingCapacity]:
+async def run_recording_capacity(
+    *, sessions: int = 10, call_s: float = 30.0, rounds: int = 1
+) -> list[RecordingCapacity]:
+    """``rounds`` pairs of runs, alternating which goes first (on a shared machine the order matters)."""
     from ._capacity import run_capacity
 
     out: list[RecordingCapacity] = []
@@ -152,7 +155,8 @@ async def run_recording_capacity(*, sessions: int = 10, call_s: float = 30.0) ->
     try:
         with tempfile.TemporaryDirectory() as d:
             os.environ["MOCKLINE_RECORDINGS_DIR"] = d
-            for enabled in (True, False):
+            order = [(True, False) if r % 2 == 0 else (False, True) for r in range(rounds)]
+            for enabled in (e for pair in order for e in pair):
                 os.environ["MOCKLINE_RECORDINGS_ENABLED"] = "true" if enabled else "false"
                 steps = await run_capacity(
                     transport="phone", steps=(sessions,), ramp_s=5.0, call_s=call_s, keep_going=True
