@@ -163,6 +163,7 @@ class CallRecorder:
         self.t0 = clock() if t0 is None else t0
         self._flush_every_s, self._hold_s = flush_every_s, hold_s
         self._page_s = 0.2  # an Ogg page is written once it holds this much: what a kill can lose
+        self._tail = round(0.3 * sample_rate)  # at close, audio queued this far past now was already heard
         self._sides = [_Side(rate=sample_rate, t0=self.t0, resync_s=resync_s) for _ in range(2)]
         self._q: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
@@ -176,6 +177,11 @@ class CallRecorder:
 
     def now(self) -> float:
         return self._clock()
+
+    @property
+    def late_s(self) -> float:
+        """Seconds of audio dropped because it arrived after its stretch was written (should stay ~0)."""
+        return sum(s.late_samples for s in self._sides) / self.sample_rate
 
     def tap(self, side: int) -> RecorderTap:
         return RecorderTap(self, side)
@@ -223,17 +229,23 @@ class CallRecorder:
                         item = self._q.get(timeout=max(0.0, next_flush - time.monotonic()))
                     except queue.Empty:
                         item = None
-                    if item is _STOP:
-                        stopping = True
-                    elif isinstance(item, _Frame):
-                        self._sides[item.side].place(item.at, item.frame)
-                    elif isinstance(item, _Cut):
-                        self._sides[item.side].cut(item.at)
+                    stopping = self._apply(item)
                     if stopping or time.monotonic() >= next_flush:
-                        now = round((self._clock() - self.t0) * self.sample_rate)
+                        # read the clock, then take everything queued by then: frames that waited in the
+                        # queue while this thread was busy are not late
+                        clock = self._clock()
+                        while not stopping:
+                            try:
+                                stopping = self._apply(self._q.get_nowait())
+                            except queue.Empty:
+                                break
+                        if stopping:  # closed while draining: everything up to the close is written
+                            clock = self._clock()
+                        now = round((clock - self.t0) * self.sample_rate)
                         until = now if stopping else now - round(self._hold_s * self.sample_rate)
                         if stopping:  # keep audio already played that the last frames reach past now
-                            until = max(until, min(max(s.placed_until for s in self._sides), now + 4800))
+                            reach = min(max(s.placed_until for s in self._sides), now + self._tail)
+                            until = max(until, reach)
                         self._write(container, stream, until)
                         f.flush()
                         next_flush = time.monotonic() + self._flush_every_s
@@ -245,6 +257,16 @@ class CallRecorder:
         late = sum(s.late_samples for s in self._sides)
         if late:
             logger.debug("recorder dropped late audio", extra={"samples": late})
+
+    def _apply(self, item: object) -> bool:
+        """Place a queued frame or cut; True for the stop sentinel."""
+        if item is _STOP:
+            return True
+        if isinstance(item, _Frame):
+            self._sides[item.side].place(item.at, item.frame)
+        elif isinstance(item, _Cut):
+            self._sides[item.side].cut(item.at)
+        return False
 
     def _write(self, container: object, stream: object, until: int) -> None:
         import av

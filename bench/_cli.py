@@ -75,6 +75,12 @@ def main(argv: list[str] | None = None) -> None:
     tt.add_argument("--profile", choices=PROFILES, default="product")
     tt.add_argument("--transport", choices=("phone", "webrtc", "both"), default="phone")
     tt.add_argument("--answers", default="all", help="comma-separated corpus answer names, or all")
+    r = sub.add_parser("recording", help="the call recorder's CPU and size per minute; capacity with/without")
+    r.add_argument("--minutes", type=float, default=3.0)
+    r.add_argument("--sessions", type=int, default=10, help="phone calls at once for the capacity part")
+    r.add_argument("--seconds", type=float, default=30.0)
+    r.add_argument("--rounds", type=int, default=1, help="on/off pairs for the capacity part")
+    r.add_argument("--no-capacity", action="store_true", help="only the recorder on its own")
     a = sub.add_parser("all", help="everything, then rewrite BENCHMARKS.md")
     a.add_argument("--quick", action="store_true", help="smaller sizes (a few minutes)")
     a.add_argument("--out", default=str(ROOT / "BENCHMARKS.md"))
@@ -175,5 +181,14 @@ def main(argv: list[str] | None = None) -> None:
         from ._quality import run_quality
 
         out = run_quality(details=args.details, llm=args.llm)
+        out = asyncio.run(run_scoring_bench(interviews=args.interviews))
+    elif args.cmd == "recording":
+        from ._recording import run_recorder_bench, run_recording_capacity
+
+        out = list(run_recorder_bench(minutes=args.minutes))
+        if not args.no_capacity:
+            out += asyncio.run(
+                run_recording_capacity(sessions=args.sessions, call_s=args.seconds, rounds=args.rounds)
+            )
     json.dump([_dump(o) for o in out], sys.stdout, indent=1, default=str)
     print()

@@ -49,7 +49,7 @@ def purge_expired(
     now: datetime | None = None,
     batch: int = 200,
 ) -> PurgeResult:
-    """Delete finished recordings older than ``audio_days`` and, when ``transcript_days`` > 0, the turns and
+    """Delete recordings older than ``audio_days`` and, when ``transcript_days`` > 0, the turns and
     metrics of interviews that ended longer ago than that. 0 days keeps them forever."""
     now = now or utcnow()
     result = PurgeResult()
@@ -59,7 +59,8 @@ def purge_expired(
             rows = s.execute(
                 select(Recording.id, Recording.path, Recording.interview_id, Interview.org_id)
                 .join(Interview, Interview.id == Recording.interview_id)
-                .where(Recording.created_at < cutoff, Recording.status == "complete")
+                # any status: one a killed worker left "recording" is as old as its call (no call lasts days)
+                .where(Recording.created_at < cutoff)
                 .limit(batch)
             ).all()
         if rows and _delete_objects(store, [r.path for r in rows]):

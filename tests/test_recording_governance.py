@@ -105,6 +105,10 @@ def test_retention_deletes_old_audio_and_optionally_transcripts(seeded, db):
     with db.session() as s:
         key = s.scalar(select(Recording.path).where(Recording.interview_id == a))
         s.get(Interview, a).ended_at = utcnow()
+        # and a recording a killed worker never finished (still "recording")
+        crashed = f"{a}/20260101T000000000000Z.ogg"
+        store.spool_path(crashed).write_bytes(b"OggS")
+        s.add(Recording(interview_id=a, path=crashed, mime="audio/ogg", channels=2, status="recording"))
     # nothing is old enough yet
     assert purge_expired(db, store, audio_days=30, transcript_days=60).recordings == []
     # a month and a day later: the audio goes, the transcript stays
@@ -112,15 +116,16 @@ def test_retention_deletes_old_audio_and_optionally_transcripts(seeded, db):
     result = purge_expired(db, store, audio_days=30, transcript_days=60, now=later)
     assert result.recordings and result.transcripts == []
     assert _rows(db, a)["recordings"] == 0 and _rows(db, a)["turns"] > 0
-    with pytest.raises(RecordingNotFound):
-        store.size(key)
+    for gone in (key, crashed):
+        with pytest.raises(RecordingNotFound):
+            store.size(gone)
     # two months later the transcript goes too; the report stays
     result = purge_expired(db, store, audio_days=30, transcript_days=60, now=utcnow() + timedelta(days=61))
     assert a in result.transcripts
     assert _rows(db, a) == {"recordings": 0, "turns": 0, "reports": 1}
     with db.session() as s:
         actions = sorted(e.action for e in s.scalars(select(AuditEntry).where(AuditEntry.interview_id == a)))
-    assert actions == ["retention_audio", "retention_transcript"]
+    assert actions == ["retention_audio", "retention_audio", "retention_transcript"]
 
 
 def test_consent_text_says_what_is_kept_and_for_how_long(db, monkeypatch):

@@ -74,6 +74,24 @@ def test_jittery_arrival_keeps_a_side_contiguous(tmp_path):
     assert min(levels) > 0.3 and max(levels) < 0.4, levels
 
 
+@pytest.mark.unit
+def test_a_recorder_far_behind_its_feed_loses_nothing(tmp_path):
+    # 20 s of microphone frames arrive faster than the encoder takes them (a busy process)
+    t0 = 4_000_000.0
+    clock = [t0]
+    rec = CallRecorder(tmp_path / "behind.ogg", t0=t0, clock=lambda: clock[0], flush_every_s=0.05)
+    rec.start()
+    quiet, loud = rtc.AudioFrame(bytes(1920), 48000, 1, 960), tone(48000, 300)
+    for i in range(1000):
+        clock[0] = t0 + (i + 1) * FRAME_S  # each frame arrives once captured
+        rec.frame(CANDIDATE, loud if 600 <= i < 800 else quiet, at=t0 + i * FRAME_S)
+    duration = rec.close(timeout=120)
+    assert duration == pytest.approx(20.0, abs=0.05) and rec.late_s == 0.0
+    audio = decode((tmp_path / "behind.ogg").read_bytes())
+    assert audio.duration_s == pytest.approx(20.0, abs=0.1)
+    assert audio.rms(CANDIDATE, 12.2, 15.8) > 0.2 and audio.rms(CANDIDATE, 16.5, 19.5) < 0.01
+
+
 class _Microphone(io.AudioInput):
     """A room participant's track as RoomIO hands it over: 48 kHz frames, each read when it has arrived."""
 
