@@ -96,6 +96,12 @@ class SessionRegistry:
                 retry_after=hit.retry_after,
             )
 
+    def limit_join(self, *, address: str, token: str) -> None:
+        """Count a LiveKit room join (``POST /rtc/livekit``) against the same per-address and per-link
+        limits as offers; raises ``TooManyRequests`` past them. Blocking: call it in a thread."""
+        self._limit(f"rtc-offer-addr:{address}", self._settings.offers_per_address_per_minute)
+        self._limit(f"rtc-join-link:{token}", self._settings.offers_per_link_per_minute)
+
     async def offer(
         self, *, token: str, sdp: str, type_: str, resume: str | None = None, address: str = "unknown"
     ) -> dict[str, Any]:

@@ -99,3 +99,19 @@ async def test_a_pending_session_ends_on_its_own(sqlite_db):
             assert runtime.handles == []  # and no interviewer ever ran for it
         finally:
             await ghost.peer.close()
+
+
+async def test_livekit_room_joins_are_limited_per_link_too(sqlite_db):
+    """In LiveKit room mode the join dispatches the interviewer: the same limits apply as to offers."""
+    from tests.fakes.livekit_twirp import FakeLiveKitAPI
+
+    from .test_browser_livekit import lk_app
+
+    async with FakeLiveKitAPI() as fake:
+        with ServerThread(lk_app(fake)) as server:
+            token = new_invitation()
+            async with httpx.AsyncClient(base_url=server.url, timeout=30) as http:
+                answers = [await http.post("/rtc/livekit", json={"token": token}) for _ in range(11)]
+    assert [r.status_code for r in answers] == [200] * 10 + [429]  # offers_per_link_per_minute
+    assert int(answers[-1].headers["Retry-After"]) > 0
+    assert len(fake.dispatches) == 1  # one interviewer for the link, however often it is joined
