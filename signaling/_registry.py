@@ -8,9 +8,10 @@ Admission is in two steps, so that answering offers nobody connects cannot keep 
 
 * **pending** — an answered offer whose connection is not up yet. Cheap (no agent runs) and short-lived
   (``connect_timeout_seconds``); capped per client address (``max_pending_per_address``) and in all
-  (``max_pending_sessions``), and offers are rate-limited per address and per link through the app's
-  ``RateLimiter`` (shared across replicas with Redis). Pending sessions do not count against
-  ``max_sessions``.
+  (``max_pending_sessions``; at that cap the oldest pending session makes way, so attackers from many
+  addresses crowd out each other, not a candidate whose browser connects at once), and offers are
+  rate-limited per address and per link through the app's ``RateLimiter`` (shared across replicas with
+  Redis). Pending sessions do not count against ``max_sessions``.
 * **live** — the connection came up. Only then does the session take one of the ``max_sessions`` rooms; if
   none is left at that moment, the session ends as "busy" (the browser is told), never a running one.
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -94,6 +96,12 @@ class SessionRegistry:
                 retry_after=hit.retry_after,
             )
 
+    def limit_join(self, *, address: str, token: str) -> None:
+        """Count a LiveKit room join (``POST /rtc/livekit``) against the same per-address and per-link
+        limits as offers; raises ``TooManyRequests`` past them. Blocking: call it in a thread."""
+        self._limit(f"rtc-offer-addr:{address}", self._settings.offers_per_address_per_minute)
+        self._limit(f"rtc-join-link:{token}", self._settings.offers_per_link_per_minute)
+
     async def offer(
         self, *, token: str, sdp: str, type_: str, resume: str | None = None, address: str = "unknown"
     ) -> dict[str, Any]:
@@ -119,10 +127,10 @@ class SessionRegistry:
                     "This interview is already open in another window or tab. Close it there and try again."
                 )
             if session is None:
-                self._check_room(address)
+                await self._make_room(address)
                 admission = await asyncio.to_thread(self._open_interview, token)
                 session = self._new_session(admission, token)
-                session.address = address
+                session.address, session.opened_at = address, time.monotonic()
                 self._by_invitation[invitation_id] = session
                 self._changed()
             peer = session.new_peer()
@@ -138,19 +146,27 @@ class SessionRegistry:
             raise
         return {"sdp": answer.sdp, "type": answer.type, "session_id": session.session_id}
 
-    def _check_room(self, address: str) -> None:
-        """Whether a new (pending) session may be opened for a client at ``address``."""
+    async def _make_room(self, address: str) -> None:
+        """Make way for a new (pending) session from a client at ``address``, or refuse it.
+
+        Refused when every room is live, or when this address already holds its share of pending sessions.
+        When pending sessions are at their cap in all (many addresses at once), the oldest is dropped: a
+        real browser connects within a second or two, so only a session nobody is connecting loses out."""
         settings = self._settings
-        if self.live_count >= settings.max_sessions or self.pending_count >= settings.max_pending_sessions:
+        if self.live_count >= settings.max_sessions:
             logger.warning("refused a browser interview: at capacity")
             raise ServerBusy("All interview rooms are busy right now. Please try again in a minute.")
-        mine = sum(1 for s in self._by_invitation.values() if s.connections == 0 and s.address == address)
-        if mine >= settings.max_pending_per_address:
+        pending = [s for s in self._by_invitation.values() if s.connections == 0 and not s.closing]
+        if sum(1 for s in pending if s.address == address) >= settings.max_pending_per_address:
             logger.warning("refused a browser interview: too many pending from one address")
             raise TooManyRequests(
                 "Too many interviews are being opened from your network. Please wait a moment and try again.",
                 retry_after=int(settings.connect_timeout_seconds),
             )
+        if len(pending) >= settings.max_pending_sessions:
+            oldest = min(pending, key=lambda s: s.opened_at)
+            logger.warning("pending browser sessions at their cap; dropping the oldest")
+            await oldest.aclose("busy")
 
     def _admit_live(self, session: BrowserInterview) -> bool:
         """Called when a pending session's connection comes up: it takes a room if one is left."""

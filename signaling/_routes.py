@@ -171,9 +171,18 @@ def create_router(settings: SignalingSettings | None = None, *, livekit: Any = N
             return JSONResponse(
                 {"error": "not_found", "message": "LiveKit room mode is not enabled."}, status_code=404
             )
+        registry: SessionRegistry = request.app.state.signaling
         try:
             body = _parse_offer(await _read_capped(request, settings.max_message_bytes), LiveKitJoinIn)
+            address = request.client.host if request.client else "unknown"
+            await asyncio.to_thread(registry.limit_join, address=address, token=body.token)
             join = await join_livekit(get_database(), body.token, lk_settings)
+        except TooManyRequests as e:
+            return JSONResponse(
+                {"error": e.code, "message": e.message},
+                status_code=e.http_status,
+                headers={"Retry-After": str(e.retry_after)},
+            )
         except (SignalingError, InvitationError, LiveKitUnavailable) as e:
             return JSONResponse({"error": e.code, "message": e.message}, status_code=e.http_status)
         except Exception:

@@ -53,6 +53,7 @@ class BrowserInterview:
         self._on_closed = on_closed
         self._admit = admit  # asked once, when the first connection comes up: is a room left?
         self.address = ""  # the client address that opened it (per-address admission limits)
+        self.opened_at = 0.0  # time.monotonic() when it was admitted (the oldest pending makes way)
         self.audio_in = PushAudioInput(label="webrtc")
         self.audio_out = WebRTCAudioOutput()
         self.events = EventChannel()

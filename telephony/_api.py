@@ -50,8 +50,9 @@ async def create_phone_screen(body: PhoneScreenRequest, request: Request) -> JSO
         with db.session() as s:
             inv = s.get(Invitation, body.invitation_id)
             user_org = getattr(user, "org_id", None)
-            # A practice invitation belongs to no organisation: no recruiter may dial it.
-            if inv is None or inv.org_id is None or (user_org is not None and inv.org_id != user_org):
+            # A practice invitation is nobody's to dial, and another organisation's (or one of no
+            # organisation, for a recruiter who has one) does not exist for this recruiter.
+            if inv is None or inv.mode == "practice" or inv.org_id != user_org:
                 raise HTTPException(status_code=404, detail="no such invitation")
         return schedule_phone_screen(
             body.invitation_id, body.at, settings=state.settings, base_url=state.base_url, db=db

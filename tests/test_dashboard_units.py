@@ -30,7 +30,7 @@ def test_login_throttle_backs_off_per_address_and_account_and_a_success_clears_i
     for _ in range(3):
         assert throttle.reserve(ip="10.0.0.1", email="ada@acme.test") == 0
     assert throttle.reserve(ip="10.0.0.1", email="ada@acme.test") == 60
-    assert throttle.reserve(ip="10.0.0.2", email="ada@acme.test") == 0  # the real user elsewhere is not locked
+    assert throttle.reserve(ip="10.0.0.2", email="ada@acme.test") == 0  # the real user elsewhere: not locked
     clock.now += 60  # the first window is over; the longer one still counts: 6 of 6 allowed per 240 s
     assert throttle.reserve(ip="10.0.0.1", email="ada@acme.test") == 0
     assert throttle.reserve(ip="10.0.0.1", email="ada@acme.test") == 0

@@ -161,3 +161,20 @@ def test_a_practice_invitation_is_nobodys_to_dial(seeded, tmp_path, db):
     csrf = CSRF.search(c.get("/dashboard").text).group(1)
     r = c.post("/api/phone-screens", json={"invitation_id": inv_id}, headers={"X-CSRF-Token": csrf})
     assert r.status_code == 404
+
+
+def test_nul_characters_and_undecodable_bodies_are_client_errors(seeded, tmp_path):
+    """Found by the fuzz test (test_security_fuzz.py): each of these was a 500, on PostgreSQL or on both."""
+    c = _logged_in(tmp_path, seeded)
+    assert c.get("/dashboard/interviews/%00").status_code == 400
+    assert c.get("/dashboard?role=a%00b").status_code == 400
+    csrf = CSRF.search(c.get("/dashboard").text).group(1)
+    r = c.post("/api/phone-screens", content=b"\x80", headers={"X-CSRF-Token": csrf})
+    assert r.status_code == 422 and "input" not in r.json()["detail"][0]  # what was sent is not echoed
+    r = c.post("/api/phone-screens", json={"invitation_id": "a\x00b"}, headers={"X-CSRF-Token": csrf})
+    assert r.status_code == 422
+    anon = _client(tmp_path)
+    token = CSRF.search(anon.get("/login").text).group(1)
+    r = anon.post("/login", data={"email": "a\x00@example.com", "password": "x", "csrf_token": token})
+    assert r.status_code == 400
+    assert c.get("/healthz").status_code == 200

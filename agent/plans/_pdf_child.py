@@ -62,7 +62,7 @@ def extract(data: bytes, *, max_chars: int, max_pages: int) -> dict[str, object]
         "stream_parsing_work_maximum_count": PARSE_BUDGET,
         "xform_maximum_invocations_per_extraction": 50,
     }
-    with apply_configuration(**limits):
+    with apply_configuration(None, **limits):
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
             return {"error": "encrypted"}
