@@ -48,6 +48,7 @@ from ._models import (
     new_id,
     utcnow,
 )
+from ._notices import claim_score_notice, due_score_notices
 
 __all__ = [
     "Base",
@@ -79,9 +80,11 @@ __all__ = [
     "admit_interview",
     "check_usable",
     "claim_reminder",
+    "claim_score_notice",
     "create_invitation",
     "current_interview",
     "due_for_reminder",
+    "due_score_notices",
     "extend_invitation",
     "get_database",
     "get_database_settings",
