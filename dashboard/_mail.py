@@ -45,6 +45,8 @@ class MailSettings(BaseSettings):
     reminder_hours_before: float = Field(default=48.0, ge=0)
     # How often the reminder sweep looks for invitations due one.
     reminder_sweep_s: float = Field(default=300.0, gt=0)
+    # E-mail the recruiter who made an invitation when its interview is scored (swept as often).
+    score_notices: bool = True
 
     @property
     def enabled(self) -> bool:

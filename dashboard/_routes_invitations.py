@@ -23,7 +23,7 @@ from ._bulk_invite import BulkInvited, BulkReport, parse_candidates
 from ._errors import NotFound
 from ._invite_delivery import send_invitations
 from ._mail import Mailer, MailError, get_mail_settings
-from ._routes_plans import _email_one, _link, _org_plan, _plan_page
+from ._routes_plans import Archived, _email_one, _link, _org_plan, _plan_page
 from ._sessions import Viewer
 from ._settings import get_dashboard_settings
 from ._web import SignedForm, signed_form
@@ -130,6 +130,8 @@ def _bulk(
     made: list[tuple[str, str, BulkInvited]] = []
     with get_database().session() as s:
         plan = _org_plan(s, viewer, plan_id)
+        if plan.archived_at is not None:
+            raise Archived()
         for row in rows:
             new = create_invitation(
                 s,

@@ -23,7 +23,7 @@ from storage import (
 )
 
 from ._bulk_invite import BulkReport
-from ._errors import NotFound
+from ._errors import DashboardError, NotFound
 from ._invite_delivery import invitation_link, send_invitations
 from ._mail import Mailer, MailError, get_mail_settings
 from ._plans import (
@@ -90,10 +90,19 @@ def plan_list(request: Request, viewer: Viewer = Depends(current_viewer)) -> Res
             .where(InterviewPlan.org_id == viewer.org_id)
             .order_by(desc(InterviewPlan.created_at))
         ).all()
+    archived = request.query_params.get("archived") == "1"
+    shown = [(p, n) for p, n in rows if (p.archived_at is not None) == archived]
     return render(
         request,
         "plans.html",
-        {"title": "Interview plans", "viewer": viewer, "csrf_token": viewer.csrf_token, "plans": rows},
+        {
+            "title": "Archived plans" if archived else "Interview plans",
+            "viewer": viewer,
+            "csrf_token": viewer.csrf_token,
+            "plans": shown,
+            "archived": archived,
+            "archived_count": sum(1 for p, _ in rows if p.archived_at is not None),
+        },
     )
 
 
@@ -212,7 +221,8 @@ def _plan_page(
 
 @router.get("/dashboard/plans/{plan_id}", name="plan")
 def plan_page(request: Request, plan_id: str, viewer: Viewer = Depends(current_viewer)) -> Response:
-    return _plan_page(request, viewer, plan_id)
+    saved = "The plan is saved." if request.query_params.get("saved") else None
+    return _plan_page(request, viewer, plan_id, notice=saved)
 
 
 def _link(request: Request, token: str) -> str:
@@ -230,6 +240,13 @@ def _email_one(request: Request, invitation_id: str, token: str) -> str:
     if problem:
         return f"The e-mail was not sent: {problem} Copy the link below instead."
     return "The invitation was e-mailed to the candidate."
+
+
+class Archived(DashboardError):
+    status = 409
+
+    def __init__(self) -> None:
+        super().__init__("This plan is archived: restore it before inviting candidates.")
 
 
 def _candidate_resume(form: SignedForm, errors: dict[str, str]) -> str:
@@ -283,6 +300,8 @@ def invite(request: Request, plan_id: str, form: SignedForm = Depends(signed_for
         return _plan_page(request, viewer, plan_id, errors=errors, form=values, status_code=422)
     with get_database().session() as s:
         plan = _org_plan(s, viewer, plan_id)
+        if plan.archived_at is not None:
+            raise Archived()
         own_spec = personalised_spec(plan.spec or {}, resume) if resume else None
         new = create_invitation(
             s,

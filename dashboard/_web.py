@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import quote
 
 import jinja2
+import markupsafe
 from fastapi import Depends, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
@@ -46,7 +47,7 @@ logger = logging.getLogger("mockline.dashboard")
 
 ANON_CSRF_COOKIE = "ml_csrf"
 _MAX_FORM_FILES = 2
-_MAX_FORM_FIELDS = 60
+_MAX_FORM_FIELDS = 400  # a plan's edit form: up to 31 question slots of 11 fields
 
 
 def _clock(seconds: float | None) -> str:
@@ -56,12 +57,16 @@ def _clock(seconds: float | None) -> str:
     return f"{total // 60}:{total % 60:02d}"
 
 
-def _when(dt: datetime | None) -> str:
+def _when(dt: datetime | None) -> str | markupsafe.Markup:
+    """A moment as ``<time>``: UTC in the page, shown in the viewer's own time zone by ``localtime.js``."""
     if dt is None:
         return "–"
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    dt = dt.astimezone(UTC)
+    return markupsafe.Markup('<time datetime="{}" data-local>{}</time>').format(
+        dt.strftime("%Y-%m-%dT%H:%M:%SZ"), dt.strftime("%Y-%m-%d %H:%M UTC")
+    )
 
 
 def _score(value: float | None) -> str:

@@ -51,6 +51,7 @@ from ._models import (
     new_id,
     utcnow,
 )
+from ._notices import claim_score_notice, due_score_notices
 from ._ratelimit import (
     DatabaseRateLimiter,
     Hit,
@@ -121,9 +122,11 @@ __all__ = [
     "build_recording_store",
     "check_usable",
     "claim_reminder",
+    "claim_score_notice",
     "create_invitation",
     "current_interview",
     "due_for_reminder",
+    "due_score_notices",
     "erase_candidate",
     "extend_invitation",
     "get_database",

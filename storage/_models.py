@@ -107,6 +107,8 @@ class InterviewPlan(Base):
     spec: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Archived plans leave the list and take no new invitations (links already sent keep working).
+    archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
     @classmethod
     def from_spec(
@@ -207,6 +209,8 @@ class Interview(Base):
     stage: Mapped[str | None] = mapped_column(String(20), nullable=True)
     # The plan snapshot this interview runs when it is the candidate's own (copied from the invitation).
     plan_spec: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # When the recruiter who invited the candidate was e-mailed that the interview is scored.
+    score_notice_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 

@@ -78,7 +78,11 @@ async def test_candidate_consents_checks_the_mic_talks_mutes_and_hangs_up(sqlite
             await page.set_viewport_size({"width": 390, "height": 844})  # the same call on a phone
             await page.screenshot(path=str(artifacts_dir / "browser_join_call_phone.png"), full_page=True)
 
+            await page.click("#end")  # asks first; "Keep going" leaves the call running
+            await page.click("#end-cancel")
+            assert await page.is_hidden("#end-check") and await page.is_visible("#step-call")
             await page.click("#end")
+            await page.click("#end-confirm")
             await page.wait_for_selector("#step-done:not([hidden])", timeout=WAIT_MS)
             assert "You ended the interview" in await page.inner_text("#done-detail")
             assert await page.inner_text("#done-report a") == "See your coaching report"

@@ -46,6 +46,32 @@ def test_create_admin_then_add_a_recruiter(cli, sqlite_db):
     stored = users["boss@acme.test"].password_hash
     assert stored.startswith("$argon2id$") and "first-admin-pw" not in stored
     assert verify_password(stored, "first-admin-pw") and not verify_password(stored, "first-admin-px")
+    r = cli(
+        "admin",
+        "add-user",
+        "--email",
+        "v@acme.test",
+        "--org",
+        "Acme",
+        "--role",
+        "viewer",
+        "--password",
+        "viewer-pw-12",
+    )
+    assert r.exit_code == 0 and "created viewer v@acme.test" in r.output, r.output
+    r = cli(
+        "admin",
+        "add-user",
+        "--email",
+        "x@acme.test",
+        "--org",
+        "Acme",
+        "--role",
+        "owner",
+        "--password",
+        "x-pw-123456",
+    )
+    assert r.exit_code == 2 and "the role must be one of admin, recruiter, viewer" in r.output
 
 
 def test_bad_account_details_are_refused_clearly(cli, sqlite_db):

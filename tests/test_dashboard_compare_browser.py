@@ -12,6 +12,10 @@ from tests.test_dashboard_seed import PASSWORD_A
 pytestmark = pytest.mark.browser
 
 NO_SIDEWAYS_SCROLL = "document.documentElement.scrollWidth <= window.innerWidth"
+# for the failure message: the outermost elements wider than the window
+WIDE_ELEMENTS = """[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right >
+  window.innerWidth + 1 && !(e.parentElement.getBoundingClientRect().right > window.innerWidth + 1))
+  .map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right)).slice(0, 8)"""
 
 
 @pytest.fixture
@@ -67,11 +71,23 @@ def test_recruiter_advances_two_candidates_and_sees_the_shortlist(server, browse
 
     phone = _page(browser, 390)
     _log_in(phone, base, seeded.email_a)
-    for path in (f"/dashboard/plans/{seeded.plan_a}/compare", "/dashboard/team"):
+    phone_pages = (
+        "/dashboard",
+        f"/dashboard/interviews/{seeded.scored_a}",
+        f"/dashboard/plans/{seeded.plan_a}",
+        f"/dashboard/plans/{seeded.plan_a}/compare",
+        "/dashboard/plans",
+        "/dashboard/team",
+        "/dashboard/webhooks",
+    )
+    for path in phone_pages:
         phone.goto(base + path)
-        name = path.strip("/").replace("/", "-").replace(seeded.plan_a, "plan")
+        name = (
+            path.strip("/").replace("/", "-").replace(seeded.plan_a, "plan").replace(seeded.scored_a, "ada")
+        )
         phone.screenshot(path=str(artifacts_dir / f"{name}-390.png"), full_page=True)
-        assert phone.evaluate(NO_SIDEWAYS_SCROLL), path
+        wide = phone.evaluate(WIDE_ELEMENTS)
+        assert phone.evaluate(NO_SIDEWAYS_SCROLL), (path, wide)
 
 
 def test_admin_adds_a_viewer_who_then_cannot_change_stages(server, browser, artifacts_dir):  # noqa: F811
@@ -96,3 +112,60 @@ def test_admin_adds_a_viewer_who_then_cannot_change_stages(server, browser, arti
     vera.goto(f"{base}/dashboard/plans/{seeded.plan_a}/compare")
     assert vera.get_by_role("link", name="Ada Lovelace").is_visible()
     assert vera.get_by_role("button", name="Set stage").count() == 0
+
+
+def test_times_show_in_the_viewers_time_zone_and_diagnostics_stay_folded(server, browser):  # noqa: F811
+    base, seeded = server
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 800}, timezone_id="America/New_York", locale="en-US"
+    )
+    page = context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    _log_in(page, base, seeded.email_a)
+    created = page.locator("time[data-local]").first
+    assert created.get_attribute("title").endswith(" UTC")  # the UTC time is one hover away
+    shown = created.inner_text()
+    assert "UTC" not in shown and ("EST" in shown or "EDT" in shown), shown
+
+    page.goto(f"{base}/dashboard/interviews/{seeded.scored_a}")
+    latency = page.get_by_role("heading", name="Interviewer response latency")
+    assert not latency.is_visible()  # engineering numbers are folded away
+    page.get_by_text("Diagnostics", exact=True).click()
+    assert latency.is_visible()
+
+
+axe_sync = pytest.importorskip("axe_playwright_python.sync_playwright")
+SERIOUS = {"serious", "critical"}
+
+
+def test_no_serious_accessibility_violations_on_any_dashboard_page(server, browser, artifacts_dir):  # noqa: F811
+    """axe-core in the page, at 1280 and 390 px; fails on serious or critical violations."""
+    base, seeded = server
+    axe = axe_sync.Axe()
+    pages = (
+        "/dashboard",
+        f"/dashboard/interviews/{seeded.scored_a}",
+        "/dashboard/plans",
+        f"/dashboard/plans/{seeded.plan_a}",
+        f"/dashboard/plans/{seeded.plan_a}/compare",
+        f"/dashboard/plans/{seeded.plan_a}/edit",
+        "/dashboard/plans/new",
+        "/dashboard/team",
+        "/dashboard/webhooks",
+    )
+    found: list[str] = []
+    for width in (1280, 390):
+        page = _page(browser, width)
+        page.goto(f"{base}/login")
+        for v in axe.run(page).response["violations"]:
+            if v["impact"] in SERIOUS:
+                found.append(f"{width}px /login: {v['id']} ({v['impact']}) {v['help']}")
+        _log_in(page, base, seeded.email_a)
+        for path in pages:
+            page.goto(base + path)
+            for v in axe.run(page).response["violations"]:
+                if v["impact"] in SERIOUS:
+                    where = [n["target"] for n in v["nodes"]][:3]
+                    found.append(f"{width}px {path}: {v['id']} ({v['impact']}) {v['help']} at {where}")
+    (artifacts_dir / "dashboard-axe.txt").write_text("\n".join(found) or "no serious violations\n")
+    assert not found, "\n".join(found)

@@ -230,7 +230,7 @@ async def test_pin_call_runs_a_whole_interview(phone, clips):
     assert _heard(candidate) >= 3  # the caller's words reached the transcript
     assert turns[-1].speaker == "agent" and turns[-1].kind == "close"
     # both sides were recorded as the call happened: the caller on the left, the interviewer on the right
-    rec, audio = await check_recording(phone["db"], get_recording_store(), interview.id)
+    _rec, audio = await check_recording(phone["db"], get_recording_store(), interview.id)
     assert audio.duration_s > 20.0
 
 

@@ -11,9 +11,7 @@ def _password(given: str | None) -> str:
     return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
 
 
-def _create(
-    email: str, org: str, password: str | None, name: str, is_admin: bool, *, new_org_ok: bool
-) -> None:
+def _create(email: str, org: str, password: str | None, name: str, role: str, *, new_org_ok: bool) -> None:
     from sqlalchemy import select
 
     from dashboard import AccountError, check_password_strength, create_user
@@ -33,13 +31,12 @@ def _create(
                 and s.scalar(select(Organization.id).where(Organization.name == org.strip())) is None
             ):
                 raise AccountError(f"no organisation named {org!r} (create it with `mockline admin create`)")
-            user = create_user(s, email=email, password=secret, org_name=org, name=name, is_admin=is_admin)
+            user = create_user(s, email=email, password=secret, org_name=org, name=name, role=role)
             org_name = org.strip()
             user_email = user.email
     except AccountError as e:
         typer.echo(f"error: {e.message}", err=True)
         raise typer.Exit(2) from e
-    role = "admin" if is_admin else "recruiter"
     typer.echo(f"created {role} {user_email} in organisation {org_name!r}; log in at /login")
 
 
@@ -56,7 +53,7 @@ def register(app: typer.Typer) -> None:
         name: str = typer.Option("", help="Display name."),
     ) -> None:
         """Create an organisation's administrator (the first account; creates the organisation if needed)."""
-        _create(email, org, password, name, True, new_org_ok=True)
+        _create(email, org, password, name, "admin", new_org_ok=True)
 
     @admin_app.command("add-user")
     def add_user(
@@ -67,8 +64,11 @@ def register(app: typer.Typer) -> None:
         ),
         name: str = typer.Option("", help="Display name."),
         admin: bool = typer.Option(False, "--admin", help="Make this recruiter an administrator too."),
+        role: str = typer.Option(
+            "recruiter", help="admin (team and webhooks too), recruiter, or viewer (read-only)."
+        ),
     ) -> None:
-        """Add a recruiter to an existing organisation."""
-        _create(email, org, password, name, admin, new_org_ok=False)
+        """Add a member to an existing organisation (admins can also do this on the dashboard's Team page)."""
+        _create(email, org, password, name, "admin" if admin else role, new_org_ok=False)
 
     app.add_typer(admin_app, name="admin")

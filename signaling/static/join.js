@@ -400,7 +400,17 @@
     if (micPublication) (muted ? micPublication.mute() : micPublication.unmute()).catch(() => {});
   });
 
+  // "End call" asks first: one stray tap must not finish an interview for good.
   $("end").addEventListener("click", () => {
+    $("end-check").hidden = false;
+    $("end-confirm").focus();
+  });
+  $("end-cancel").addEventListener("click", () => {
+    $("end-check").hidden = true;
+    $("end").focus();
+  });
+  $("end-confirm").addEventListener("click", () => {
+    $("end-check").hidden = true;
     send({ type: "end" });
     finish({ reason: "hangup", mode: config.mode }); // in a room: leaving it is the hang-up
   });

@@ -22,6 +22,9 @@ def upgrade() -> None:
         )
     op.execute("UPDATE users SET role = 'admin' WHERE is_admin")
 
+    with op.batch_alter_table("interview_plans", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("archived_at", sa.DateTime(timezone=True), nullable=True))
+
     with op.batch_alter_table("invitations", schema=None) as batch_op:
         batch_op.add_column(sa.Column("resume_text", sa.Text(), nullable=True))
         batch_op.add_column(sa.Column("emailed_at", sa.DateTime(timezone=True), nullable=True))
@@ -31,6 +34,7 @@ def upgrade() -> None:
     with op.batch_alter_table("interviews", schema=None) as batch_op:
         batch_op.add_column(sa.Column("stage", sa.String(length=20), nullable=True))
         batch_op.add_column(sa.Column("plan_spec", sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column("score_notice_at", sa.DateTime(timezone=True), nullable=True))
 
     op.create_table(
         "webhook_endpoints",
@@ -77,6 +81,7 @@ def downgrade() -> None:
     op.drop_table("webhook_deliveries")
     op.drop_table("webhook_endpoints")
     with op.batch_alter_table("interviews", schema=None) as batch_op:
+        batch_op.drop_column("score_notice_at")
         batch_op.drop_column("plan_spec")
         batch_op.drop_column("stage")
     with op.batch_alter_table("invitations", schema=None) as batch_op:
@@ -84,5 +89,7 @@ def downgrade() -> None:
         batch_op.drop_column("reminder_sent_at")
         batch_op.drop_column("emailed_at")
         batch_op.drop_column("resume_text")
+    with op.batch_alter_table("interview_plans", schema=None) as batch_op:
+        batch_op.drop_column("archived_at")
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.drop_column("role")
