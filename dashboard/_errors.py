@@ -5,6 +5,7 @@ DashboardError            base class; ``status`` is the HTTP status, ``message``
 ├── LoginRequired         no valid session (pages redirect to /login, the API answers 401)
 ├── CsrfRejected          a form came without this session's CSRF token (403)
 ├── NotFound              missing, or belongs to another organisation (404; never says which)
+├── Unavailable           a backing service (the recordings store) failed; try again later (503)
 └── AccountError          ``mockline admin``: bad or duplicate account details (ValueError)
 ```
 """
@@ -17,6 +18,7 @@ __all__ = [
     "DashboardError",
     "LoginRequired",
     "NotFound",
+    "Unavailable",
 ]
 
 
@@ -51,6 +53,10 @@ class NotFound(DashboardError):
 
     def __init__(self, message: str = "Not found.") -> None:
         super().__init__(message)
+
+
+class Unavailable(DashboardError):
+    status = 503
 
 
 class AccountError(DashboardError, ValueError):

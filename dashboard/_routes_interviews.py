@@ -9,11 +9,11 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
-from storage import ScoreOverride, erase_candidate, get_database, get_recording_store
+from storage import RecordingStoreError, ScoreOverride, erase_candidate, get_database, get_recording_store
 
 from ._charts import Bar, LatencyStages, Segment, competency_bars, latency_bars, latency_legend, talk_timeline
 from ._csv import csv_lines
-from ._errors import NotFound
+from ._errors import NotFound, Unavailable
 from ._interview import InterviewView, get_org_interview, load_interview_view
 from ._listing import SORTS, STATUSES, interview_rows, org_roles, parse_filter
 from ._playback import latest_recording, recording_response
@@ -154,13 +154,19 @@ def erase(request: Request, interview_id: str, form: SignedForm = Depends(signed
     viewer = form.viewer
     with get_database().session() as s:
         get_org_interview(s, org_id=viewer.org_id, interview_id=interview_id)  # 404 for other organisations
-    erased = erase_candidate(
-        get_database(),
-        get_recording_store(),
-        interview_id=interview_id,
-        org_id=viewer.org_id,
-        user_id=viewer.user_id,
-    )
+    try:
+        erased = erase_candidate(
+            get_database(),
+            get_recording_store(),
+            interview_id=interview_id,
+            org_id=viewer.org_id,
+            user_id=viewer.user_id,
+        )
+    except RecordingStoreError as e:
+        logger.warning("erasure failed: the recordings store did not answer", exc_info=True)
+        raise Unavailable(
+            "The recording could not be deleted just now, so nothing was erased. Try again."
+        ) from e
     if not erased:  # still running: erasing mid-call would race the recorder and the transcript writer
         raise NotFound("This interview cannot be erased while it is running.")
     return RedirectResponse(f"/dashboard/interviews/{interview_id}", status_code=303)

@@ -47,6 +47,7 @@ from ._models import (
 from ._recordings import (
     ByteRange,
     LocalRecordingStore,
+    RecordingBackendError,
     RecordingNotFound,
     RecordingSettings,
     RecordingStore,
@@ -82,6 +83,7 @@ __all__ = [
     "PurgeResult",
     "QuestionScore",
     "Recording",
+    "RecordingBackendError",
     "RecordingNotFound",
     "RecordingSettings",
     "RecordingStore",
