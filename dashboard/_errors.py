@@ -6,6 +6,7 @@ DashboardError            base class; ``status`` is the HTTP status, ``message``
 ├── CsrfRejected          a form came without this session's CSRF token (403)
 ├── Forbidden             the viewer's role does not allow this (403)
 ├── NotFound              missing, or belongs to another organisation (404; never says which)
+├── Unavailable           a backing service (the recordings store) failed; try again later (503)
 └── AccountError          ``mockline admin``: bad or duplicate account details (ValueError)
 ```
 """
@@ -19,6 +20,7 @@ __all__ = [
     "Forbidden",
     "LoginRequired",
     "NotFound",
+    "Unavailable",
 ]
 
 
@@ -60,6 +62,10 @@ class NotFound(DashboardError):
 
     def __init__(self, message: str = "Not found.") -> None:
         super().__init__(message)
+
+
+class Unavailable(DashboardError):
+    status = 503
 
 
 class AccountError(DashboardError, ValueError):

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from storage import (
     Interview,
     InterviewPlan,
+    RecordingStoreError,
     ScoreOverride,
     erase_candidate,
     get_database,
@@ -22,7 +23,7 @@ from storage import (
 from ._charts import Bar, LatencyStages, Segment, competency_bars, latency_bars, latency_legend, talk_timeline
 from ._compare import current_scores
 from ._csv import csv_lines
-from ._errors import NotFound
+from ._errors import NotFound, Unavailable
 from ._interview import InterviewView, get_org_interview, load_interview_view
 from ._listing import SORTS, STATUSES, interview_rows, org_roles, parse_filter
 from ._playback import latest_recording, recording_response
@@ -181,13 +182,19 @@ def erase(request: Request, interview_id: str, form: SignedForm = Depends(signed
     viewer = form.viewer
     with get_database().session() as s:
         get_org_interview(s, org_id=viewer.org_id, interview_id=interview_id)  # 404 for other organisations
-    erased = erase_candidate(
-        get_database(),
-        get_recording_store(),
-        interview_id=interview_id,
-        org_id=viewer.org_id,
-        user_id=viewer.user_id,
-    )
+    try:
+        erased = erase_candidate(
+            get_database(),
+            get_recording_store(),
+            interview_id=interview_id,
+            org_id=viewer.org_id,
+            user_id=viewer.user_id,
+        )
+    except RecordingStoreError as e:
+        logger.warning("erasure failed: the recordings store did not answer", exc_info=True)
+        raise Unavailable(
+            "The recording could not be deleted just now, so nothing was erased. Try again."
+        ) from e
     if not erased:  # still running: erasing mid-call would race the recorder and the transcript writer
         raise NotFound("This interview cannot be erased while it is running.")
     return RedirectResponse(f"/dashboard/interviews/{interview_id}", status_code=303)

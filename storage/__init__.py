@@ -63,6 +63,7 @@ from ._ratelimit import (
 from ._recordings import (
     ByteRange,
     LocalRecordingStore,
+    RecordingBackendError,
     RecordingNotFound,
     RecordingSettings,
     RecordingStore,
@@ -103,6 +104,7 @@ __all__ = [
     "RateCounter",
     "RateLimiter",
     "Recording",
+    "RecordingBackendError",
     "RecordingNotFound",
     "RecordingSettings",
     "RecordingStore",

@@ -124,11 +124,11 @@ def erase_candidate(
     if not _delete_objects(store, keys):
         raise RecordingStoreError("the recording could not be deleted; nothing was erased")
     with db.session() as s:
+        recordings = s.execute(delete(Recording).where(Recording.interview_id == interview_id))
+        turns = s.execute(delete(TranscriptTurn).where(TranscriptTurn.interview_id == interview_id))
         counts = {
-            "recordings": s.execute(delete(Recording).where(Recording.interview_id == interview_id)).rowcount,
-            "turns": s.execute(
-                delete(TranscriptTurn).where(TranscriptTurn.interview_id == interview_id)
-            ).rowcount,
+            "recordings": recordings.rowcount,  # type: ignore[attr-defined]
+            "turns": turns.rowcount,  # type: ignore[attr-defined]
         }
         s.execute(delete(TurnMetric).where(TurnMetric.interview_id == interview_id))
         reports = list(s.scalars(select(ScoreReport).where(ScoreReport.interview_id == interview_id)))

@@ -35,6 +35,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 __all__ = [
     "ByteRange",
     "LocalRecordingStore",
+    "RecordingBackendError",
     "RecordingNotFound",
     "RecordingSettings",
     "RecordingStore",

@@ -17,6 +17,7 @@ from storage import (
     Interview,
     Invitation,
     Recording,
+    RecordingBackendError,
     RecordingNotFound,
     ScoreReport,
     TranscriptTurn,
@@ -87,6 +88,23 @@ def test_a_recruiter_erases_a_candidate_and_it_is_audited(acme, seeded, db):
         assert (audit.action, audit.org_id) == ("erase_candidate", seeded.org_a) and audit.user_id
         assert audit.detail["turns"] > 0 and audit.detail["recordings"] == 1
         assert s.get(Interview, a).erased_at is not None
+
+
+def test_when_the_store_fails_nothing_is_erased_and_the_recruiter_is_told(acme, seeded, db, monkeypatch):
+    a = seeded.scored_a
+    before = _rows(db, a)
+
+    class Down:
+        def delete(self, key: str) -> None:
+            raise RecordingBackendError("object store error 500")
+
+    monkeypatch.setattr("dashboard._routes_interviews.get_recording_store", Down)
+    token = CSRF.search(acme.get(f"/dashboard/interviews/{a}").text).group(1)
+    r = acme.post(f"/dashboard/interviews/{a}/erase", data={"csrf_token": token})
+    assert r.status_code == 503 and "nothing was erased" in r.text
+    assert _rows(db, a) == before
+    with db.session() as s:
+        assert s.get(Interview, a).erased_at is None and s.scalars(select(AuditEntry)).all() == []
 
 
 def test_another_organisation_cannot_erase(acme, seeded, db):

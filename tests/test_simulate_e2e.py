@@ -25,7 +25,12 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 @pytest.fixture(scope="module")
 def simulated(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
     work = tmp_path_factory.mktemp("simulate")
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{work / 'sim.db'}"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{work / 'sim.db'}",
+        "MOCKLINE_RECORDINGS_DIR": str(work / "recordings"),
+        "PYTHONPATH": str(Path(__file__).resolve().parents[1]),  # this checkout, whatever is installed
+    }
     proc = subprocess.run(
         [sys.executable, "-m", "mockline.cli", "simulate", "--questions", "2", "--json", "--seed", "7"],
         cwd=work,
@@ -96,7 +101,7 @@ def test_simulated_interview_is_complete_and_stored(simulated: tuple[dict, Path]
     # the session recorded both voices, each on its own side, as long as the interview ran
     assert (recording.status, recording.channels, recording.mime) == ("complete", 2, "audio/ogg")
     assert result["recording"] == recording.path
-    audio = decode((Path(os.environ["MOCKLINE_RECORDINGS_DIR"]) / recording.path).read_bytes())
+    audio = decode((work / "recordings" / recording.path).read_bytes())
     assert audio.duration_s == pytest.approx(recording.duration_s, abs=0.1)
     assert recording.offset_s + recording.duration_s >= turns[-1].ended_at - 1.0
     for side in (0, 1):
