@@ -242,8 +242,9 @@ async def run_livekit(*, stack: str = "fakes", profile: str = "product", turns: 
         interview_id, client, timeouts = await _interview(rig, "v2v", turns=turns, speech=speech)
         out.append(LiveKitV2V(stack=stack, profile=profile, server_v2v=dist(rig.server_v2v([interview_id])),
                               client_v2v=dist(client), timeouts=timeouts))  # fmt: skip
-        stops, skipped = await _bargein(rig, trials=trials, speech=speech)
-        out.append(LiveKitBargeIn(stack=stack, stop=dist(stops), skipped=skipped))
+        if trials:
+            stops, skipped = await _bargein(rig, trials=trials, speech=speech)
+            out.append(LiveKitBargeIn(stack=stack, stop=dist(stops), skipped=skipped))
         if stack == "fakes":
             baseline: float | None = None
             for n in steps:
