@@ -2,8 +2,8 @@
 a LiveKit that misbehaves on cue.
 
 A real server's room, media, captions and end screen are in tests/test_livekit_real.py. Here the "LiveKit
-server" is tests/fakes/livekit_twirp.py on loopback, because a real one cannot be told to refuse a token,
-hang up at once or fail a dispatch: the real ``livekit-api`` client dispatches the interviewer through its
+server" is tests/fakes/livekit_twirp.py on loopback, because a real one does not fail a dispatch or close a
+signalling socket at once on cue: the real ``livekit-api`` client dispatches the interviewer through its
 Twirp API, and the browser's livekit-client opens its signalling websocket to it, which the fake records and
 refuses or closes. So this covers admission, dispatch, the token the browser presents to the server, what the
 candidate sees when the room refuses or goes away, and earlier turns shown on resume.
