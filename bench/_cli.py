@@ -56,6 +56,7 @@ def main(argv: list[str] | None = None) -> None:
     k.add_argument("--trials", type=int, default=4)
     k.add_argument("--steps", default="1,2,4", help="interviews at once (fakes stack only)")
     k.add_argument("--seconds", type=float, default=30.0)
+    k.add_argument("--keep-going", action="store_true", help="run every step even after one fails")
     t = sub.add_parser("stt", help="offline STT word error rate and real-time factor")
     t.add_argument("--repeats", type=int, default=3)
     t.add_argument("--models", default="tiny.en", help="comma-separated: tiny.en, base, or model directories")
@@ -117,7 +118,8 @@ def main(argv: list[str] | None = None) -> None:
 
         results = asyncio.run(
             run_livekit(stack=args.stack, profile=args.profile, turns=args.turns, trials=args.trials,
-                        steps=tuple(int(x) for x in args.steps.split(",")), call_s=args.seconds)
+                        steps=tuple(int(x) for x in args.steps.split(",")), call_s=args.seconds,
+                        keep_going=args.keep_going)
         )  # fmt: skip
         saved = ROOT / "var" / "bench" / f"livekit-{args.stack}-{args.profile}.json"
         saved.write_text(json.dumps([_dump(o) for o in results], indent=1, default=str))

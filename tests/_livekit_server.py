@@ -255,8 +255,9 @@ def running_redis(workdir: Path, log_dir: Path, *, timeout: float = 30.0) -> Ite
     port = free_tcp_port()
     workdir.mkdir(parents=True, exist_ok=True)
     log_dir.mkdir(parents=True, exist_ok=True)
+    log = (log_dir / f"redis-{port}.log").resolve()  # redis-server resolves paths from its --dir
     command = [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no",
-               "--dir", str(workdir.resolve()), "--logfile", str((log_dir / f"redis-{port}.log").resolve())]  # fmt: skip
+               "--dir", str(workdir.resolve()), "--logfile", str(log)]  # fmt: skip
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + timeout

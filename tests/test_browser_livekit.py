@@ -1,12 +1,12 @@
-"""The join page in LiveKit room mode, in real headless Chromium with the vendored livekit-client.
+"""The join page in LiveKit room mode, in real headless Chromium with the vendored livekit-client, against
+a LiveKit that misbehaves on cue.
 
-No LiveKit server can run here. The app runs on uvicorn with LiveKit configured; the "LiveKit server" is
-tests/fakes/livekit_twirp.py on loopback: the real ``livekit-api`` client dispatches the interviewer
-through its Twirp API, and the browser's livekit-client opens its signalling websocket to it, which the
-fake records and refuses (it does not speak LiveKit's signalling protocol). So this covers everything up
-to the room join: admission, dispatch, the token the browser presents to the server, and what the
-candidate sees when the room refuses, not media or captions in a room (see README "What was and was not
-run").
+A real server's room, media, captions and end screen are in tests/test_livekit_real.py. Here the "LiveKit
+server" is tests/fakes/livekit_twirp.py on loopback, because a real one does not fail a dispatch or close a
+signalling socket at once on cue: the real ``livekit-api`` client dispatches the interviewer through its
+Twirp API, and the browser's livekit-client opens its signalling websocket to it, which the fake records and
+refuses or closes. So this covers admission, dispatch, the token the browser presents to the server, what the
+candidate sees when the room refuses or goes away, and earlier turns shown on resume.
 """
 
 from __future__ import annotations

@@ -5,7 +5,9 @@ worker as its own process (``mockline agent``, or ``python -m bench livekit-work
 fakes where the test is about the room, not the speech), the web process's dispatch and candidate token
 (``signaling.livekit_token`` through the real ``livekit-api`` client), and a candidate on the real
 ``livekit`` rtc SDK (``bench._livekit_caller``) that speaks, listens, and reads captions and the agent's
-state from the room. Storage is PostgreSQL; scoring goes through the Redis queue.
+state from the room, or the join page in headless Chromium with the vendored livekit-client. Storage is
+PostgreSQL; scoring goes through the Redis queue. The fakes worker is shared by the module's later tests;
+the last one stops it with SIGTERM.
 """
 
 from __future__ import annotations

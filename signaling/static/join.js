@@ -291,6 +291,9 @@
     r.on(LK.RoomEvent.TrackSubscribed, (track, _pub, participant) => {
       if (track.kind !== "audio") return;
       agentIdentity = participant.identity;
+      // the interviewer may have been in the room before us: its state so far, not only later changes
+      const state = participant.attributes && participant.attributes["lk.agent.state"];
+      if (state) speaking("agent-tile", "agent-state", state);
       const audio = $("remote-audio");
       track.attach(audio);
       audio.play().catch(() => {});
