@@ -104,6 +104,8 @@ async def test_a_reply_spoken_over_in_its_lead_in_asks_nothing_and_its_question_
     assert not any(q in cut.text for q in questions), script  # the caller never heard a question in it
     said = [t for t in turns if t.speaker == "candidate" and t.seq > cut.seq]
     assert said and {"sorry", "again", "please"} & set(words(said[0].text)), script  # the interjection
+    # stored from when it was spoken: while the cut reply played, not at the end of the reply it cut
+    assert cut.started_at <= said[0].started_at <= cut.ended_at, script
     assert not again.interrupted and again.kind is not None and again.question_id is not None, script
     # a question counts (greet, ask) only where the caller heard it
     for t in agent:
