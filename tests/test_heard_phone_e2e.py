@@ -25,7 +25,12 @@ from tests.audio import words
 from tests.test_phone_caller_support import LiveCaller
 from tests.test_telephony_e2e import ANSWER, STOP, _ended, _released, _speech, _turns
 
-pytestmark = [pytest.mark.e2e, pytest.mark.phone, pytest.mark.asyncio(loop_scope="module")]
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.phone,
+    pytest.mark.asyncio(loop_scope="module"),
+    pytest.mark.timeout(420),
+]
 
 # the phone e2e fixtures: the app on uvicorn with the real runtime (models loaded once for the module)
 phone, runtime = phone_e2e.phone, phone_e2e.runtime
