@@ -134,7 +134,9 @@ def _turns() -> list[TranscriptTurn]:
 def _script(turns: list[Any]) -> str:
     """The stored conversation, for a failing assertion's message."""
     return "\n".join(
-        f"{t.seq} {t.speaker} {t.kind} q={t.question_id} cut={t.interrupted} {t.text!r}" for t in turns
+        f"{t.seq} {t.speaker} {t.kind} q={t.question_id} cut={t.interrupted} "
+        f"{t.started_at:.1f}-{t.ended_at:.1f} {t.text!r}"
+        for t in turns
     )
 
 
@@ -206,6 +208,8 @@ async def test_a_reply_spoken_over_in_its_lead_in_asks_nothing_and_its_question_
     assert not any(q in cut.text for q in questions), script  # the candidate never heard a question in it
     said = [t for t in turns if t.speaker == "candidate" and t.seq > cut.seq]
     assert said and {"sorry", "again", "please"} & set(words(said[0].text)), script  # the interjection
+    # stored from when it was spoken: while the cut reply played, not at the end of the reply it cut
+    assert cut.started_at <= said[0].started_at <= cut.ended_at, script
     assert not again.interrupted and again.kind is not None and again.question_id is not None, script
     for t in agent:  # a question counts (greet, ask) only where the candidate heard it
         assert t.kind not in ("greet", "ask") or any(q in t.text for q in questions), script

@@ -25,7 +25,12 @@ from tests.audio import words
 from tests.test_phone_caller_support import LiveCaller
 from tests.test_telephony_e2e import ANSWER, STOP, _ended, _released, _speech, _turns
 
-pytestmark = [pytest.mark.e2e, pytest.mark.phone, pytest.mark.asyncio(loop_scope="module")]
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.phone,
+    pytest.mark.asyncio(loop_scope="module"),
+    pytest.mark.timeout(420),
+]
 
 # the phone e2e fixtures: the app on uvicorn with the real runtime (models loaded once for the module)
 phone, runtime = phone_e2e.phone, phone_e2e.runtime
@@ -104,6 +109,8 @@ async def test_a_reply_spoken_over_in_its_lead_in_asks_nothing_and_its_question_
     assert not any(q in cut.text for q in questions), script  # the caller never heard a question in it
     said = [t for t in turns if t.speaker == "candidate" and t.seq > cut.seq]
     assert said and {"sorry", "again", "please"} & set(words(said[0].text)), script  # the interjection
+    # stored from when it was spoken: while the cut reply played, not at the end of the reply it cut
+    assert cut.started_at <= said[0].started_at <= cut.ended_at, script
     assert not again.interrupted and again.kind is not None and again.question_id is not None, script
     # a question counts (greet, ask) only where the caller heard it
     for t in agent:

@@ -79,15 +79,21 @@ def test_simulated_interview_is_complete_and_stored(simulated: tuple[dict, Path]
     assert {"first", "thing"} <= words
     assert words & {"logs", "metrics", "latency", "result", "example"}
 
-    # the barge-in: an agent turn cut off mid-sentence, stored as what was heard, then the repeat
+    # the barge-in: an agent turn cut off mid-sentence, stored as what was heard, then "can you repeat
+    # that?" answered: a reply cut before its question asked nothing and comes again whole (counted
+    # then, once); one cut after its question was heard is followed by a repeat of it
     cut = [i for i, t in enumerate(turns) if t.speaker == "agent" and t.interrupted]
     assert cut, "no interrupted agent turn"
     i = cut[0]
     assert turns[i + 1].speaker == "candidate" and "repeat" in turns[i + 1].text.lower()
     after = next(t for t in turns[i + 1 :] if t.speaker == "agent")
-    assert after.kind == "repeat"
     heard = turns[i].text.rstrip(" .,")
-    assert 0 < len(heard) < len(after.text)
+    assert 0 < len(heard) < len(after.text) and not after.interrupted
+    if turns[i].kind is None:
+        assert turns[i].question_id is None and after.text.startswith(heard) and after.question_id
+        assert [t.question_id for t in turns if t.kind in ("greet", "ask")].count(after.question_id) == 1
+    else:
+        assert after.kind == "repeat"
 
     # one latency row per agent reply; replies to the candidate have voice-to-voice and stage timings
     agent_turn_ids = {t.id for t in turns if t.speaker == "agent"}
