@@ -8,6 +8,7 @@ import csv
 import io
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -17,7 +18,15 @@ from dashboard import create_user
 from dashboard._labels import human
 from mockline.settings import AppSettings
 from mockline.web import create_app
-from storage import Interview, InterviewPlan, Invitation, ScoreReport, hash_token, utcnow
+from storage import (
+    Interview,
+    InterviewPlan,
+    Invitation,
+    ScoreReport,
+    get_recording_settings,
+    hash_token,
+    utcnow,
+)
 from tests.test_dashboard_seed import PASSWORD_A, _scored_interview, seed_dashboard, write_wav
 
 pytestmark = pytest.mark.integration
@@ -31,7 +40,7 @@ def shortlist(db, tmp_path):
     """Plan A: Ada (3.4, seeded), Bea (4.2, invited by e-mail, her first competency overridden to 5),
     and Cy who has not taken the interview yet."""
     seeded = seed_dashboard(db, tmp_path)
-    wav = write_wav(tmp_path / "recordings" / "bea.wav")
+    wav = write_wav(Path(get_recording_settings().dir) / "seed" / "bea.wav")
     with db.session() as s:
         plan = s.get(InterviewPlan, seeded.plan_a)
         inv = Invitation(
