@@ -71,7 +71,10 @@ def _answer() -> corpus.Answer:
 
 def _answered_once(turns: list[Any]) -> None:
     """After the greeting and question: one candidate turn holding the whole answer, then one reply."""
-    script = [(t.speaker, t.kind, t.interrupted, t.text) for t in turns]  # shown when an assertion fails
+    # shown when an assertion fails
+    script = "\n".join(
+        f"{t.speaker} {t.kind} {t.interrupted} {t.started_at}-{t.ended_at}: {t.text}" for t in turns
+    )
     assert turns[0].speaker == "agent" and not turns[0].interrupted, script  # the greeting and question
     after_greeting = turns[1:]
     candidate = [t for t in after_greeting if t.speaker == "candidate"]
