@@ -227,11 +227,15 @@ class TextTurnDetector:
         if needs_audio(answer):
             finished = await self.finished_probability()
         verdict = decide(question=question, answer=answer, finished=finished)
+        silent = self._silence() if self._silence is not None else self._tuning.assumed_vad_silence
+        logger.debug(
+            "end of turn verdict",
+            extra={"wait": verdict.wait, "reason": verdict.reason, "silent_s": round(silent, 2)},
+        )
         if verdict.wait == "hold":
             return 0.1
         if verdict.wait == "answer":
             # livekit has no middle wait: take it here (a start of speech cancels this task)
-            silent = self._silence() if self._silence is not None else self._tuning.assumed_vad_silence
             await asyncio.sleep(max(0.0, verdict.seconds(self._tuning) - silent))
         return 0.9
 

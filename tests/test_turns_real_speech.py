@@ -71,14 +71,19 @@ def _answer() -> corpus.Answer:
 
 def _answered_once(turns: list[Any]) -> None:
     """After the greeting and question: one candidate turn holding the whole answer, then one reply."""
+    # shown when an assertion fails
+    script = "\n".join(
+        f"{t.speaker} {t.kind} {t.interrupted} {t.started_at}-{t.ended_at}: {t.text}" for t in turns
+    )
+    assert turns[0].speaker == "agent" and not turns[0].interrupted, script  # the greeting and question
     after_greeting = turns[1:]
     candidate = [t for t in after_greeting if t.speaker == "candidate"]
     agent = [t for t in after_greeting if t.speaker == "agent"]
     # one candidate turn holding the first and the last sentence: no reply was started at a pause
-    assert len(candidate) == 1, [t.text for t in candidate]
-    assert _has(candidate[0].text, FIRST) and _has(candidate[0].text, LAST), candidate[0].text
+    assert len(candidate) == 1, script
+    assert _has(candidate[0].text, FIRST) and _has(candidate[0].text, LAST), script
     # and the interviewer did reply, once the answer was finished, without being talked over
-    assert len(agent) == 1 and not agent[0].interrupted, [(t.text, t.interrupted) for t in agent]
+    assert len(agent) == 1 and not agent[0].interrupted, script
     assert agent[0].started_at >= candidate[0].ended_at
 
 
@@ -93,8 +98,11 @@ async def test_a_long_real_answer_with_sentence_pauses_is_one_turn_on_the_phone(
         [
             {"wait_for": {"event": "mark", "timeout": 90}},  # the greeting and question were heard
             {"say": str(wav)},  # the whole answer, pauses included, in real time
-            {"wait": 3.0},
-            {"wait_for": {"event": "quiet", "timeout": 60}},  # the interviewer's reply
+            # the candidate stays silent: the interviewer replies (2.6 s of silence ends an answer, then
+            # whisper and the reply, slow on a loaded machine) and the caller waits out its end; streamdouble
+            # can only wait for the first audio of a call, so the silence is long enough to be past the start
+            {"wait": 20.0},
+            {"wait_for": {"event": "quiet", "timeout": 60}},
             "hangup",
         ],
     )
@@ -114,10 +122,11 @@ REPLIED = """() => {
 
 
 def _browser_wav(path: Path, answer: corpus.Answer) -> Path:
-    """Silence through the greeting and question (~22 s), the answer, then silence: Chromium starts the
-    file at getUserMedia and would loop it."""
+    """Silence through the greeting and question, the answer, then silence. Chromium starts the file at
+    the page's microphone check, before the call, and the greeting and question take ~25 s to say, more on
+    a loaded machine: 50 s of silence keep the answer clear of them."""
     pcm = resample_pcm16(answer.samples, from_rate=answer.rate, to_rate=BROWSER_RATE)
-    gap = np.zeros(30 * BROWSER_RATE, dtype=np.int16)
+    gap = np.zeros(50 * BROWSER_RATE, dtype=np.int16)
     return write_wav(path, np.concatenate([gap, pcm, gap, gap]), BROWSER_RATE)
 
 
