@@ -19,6 +19,7 @@ _KNOWN = {
     "lean_hire": "Lean hire",
     "lean_no_hire": "Lean no hire",
     "no_hire": "No hire",
+    "needs_review": "Needs human review",
     "in_progress": "In progress",
     "advance": "Advance",
     "hold": "Hold",

@@ -257,7 +257,7 @@ def test_an_unsure_report_asks_for_a_human_and_points_at_the_answers(acme, seede
     assert "✓ mitigate first: <q>we rolled back first</q>" in page
     assert '– root cause <span class="sub">(named, nothing behind it)</span>' in page
     rows = list(csv.DictReader(io.StringIO(acme.get("/dashboard/interviews.csv").text)))
-    assert next(r for r in rows if r["candidate"] == "Ada Lovelace")["recommendation"] == "needs_review"
+    assert next(r for r in rows if r["Candidate"] == "Ada Lovelace")["Recommendation"] == "Needs human review"
 
 
 def test_recording_supports_range_requests(acme, seeded, tmp_path):
