@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 EXTRAS_RUN := local,piper
-EXTRAS_TEST := local,piper,smartturn,cloud,dev
+EXTRAS_TEST := local,stt-base,piper,smartturn,cloud,dev
 
 .PHONY: run test services livekit-server install install-dev lint typecheck clean
 

@@ -62,6 +62,7 @@ def main(argv: list[str] | None = None) -> None:
     t.add_argument("--models", default="tiny.en", help="comma-separated: tiny.en, base, or model directories")
     t.add_argument("--bands", default="clean,phone")
     t.add_argument("--voices", type=int, default=3, help="speakers of the technical set (1-3)")
+    t.add_argument("--priming-cost", action="store_true", help="decode time primed / unprimed, back to back")
     t.add_argument("--no-terms", action="store_true", help="only WER/RTF on the LibriVox clips")
     g = sub.add_parser("scoring", help="hang-up to scored report")
     g.add_argument("--interviews", type=int, default=5)
@@ -175,6 +176,17 @@ def main(argv: list[str] | None = None) -> None:
             terms = asyncio.run(run_stt_terms(models=models, bands=bands, voices=args.voices))
             out += terms
             print(render(terms), file=sys.stderr)
+        if args.priming_cost:
+            from ._stt_terms import run_priming_cost
+
+            for m in models:
+                cost = asyncio.run(run_priming_cost(model=m))
+                out += cost
+                for c in cost:
+                    line = f"median {c.ratio.median:.3f} p95 {c.ratio.p95:.3f} ({c.pairs} pairs)"
+                    print(
+                        f"{c.model} beam {c.beam_size}: primed/unprimed decode time {line}", file=sys.stderr
+                    )
     elif args.cmd == "scoring":
         from ._scoring import run_scoring_bench
 

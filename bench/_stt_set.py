@@ -204,8 +204,8 @@ TECHNICAL: tuple[Answer, ...] = (
     Answer(
         "sales",
         _SALES,
-        "Annual recurring revenue grew because churn dropped once we moved renewals into HubSpot.",
-        ("annual recurring revenue", "churn", "HubSpot"),
+        "Annual recurring revenue grew because churn dropped once we moved every renewal into HubSpot.",
+        ("annual recurring revenue", "churn", "renewal", "HubSpot"),
     ),
 )
 

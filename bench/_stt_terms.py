@@ -28,7 +28,7 @@ from ._proc import ROOT
 from ._stats import Dist, dist
 from ._stt_set import NEUTRAL, TECHNICAL, VOICES, Answer
 
-__all__ = ["SttTermsResult", "mentions", "run_stt_terms"]
+__all__ = ["PrimingCost", "SttTermsResult", "mentions", "run_priming_cost", "run_stt_terms"]
 
 DATA = ROOT / "tests" / "data" / "librivox"
 _LIBRIVOX_CONTEXT = TECHNICAL[0].context  # a Kafka interview hearing a reading of Jane Austen
@@ -179,6 +179,38 @@ async def _measure(engine, r: SttTermsResult, technical, neutral, librivox, long
     samples, text = long_read
     got = await engine.transcribe(_band(samples, r.band), beam_size=beam_size, context=ctx(_LIBRIVOX_CONTEXT))
     r.wer_long = _wer_total([(text, got.text)])
+
+
+@dataclass
+class PrimingCost:
+    """Decode time with the interview's vocabulary over decode time without, the same clip back to back
+    (so load on shared cores hits both alike): median of the per-clip ratios."""
+
+    model: str
+    beam_size: int
+    pairs: int
+    ratio: Dist
+
+
+async def run_priming_cost(*, model: str = "", repeats: int = 2, voices: int = 1) -> list[PrimingCost]:
+    from agent.providers import SpeechSettings, WhisperEngine
+
+    engine = await asyncio.to_thread(WhisperEngine.load, SpeechSettings(stt_model=model))
+    clips = [(a, _band(_speech(a, v), "clean")) for a in TECHNICAL for v in VOICES[:voices]]
+    await engine.transcribe(clips[0][1], beam_size=1, context=clips[0][0].context)  # warm-up
+    out = []
+    for beam in (5, 1):  # final and caption decodes
+        ratios = []
+        for _ in range(repeats):
+            for answer, audio in clips:
+                took = []
+                for context in ("", answer.context):
+                    t0 = time.perf_counter()
+                    await engine.transcribe(audio, beam_size=beam, context=context)
+                    took.append(time.perf_counter() - t0)
+                ratios.append(took[1] / took[0])
+        out.append(PrimingCost(model=engine.name, beam_size=beam, pairs=len(ratios), ratio=dist(ratios)))
+    return out
 
 
 def _count_insertions(r: SttTermsResult, context: str, said: str, heard: str) -> None:

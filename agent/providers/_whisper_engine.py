@@ -301,11 +301,14 @@ class WhisperEngine:
         cached = self._vocab_cache.get(context)
         if cached is None:
             cached = []
-            for term in (t.strip() for t in context.split(",")):
+            end = self._tokenizer.encode(".")  # a list ended: without it whisper took the answer's first
+            for term in (t.strip() for t in context.split(",")):  # words for the list's and dropped them
                 piece = self._tokenizer.encode((", " if cached else " ") + term) if term else []
-                if len(cached) + len(piece) > _MAX_CONTEXT_TOKENS:
+                if len(cached) + len(piece) + len(end) > _MAX_CONTEXT_TOKENS:
                     break
                 cached += piece
+            if cached:
+                cached += end
             if len(self._vocab_cache) >= 64:
                 self._vocab_cache.clear()
             self._vocab_cache[context] = cached
