@@ -1,16 +1,16 @@
 """recruiter workflow: user roles, invitation e-mail/reminder/résumé, candidate plan snapshots, interview
 stage, webhooks
 
-Revision ID: 0002_recruiter_workflow
-Revises: 0002_rate_counters
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-07 07:15:00
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002_recruiter_workflow"
-down_revision = "0002_rate_counters"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

@@ -1,14 +1,14 @@
 """rate counters (phone PIN attempt limits)
 
-Revision ID: 0002_rate_counters
-Revises: 0002 (recordings_governance)
+Revision ID: 0003
+Revises: 0002
 Create Date: 2026-12-07 07:10:00
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0002_rate_counters'
+revision = "0003"
 down_revision = "0002"
 branch_labels = None
 depends_on = None
