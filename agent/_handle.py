@@ -199,9 +199,17 @@ class InterviewHandle:
             self._recording.attach(self._input, self._output)
         self._spawn(self._watchdog(settings.max_session_minutes * 60.0))
         if self._room is not None:
-            await session.start(self.agent, record=False, room=self._room, room_options=self._room_options)
-            if self._recording is not None:
-                self._recording.attach_session(session)
+            # RoomIO's audio output exists only once start() has made it; the greeting (on_enter) waits
+            # until the recorder wraps it
+            self.agent.io_ready = asyncio.Event()
+            try:
+                await session.start(
+                    self.agent, record=False, room=self._room, room_options=self._room_options
+                )
+                if self._recording is not None:
+                    self._recording.attach_session(session)
+            finally:
+                self.agent.io_ready.set()
         else:
             await session.start(self.agent, record=False)
         logger.info("interview started", extra={"interview_id": self.interview_id, "resumed": iv.resumed})

@@ -17,6 +17,7 @@ action, so the question the candidate is answering is the one whose words whispe
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Container
@@ -86,6 +87,9 @@ class InterviewerAgent(Agent):
         # with the recogniser's start and end of that speech when it gives them (agent/_speech_times.py)
         self.on_words: Callable[[float | None, float | None], None] | None = None
         self._finished_signalled = False
+        # set by the owner when the session's I/O is complete (a LiveKit room's recorder taps are attached
+        # after AgentSession.start returns): the greeting waits for it so it is recorded from its first word
+        self.io_ready: asyncio.Event | None = None
 
     @property
     def brain(self) -> Brain:
@@ -120,6 +124,8 @@ class InterviewerAgent(Agent):
     # -- speaking ----------------------------------------------------------------------------------
 
     async def on_enter(self) -> None:
+        if self.io_ready is not None:
+            await self.io_ready.wait()
         self._prime_stt()
         if self._resumed and not self._candidate_spoke_last():
             # reconnect after our last reply: "welcome back" + the question the candidate still owes us

@@ -41,6 +41,7 @@ from storage import (
     InterviewPlan,
     TranscriptTurn,
     create_invitation,
+    get_recording_store,
     reset_database,
     upgrade_to_head,
 )
@@ -53,6 +54,7 @@ from ._livekit_server import (
     worker_env,
 )
 from .audio import speak, words
+from .recording_support import check_recording
 from .test_browser_join_support import chromium, warble_wav
 from .test_signaling_support import ServerThread, rtc_settings
 
@@ -245,6 +247,9 @@ async def test_mockline_agent_interviews_a_candidate_in_a_real_livekit_room(
     report = report_json(interview_id, db=lk_db)
     assert report["questions"], report.keys()
     assert join.room == f"interview-{interview_id}"
+    # the worker recorded both sides in the room, as long as the call, each voice on its own channel
+    _rec, audio = await check_recording(lk_db, get_recording_store(), interview_id)
+    assert audio.duration_s > 10.0
 
 
 # -- the room, with the fixed-latency fakes as the worker's speech stack -------------------------------------
@@ -357,8 +362,11 @@ async def test_a_candidate_in_chromium_is_interviewed_in_the_room_and_sees_capti
     artifacts_dir: Path,
 ) -> None:
     token, _ = new_link(lk_db, name="Eve")
-    # the microphone: a warble (what the fakes stack hears as the next scripted answer) every 8.5 s
-    mic = warble_wav(tmp_path / "mic.wav", silence_s=3.5, speech_s=1.5)
+    # the microphone: a warble (what the fakes stack hears as the next scripted answer) every 16.5 s, so a
+    # reply (the greeting is ~10 s) can be heard to its question between two answers: a reply cut before
+    # its question is not counted and comes again, so a microphone that talks every few seconds would keep
+    # the interview at its greeting
+    mic = warble_wav(tmp_path / "mic.wav", silence_s=7.5, speech_s=1.5)
     with ServerThread(web_app(livekit)) as web:
         async with chromium(tmp_path / "profile", mic) as browser:
             page = await browser.new_page()

@@ -90,15 +90,17 @@ def test_reading_is_stopped_when_it_takes_too_long():
         resume_text_from_pdf(bomb, timeout_s=0.001)  # the child cannot even start in that time
 
 
-def test_the_plan_form_answers_a_bomb_with_a_form_error(db, tmp_path):
+def test_the_invitation_form_answers_a_bomb_with_a_form_error(db, tmp_path):
+    # the résumé is the candidate's: it arrives with their invitation, and a bomb is refused there
     seeded = seed_dashboard(db, tmp_path)
     with TestClient(create_app(AppSettings(data_dir=str(tmp_path)))) as c:
         token = CSRF.search(c.get("/login").text).group(1)
         c.post("/login", data={"email": seeded.email_a, "password": PASSWORD_A, "csrf_token": token})
-        csrf = CSRF.search(c.get("/dashboard/plans/new").text).group(1)
+        plan_url = f"/dashboard/plans/{seeded.plan_a}"
+        csrf = CSRF.search(c.get(plan_url).text).group(1)
         r = c.post(
-            "/dashboard/plans",
-            data={"csrf_token": csrf, "role": "backend_engineer", "title": "Backend"},
+            f"{plan_url}/invitations",
+            data={"csrf_token": csrf, "candidate_name": "Bo Mb"},
             files={"resume_pdf": ("cv.pdf", build_pdf([bomb_page() for _ in range(5)]), "application/pdf")},
         )
         assert r.status_code == 422 and "too large" in r.text

@@ -154,7 +154,8 @@ async def test_a_long_real_answer_with_sentence_pauses_is_one_turn_in_the_browse
             await page.wait_for_selector("#start:enabled", timeout=WAIT_MS)
             await page.click("#start")
             await page.wait_for_function(REPLIED, timeout=WAIT_MS)  # the interviewer's reply
-            await page.click("#end")
+            await page.click("#end")  # the page asks first
+            await page.click("#end-confirm")
             await page.wait_for_selector("#step-done:not([hidden])", timeout=WAIT_MS)
     with sqlite_db.session() as s:
         interview_id = s.scalars(select(Interview.id).where(Interview.channel == "webrtc")).one()
