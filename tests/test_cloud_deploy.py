@@ -88,9 +88,9 @@ def test_dockerfile_installs_the_offline_extras_and_espeak() -> None:
     assert re.search(r"^FROM python:3\.11-slim$", text, re.M)
     assert "espeak-ng" in text
     default = re.search(r"^ARG EXTRAS=(\S+)$", text, re.M)
-    assert default and default.group(1) == "local,piper"
+    assert default and default.group(1) == "local,piper,smartturn"  # the same default as `make run`
     extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
-    assert {"local", "piper"} <= set(extras)
+    assert {"local", "piper", "smartturn"} <= set(extras)
     assert 'pip install ".[${EXTRAS}]"' in text
 
 
