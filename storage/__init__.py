@@ -28,12 +28,14 @@ from ._invitations import (
 )
 from ._migrate import upgrade_to_head
 from ._models import (
+    OPEN_STATUSES,
     AuditEntry,
     Base,
     CompetencyScore,
     Interview,
     InterviewPlan,
     InterviewStatus,
+    InterviewStatusType,
     Invitation,
     Organization,
     OutboxEvent,
@@ -52,6 +54,7 @@ from ._models import (
     utcnow,
 )
 from ._notices import claim_score_notice, due_score_notices
+from ._plan_snapshot import PlanQuestion, PlanSnapshot
 from ._ratelimit import (
     DatabaseRateLimiter,
     Hit,
@@ -75,8 +78,10 @@ from ._recordings import (
     parse_range,
     recording_key,
 )
+from ._transcript import next_turn_seq, transcript, transcript_lines, turn_metrics
 
 __all__ = [
+    "OPEN_STATUSES",
     "AuditEntry",
     "Base",
     "ByteRange",
@@ -88,6 +93,7 @@ __all__ = [
     "Interview",
     "InterviewPlan",
     "InterviewStatus",
+    "InterviewStatusType",
     "Invitation",
     "InvitationBusy",
     "InvitationError",
@@ -99,6 +105,8 @@ __all__ = [
     "NewInvitation",
     "Organization",
     "OutboxEvent",
+    "PlanQuestion",
+    "PlanSnapshot",
     "PurgeResult",
     "QuestionScore",
     "RateCounter",
@@ -137,6 +145,7 @@ __all__ = [
     "get_recording_store",
     "hash_token",
     "new_id",
+    "next_turn_seq",
     "parse_range",
     "purge_expired",
     "recording_key",
@@ -145,6 +154,9 @@ __all__ = [
     "resolve_token",
     "revoke_invitation",
     "rotate_token",
+    "transcript",
+    "transcript_lines",
+    "turn_metrics",
     "upgrade_to_head",
     "utcnow",
 ]
