@@ -18,6 +18,8 @@ from storage import (
     ScoreReport,
     TurnMetric,
     User,
+    latest_recording,
+    latest_report,
     transcript,
     turn_metrics,
 )
@@ -155,14 +157,8 @@ def load_interview_view(s: Session, *, interview: Interview) -> InterviewView:
     ]
     by_id = {t.id: t for t in turns}
     metrics = turn_metrics(s, interview.id)
-    recording = s.scalar(
-        select(Recording).where(Recording.interview_id == interview.id).order_by(desc(Recording.id)).limit(1)
-    )
-    report = s.scalar(
-        select(ScoreReport)
-        .where(ScoreReport.interview_id == interview.id)
-        .order_by(desc(ScoreReport.version))
-    )
+    recording = latest_recording(s, interview.id)
+    report = latest_report(s, interview.id)
     overall, competencies, questions = None, [], []
     if report is not None:
         asked = interview.snapshot  # the candidate's own questions, else the plan's

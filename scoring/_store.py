@@ -24,6 +24,7 @@ from storage import (
     OutboxEvent,
     QuestionScore,
     ScoreReport,
+    latest_report,
     transcript,
 )
 
@@ -89,12 +90,7 @@ def load_snapshot(db: Database, interview_id: str) -> tuple[InterviewSnapshot, I
 
 def _latest_fingerprint(db: Database, interview_id: str) -> str | None:
     with db.session() as s:
-        rep = s.scalars(
-            select(ScoreReport)
-            .where(ScoreReport.interview_id == interview_id)
-            .order_by(ScoreReport.version.desc())
-            .limit(1)
-        ).first()
+        rep = latest_report(s, interview_id)
         return rep.report.get("transcript_sha256") if rep else None
 
 

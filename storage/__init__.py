@@ -55,6 +55,14 @@ from ._models import (
 )
 from ._notices import claim_score_notice, due_score_notices
 from ._plan_snapshot import PlanQuestion, PlanSnapshot
+from ._queries import (
+    latest_recording,
+    latest_report,
+    next_turn_seq,
+    transcript,
+    transcript_lines,
+    turn_metrics,
+)
 from ._ratelimit import (
     DatabaseRateLimiter,
     Hit,
@@ -78,7 +86,6 @@ from ._recordings import (
     parse_range,
     recording_key,
 )
-from ._transcript import next_turn_seq, transcript, transcript_lines, turn_metrics
 
 __all__ = [
     "OPEN_STATUSES",
@@ -144,6 +151,8 @@ __all__ = [
     "get_recording_settings",
     "get_recording_store",
     "hash_token",
+    "latest_recording",
+    "latest_report",
     "new_id",
     "next_turn_seq",
     "parse_range",

@@ -18,8 +18,12 @@ from storage import (
     Invitation,
     Organization,
     PlanSnapshot,
+    Recording,
+    ScoreReport,
     TranscriptTurn,
     TurnMetric,
+    latest_recording,
+    latest_report,
     next_turn_seq,
     transcript,
     transcript_lines,
@@ -198,3 +202,24 @@ def test_an_interview_reads_its_own_questions_before_the_plans(db):
         assert own.snapshot.question_ids == ["o1"]
         assert shared.snapshot.question_text("p1") == "Plan's."
         assert plan.snapshot.question_ids == ["p1"]
+
+
+def test_the_newest_report_and_recording_are_the_current_ones(db):
+    """Re-scoring writes a new report version and a resumed interview a second recording: the dashboard,
+    the webhooks and the notices all show the newest."""
+    with db.session() as s:
+        plan = InterviewPlan(title="x", role="sales")
+        s.add(plan)
+        s.flush()
+        iv = Interview(plan_id=plan.id)
+        s.add(iv)
+        s.flush()
+        iid = iv.id
+        assert latest_report(s, iid) is None and latest_recording(s, iid) is None
+        for version, overall in [(2, 3.5), (1, 2.0)]:
+            s.add(ScoreReport(interview_id=iid, version=version, scorer="offline", overall=overall))
+        for path in ["a/first.ogg", "a/resumed.ogg"]:
+            s.add(Recording(interview_id=iid, path=path))
+    with db.session() as s:
+        assert latest_report(s, iid).overall == 3.5
+        assert latest_recording(s, iid).path == "a/resumed.ogg"
