@@ -39,6 +39,7 @@ from typing import Any, Literal
 
 import numpy as np
 from livekit import rtc
+from livekit.agents import llm
 from livekit.agents.voice import io
 
 from ._turns import TextTurnDetector
@@ -52,6 +53,8 @@ _MODEL_FILE = "pipecat/audio/turn/smart_turn/data/smart-turn-v3.2-cpu.onnx"
 _RATE = 16_000
 _WINDOW_S = 8
 _VOICED_FLOOR = 200.0  # int16 RMS of a 20 ms frame below which it is silence whatever the speaker's level
+_MIN_PAUSE_S = 0.6  # shorter silences inside speech are not pauses the turn-taking rule learns from
+_KEPT_PAUSES = 64
 
 
 class SmartTurnModel:
@@ -104,6 +107,10 @@ class TurnAudioTap(io.AudioInput):
         self._lock = threading.Lock()
         self._loud = 0.0  # a slow-decaying peak of the speaker's frame level
         self._last_voiced: float | None = None  # time.monotonic() of the last voiced frame
+        self._clock = 0.0  # audio seconds received
+        self._last_voiced_audio: float | None = None  # audio time of the end of the last voiced frame
+        # pauses the candidate came back from: (time.monotonic() when they resumed, length in audio s)
+        self._resumed: collections.deque[tuple[float, float]] = collections.deque(maxlen=_KEPT_PAUSES)
 
     def silence_s(self) -> float:
         """Seconds since the last frame loud enough to be the candidate's voice (a tenth of their recent
@@ -118,8 +125,14 @@ class TurnAudioTap(io.AudioInput):
             pcm = pcm.reshape(-1, frame.num_channels)[:, 0]
         level = float(np.sqrt(np.mean(np.square(pcm, dtype=np.float64)))) if pcm.size else 0.0
         self._loud = max(level, self._loud * 0.999)
+        start = self._clock
+        self._clock += pcm.size / frame.sample_rate
         if level > max(_VOICED_FLOOR, 0.1 * self._loud):
-            self._last_voiced = time.monotonic()
+            now = time.monotonic()
+            if self._last_voiced_audio is not None and start - self._last_voiced_audio >= _MIN_PAUSE_S:
+                self._resumed.append((now, start - self._last_voiced_audio))
+            self._last_voiced = now
+            self._last_voiced_audio = self._clock
         with self._lock:
             self._frames.append((pcm.copy(), frame.sample_rate))
             self._samples += pcm.size * _RATE // frame.sample_rate
@@ -127,6 +140,10 @@ class TurnAudioTap(io.AudioInput):
                 old, rate = self._frames.popleft()
                 self._samples -= old.size * _RATE // rate
         return frame
+
+    def pauses_since(self, since: float) -> tuple[float, ...]:
+        """Lengths (s) of the pauses the candidate came back from after ``since`` (``time.monotonic()``)."""
+        return tuple(length for at, length in list(self._resumed) if at > since)
 
     def recent(self) -> np.ndarray:
         """The last 8 s (or less) as float32 at 16 kHz."""
@@ -158,9 +175,18 @@ class _SessionTurns(TextTurnDetector):
         super().__init__(tuning=tuning, silence=tap.silence_s)
         self._model = model
         self._tap = tap
+        self._turn: tuple[object, float] | None = None  # (the agent's last message, first verdict on it)
 
     def with_tuning(self, tuning: TurnTuning) -> TextTurnDetector:
         return _SessionTurns(self._model, self._tap, tuning)
+
+    def resumed_pauses(self, chat_ctx: llm.ChatContext) -> tuple[float, ...]:
+        """The pauses the candidate came back from since the first end of speech after the agent last
+        spoke: the turn in progress (the silence before it, while the agent was talking, is not one)."""
+        key = _last_agent_item(chat_ctx)
+        if self._turn is None or self._turn[0] != key:
+            self._turn = (key, time.monotonic())
+        return self._tap.pauses_since(self._turn[1])
 
     @property
     def model(self) -> str:
@@ -177,6 +203,13 @@ class _SessionTurns(TextTurnDetector):
         except Exception:
             logger.exception("smart turn prediction failed; using the transcript rule")
             return None
+
+
+def _last_agent_item(chat_ctx: llm.ChatContext) -> object:
+    for item in reversed(chat_ctx.items):
+        if isinstance(item, llm.ChatMessage) and item.role == "assistant":
+            return item.id
+    return None
 
 
 class SmartTurn(TextTurnDetector):

@@ -45,6 +45,7 @@ logger = logging.getLogger("mockline.agent")
 __all__ = [
     "TextTurnDetector",
     "TurnVerdict",
+    "answer_wait",
     "build_turn_detector",
     "decide",
     "end_of_turn_probability",
@@ -80,6 +81,11 @@ _REQUESTS = re.compile(
     r"\b(repeat|say (that|it) again|come again|pardon|didn'?t (catch|hear|get)|what do you mean|"
     r"(don'?t|do not) (know|understand)|no idea|not sure|can'?t (think|remember)|skip|next question|"
     r"move on|a hint|(can|could) we stop|stop (the|this) interview|clarify|rephrase|what was the question)\b"
+)
+# A short turn to an open question that opens like an account ("And so...", "Well, at my last job.",
+# "Okay.") is the start of an answer, not a reply: it gets the answer wait, not the quick one.
+_PREFACE = re.compile(
+    r"^\W*(and|so|well|okay|ok|alright|right|first|firstly|basically|let me|to (start|begin))\b"
 )
 _SHORT_WORDS = 6  # a complete reply this short gets a quick response
 _LONG_WORDS = 9  # from here on a turn is an answer in progress
@@ -131,6 +137,18 @@ def expects_long_answer(question: str) -> bool:
     return True
 
 
+def answer_wait(
+    tuning: TurnTuning, *, resumed: tuple[float, ...] | list[float] = (), factor: float | None = None
+) -> float:
+    """The silence that ends a turn after a finished sentence inside an answer: ``answer_pause_delay``, or
+    ``factor`` (``answer_pause_rhythm``) × the longest pause the candidate has already come back from in
+    this turn (``resumed``, seconds) if that is longer, up to ``max_endpointing_delay``. A candidate who
+    stopped 2 s to think and went on will likely do it again, and a fluent one is not made to wait for it."""
+    factor = tuning.answer_pause_rhythm if factor is None else factor
+    longest = max(resumed, default=0.0)
+    return max(tuning.answer_pause_delay, min(tuning.max_endpointing_delay, factor * longest))
+
+
 Wait = Literal["quick", "answer", "hold"]
 
 
@@ -147,7 +165,9 @@ class TurnVerdict:
         }[self.wait]
 
 
-def decide(*, question: str, answer: str, finished: float | None = None) -> TurnVerdict:
+def decide(
+    *, question: str, answer: str, finished: float | None = None, prefaces: bool = True
+) -> TurnVerdict:
     """How long a silence after ``answer`` (the candidate's turn so far) ends the turn.
 
     ``question``: the agent's last words. ``finished``: an audio model's P(the speaker has finished), if
@@ -167,6 +187,8 @@ def decide(*, question: str, answer: str, finished: float | None = None) -> Turn
     if not expects_long_answer(question) and len(words) < _LONG_WORDS:
         return TurnVerdict("quick", "short reply to a yes/no question")
     if len(words) <= _SHORT_WORDS:
+        if prefaces and _PREFACE.match(text.lower()):  # (the question is open: yes/no returned above)
+            return TurnVerdict("answer", "the start of an answer")
         if finished is not None and finished < 0.5:
             return TurnVerdict("answer", "short, but does not sound finished")
         return TurnVerdict("quick", "short complete reply")
@@ -214,6 +236,10 @@ class TextTurnDetector:
         """An audio model's P(finished) for the candidate's last words (None: no model)."""
         return None
 
+    def resumed_pauses(self, chat_ctx: llm.ChatContext) -> tuple[float, ...]:
+        """The pauses (seconds) the candidate has come back from in this turn (none known: no audio tap)."""
+        return ()
+
     async def predict_end_of_turn(
         self,
         chat_ctx: llm.ChatContext,
@@ -223,6 +249,7 @@ class TextTurnDetector:
         question, answer = last_agent_text(chat_ctx), last_user_text(chat_ctx)
         if self._legacy:
             return end_of_turn_probability(answer)
+        resumed = self.resumed_pauses(chat_ctx)  # asked at every end of speech: it marks the turn's start
         finished = None
         if needs_audio(answer):
             finished = await self.finished_probability()
@@ -235,8 +262,10 @@ class TextTurnDetector:
         if verdict.wait == "hold":
             return 0.1
         if verdict.wait == "answer":
+            wait = answer_wait(self._tuning, resumed=resumed)
+            logger.debug("answer wait", extra={"wait_s": round(wait, 2)})
             # livekit has no middle wait: take it here (a start of speech cancels this task)
-            await asyncio.sleep(max(0.0, verdict.seconds(self._tuning) - silent))
+            await asyncio.sleep(max(0.0, wait - silent))
         return 0.9
 
 

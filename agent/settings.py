@@ -74,6 +74,10 @@ class TurnTuning(BaseSettings):
     min_endpointing_delay: float = 0.5
     answer_pause_delay: float = 2.5
     max_endpointing_delay: float = 4.5
+    # After a finished sentence inside an answer, wait at least this × the longest pause the candidate has
+    # already come back from in this turn (up to max_endpointing_delay): a candidate who paused 2 s to think
+    # and went on gets 3 s next time (agent/_turns.py ``answer_wait``; chosen in BENCHMARKS.md). 0: off.
+    answer_pause_rhythm: float = 1.5
     # Without an audio tap (LiveKit rooms) the turn detector assumes the candidate has been silent this
     # long when the VAD reports the end of speech (its min_silence_duration, agent/providers/_vad.py).
     assumed_vad_silence: float = 0.6
