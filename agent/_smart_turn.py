@@ -12,7 +12,8 @@ breath) — the thing silence alone cannot tell. The 8.7 MB ONNX file ships insi
 computes the log-mel input with faster-whisper's feature extractor. Nothing is downloaded.
 
 How a session uses it: ``SmartTurn.listen(audio_input)`` wraps the transport's input in a tap that keeps
-the last 8 s of the candidate's audio and returns a per-session detector. At the end of speech the
+the last 8 s of the candidate's audio, times their silence and notes the pauses (>= 0.6 s) they came back
+from, and returns a per-session detector. At the end of speech the
 detector applies the context rule (``agent._turns.decide``); only for a short complete turn it asks the
 model, and P(finished) below 0.5 turns the quick wait into the answer wait.
 

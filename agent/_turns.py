@@ -7,10 +7,13 @@ context and returns one of three waits (seconds of silence after the end of spee
 
 - ``quick`` (``min_endpointing_delay``): nothing said, a short request or reply ("could you repeat
   that?", "I don't know", "yes" to a yes/no question), or a short complete reply to anything.
-- ``answer`` (``answer_pause_delay``): a complete-looking sentence inside an answer that is already
-  long; the sentence may be the last one or the next may follow after a pause, and we cannot know which,
-  so we wait out ordinary sentence pauses (the trade-off, with numbers, is in BENCHMARKS.md "Turn-taking
-  on real speech").
+- ``answer`` (``answer_wait``): a complete-looking sentence inside an answer that is already long, or
+  a short turn to an open question that opens like an account ("And so...", "Well, at my last job.");
+  the sentence may be the last one or the next may follow after a pause, and we cannot know which, so we
+  wait out ordinary sentence pauses (``answer_pause_delay``), and longer for a candidate who has already
+  paused longer in this turn and gone on (``answer_pause_rhythm`` × their longest such pause, up to the
+  hold): the pauses a speaker has taken are the best guess at the pauses they will take. The trade-off,
+  with numbers, is in BENCHMARKS.md "Turn-taking on real speech".
 - ``hold`` (``max_endpointing_delay``): the transcript trails off ("...and", "so the first thing I'd do
   is", "um", "...,"): a thinking pause.
 
@@ -22,8 +25,9 @@ so a full stop after "and", "the" or "um" changes nothing.
 livekit's end-of-turn machinery knows two waits (``min_delay`` when the detector says likely, ``max_delay``
 when unlikely). The middle one is taken by the detector itself: it returns only when ``answer`` seconds of
 silence have passed (a new start of speech cancels it), then says likely. How long the candidate has
-already been silent comes from the session's audio tap (``agent/_smart_turn.py``); without one (LiveKit
-rooms) it assumes the VAD's minimum silence, so the wait is never shorter than chosen.
+already been silent, and the pauses they came back from in this turn, come from the session's audio tap
+(``agent/_smart_turn.py``); without one (LiveKit rooms) it assumes the VAD's minimum silence, so the wait
+is never shorter than chosen, and knows no pauses (the wait is ``answer_pause_delay``).
 """
 
 from __future__ import annotations
