@@ -44,9 +44,9 @@ from livekit.agents import llm
 from livekit.agents.voice import io
 
 from ._turns import TextTurnDetector
-from .settings import TurnTuning
+from .settings import AgentSettings, TurnTuning
 
-__all__ = ["SmartTurn", "SmartTurnModel", "TurnAudioTap"]
+__all__ = ["SmartTurn", "SmartTurnModel", "TurnAudioTap", "build_turn_detector"]
 
 logger = logging.getLogger("mockline.agent")
 
@@ -225,3 +225,27 @@ class SmartTurn(TextTurnDetector):
     def listen(self, audio_input: io.AudioInput) -> tuple[TurnAudioTap, Any]:
         tap = TurnAudioTap(audio_input)
         return tap, _SessionTurns(self._model, tap)
+
+
+def build_turn_detector(settings: AgentSettings) -> Any:
+    """The detector ``settings.turn_detector`` names (None: VAD silence alone)."""
+    if settings.turn_detector in ("auto", "text"):
+        if settings.turn_detector == "auto":
+            try:
+                model_path()
+            except RuntimeError:
+                logger.info("Smart Turn is not installed (extra smartturn): turn-taking reads text only")
+            else:
+                return SmartTurn()  # the context rule with the audio model (~0.1 s to load)
+        return SmartTurn(model=None)  # the context rule; sessions call .listen(input) for silence timing
+    if settings.turn_detector == "eot":
+        from livekit.agents.inference.eot import TurnDetector
+        from livekit.local_inference import init_eot
+
+        init_eot()  # load the weights now (~0.2 s), not on the first turn
+        return TurnDetector(version="v1-mini")
+    if settings.turn_detector == "smart":
+        return SmartTurn()  # loads the model now (~0.1 s); sessions call .listen(input)
+    if settings.turn_detector == "words":
+        return TextTurnDetector(legacy=True)
+    return None

@@ -50,7 +50,6 @@ __all__ = [
     "TextTurnDetector",
     "TurnVerdict",
     "answer_wait",
-    "build_turn_detector",
     "decide",
     "end_of_turn_probability",
     "expects_long_answer",
@@ -285,34 +284,6 @@ def last_agent_text(chat_ctx: llm.ChatContext) -> str:
         if isinstance(item, llm.ChatMessage) and item.role == "assistant":
             return item.text_content or ""
     return ""
-
-
-def build_turn_detector(settings: AgentSettings) -> Any:
-    """The detector ``settings.turn_detector`` names (None: VAD silence alone)."""
-    if settings.turn_detector in ("auto", "text"):
-        from ._smart_turn import SmartTurn, model_path
-
-        if settings.turn_detector == "auto":
-            try:
-                model_path()
-            except RuntimeError:
-                logger.info("Smart Turn is not installed (extra smartturn): turn-taking reads text only")
-            else:
-                return SmartTurn()  # the context rule with the audio model (~0.1 s to load)
-        return SmartTurn(model=None)  # the context rule; sessions call .listen(input) for silence timing
-    if settings.turn_detector == "eot":
-        from livekit.agents.inference.eot import TurnDetector
-        from livekit.local_inference import init_eot
-
-        init_eot()  # load the weights now (~0.2 s), not on the first turn
-        return TurnDetector(version="v1-mini")
-    if settings.turn_detector == "smart":
-        from ._smart_turn import SmartTurn
-
-        return SmartTurn()  # loads the model now (~0.1 s); sessions call .listen(input)
-    if settings.turn_detector == "words":
-        return TextTurnDetector(legacy=True)
-    return None
 
 
 def turn_handling(

@@ -12,8 +12,8 @@ from livekit import rtc
 from livekit.agents import llm
 
 from agent._io import PushAudioInput
-from agent._smart_turn import SmartTurn, SmartTurnModel, TurnAudioTap
-from agent._turns import build_turn_detector, decide, end_of_turn_probability
+from agent._smart_turn import SmartTurn, SmartTurnModel, TurnAudioTap, build_turn_detector
+from agent._turns import decide, end_of_turn_probability
 from agent.settings import AgentSettings
 from telephony.codec import pcm16_to_ulaw, resample_pcm16, ulaw_to_pcm16
 
