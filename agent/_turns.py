@@ -269,7 +269,19 @@ class TextTurnDetector:
             logger.debug("answer wait", extra={"wait_s": round(wait, 2)})
             # livekit has no middle wait: take it here (a start of speech cancels this task)
             await asyncio.sleep(max(0.0, wait - silent))
+            if self._silence is not None:
+                await self._until_silent(wait)
         return 0.9
+
+    async def _until_silent(self, wait: float) -> None:
+        """Wait on while the tap has heard the candidate again within ``wait``: they resumed, and the VAD
+        (behind real time on a loaded machine) has not said so yet; its start of speech will cancel this.
+        Bounded by the hold, so a noisy line that the tap takes for voice cannot keep the turn open."""
+        assert self._silence is not None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._tuning.max_endpointing_delay
+        while (left := wait - self._silence()) > 0 and loop.time() < deadline:  # noqa: ASYNC110 (a clock)
+            await asyncio.sleep(min(left, deadline - loop.time()))
 
 
 def last_user_text(chat_ctx: llm.ChatContext) -> str:

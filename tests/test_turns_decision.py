@@ -162,6 +162,23 @@ async def test_the_detector_waits_out_a_sentence_pause_until_the_silence_is_long
         await task
 
 
+async def test_a_candidate_heard_again_before_the_vad_says_so_keeps_the_floor() -> None:
+    """On a loaded machine the VAD can be behind real time: the audio tap hears the candidate resume
+    first, and the detector waits a whole answer wait of silence again (the VAD's start of speech then
+    cancels it)."""
+    readings = iter([0.1, 0.05, 0.2, 0.2])  # silent 0.1 s at the end of speech; speaking again; silent
+    heard: list[float] = []
+
+    def silence() -> float:
+        heard.append(next(readings))
+        return heard[-1]
+
+    det = TextTurnDetector(tuning=TurnTuning(answer_pause_delay=0.2), silence=silence)
+    answer = "We had an outage on the checkout service last spring and I was on call that night."
+    assert await det.predict_end_of_turn(_ctx(OPEN, answer)) > 0.5
+    assert heard == [0.1, 0.05, 0.2]  # the turn ended only after a full 0.2 s of silence
+
+
 class _Thinker(TextTurnDetector):
     """A detector whose candidate has already paused 2 s in this turn and gone on."""
 
