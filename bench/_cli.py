@@ -150,9 +150,10 @@ def main(argv: list[str] | None = None) -> None:
             )
         )
     elif args.cmd == "turn-options":
-        from ._turn_options import run_turn_options
+        from ._turn_options import render, run_turn_options
 
         out = [asyncio.run(run_turn_options(phone=args.phone))]
+        print(render(out[0]), file=sys.stderr)
     elif args.cmd == "turns":
         from ._turns import run_turns
 
