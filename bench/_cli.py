@@ -196,7 +196,6 @@ def main(argv: list[str] | None = None) -> None:
         from ._quality import run_quality
 
         out = run_quality(details=args.details, llm=args.llm)
-        out = asyncio.run(run_scoring_bench(interviews=args.interviews))
     elif args.cmd == "recording":
         from ._recording import run_recorder_bench, run_recording_capacity
 
