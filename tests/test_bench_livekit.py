@@ -105,10 +105,10 @@ def test_capacity_runs_by_default_only_with_the_fakes_and_otherwise_when_asked()
 # -- the end of a reply ------------------------------------------------------------------------------------
 
 
-def test_a_reply_is_over_when_its_audio_is_quiet_and_the_agent_listens_again():
+async def test_a_reply_is_over_when_its_audio_is_quiet_and_the_agent_listens_again():
     from bench._livekit import _reply_over
 
-    caller = LiveKitCaller()
+    caller = LiveKitCaller()  # (an rtc.Room needs a running loop: hence async)
     caller.states = [(0.5, "speaking")]
     caller.bursts = [Burst(start=1.0, end=1.7)]  # a comma inside the reply: quiet, but still speaking
     assert not _reply_over(caller)
