@@ -91,6 +91,9 @@ class LiveKitStep:
     server_v2v: Dist
     worker_rss_mb: float
     stack: str = "fakes"
+    timeouts: int = 0  # calls in which a reply or the agent's listening did not come within TURN_S
+    unanswered: int = 0  # calls that ended (or ran out of time) before any answer was replied to
+    errors: list[str] = field(default_factory=list)  # calls that failed outright (join, dispatch)
     passed: bool = False
     reasons: list[str] = field(default_factory=list)
 
@@ -277,8 +280,12 @@ def livekit_steps(arg: str | None, *, stack: str) -> tuple[int, ...]:
 def judge_step(step: LiveKitStep, baseline_p95: float | None) -> LiveKitStep:
     """A capacity step's verdict: every call got its replies, and the caller's p95 v2v is within
     ``V2V_TOLERANCE`` of the 1-call step's (``baseline_p95``; None: this is that step)."""
-    if step.completed < step.sessions:
-        step.reasons.append(f"{step.sessions - step.completed} calls timed out or got no reply")
+    if step.timeouts:
+        step.reasons.append(f"{step.timeouts} calls timed out")
+    if step.unanswered:
+        step.reasons.append(f"{step.unanswered} calls got no reply")
+    if step.errors:
+        step.reasons.append(f"{len(step.errors)} calls failed ({step.errors[0]})")
     p95 = step.client_v2v.p95
     if p95 is None:
         step.reasons.append("no reply measured")
@@ -339,11 +346,13 @@ async def _capacity_step(rig: _Rig, n: int, *, ramp_s: float, call_s: float, spe
         sampler.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await sampler
-    ok = [r for r in results if not isinstance(r, BaseException) and not r[2] and r[1]]
-    client = [ms for r in results if not isinstance(r, BaseException) for ms in r[1]]
-    ids = [r[0] for r in results if not isinstance(r, BaseException)]
-    return LiveKitStep(sessions=n, completed=len(ok), client_v2v=dist(client),
-                       server_v2v=dist(rig.server_v2v(ids)), worker_rss_mb=max(rss, default=0.0))  # fmt: skip
+    calls = [r for r in results if not isinstance(r, BaseException)]
+    errors = [f"{type(r).__name__}: {r}"[:200] for r in results if isinstance(r, BaseException)]
+    return LiveKitStep(sessions=n, completed=sum(1 for r in calls if not r[2] and r[1]),
+                       client_v2v=dist([ms for r in calls for ms in r[1]]),
+                       server_v2v=dist(rig.server_v2v([r[0] for r in calls])),
+                       worker_rss_mb=max(rss, default=0.0), timeouts=sum(1 for r in calls if r[2]),
+                       unanswered=sum(1 for r in calls if not r[2] and not r[1]), errors=errors)  # fmt: skip
 
 
 def markdown(results: list[Any], *, command: str, machine: dict[str, str]) -> str:

@@ -67,9 +67,9 @@ def test_the_section_counts_invalid_and_missed_trials_and_keeps_them_out_of_the_
 # -- capacity ----------------------------------------------------------------------------------------------
 
 
-def step(n: int, completed: int, v2v: list[float]) -> LiveKitStep:
+def step(n: int, completed: int, v2v: list[float], **failures: object) -> LiveKitStep:
     return LiveKitStep(sessions=n, completed=completed, client_v2v=dist(v2v), server_v2v=dist(v2v),
-                       worker_rss_mb=500.0, stack="offline")  # fmt: skip
+                       worker_rss_mb=500.0, stack="offline", **failures)  # type: ignore[arg-type]  # fmt: skip
 
 
 def test_a_step_passes_while_every_call_is_answered_within_ten_percent_of_the_one_call_p95():
@@ -80,9 +80,12 @@ def test_a_step_passes_while_every_call_is_answered_within_ten_percent_of_the_on
     assert not slow.passed and slow.reasons[0].startswith("p95 v2v 1190 ms > 1100 ms")
 
 
-def test_a_step_with_an_unanswered_call_or_no_reply_at_all_fails():
-    assert judge_step(step(3, 2, [900.0]), 1000.0).reasons == ["1 calls timed out or got no reply"]
-    assert "no reply measured" in judge_step(step(1, 0, []), None).reasons
+def test_a_step_with_a_call_timed_out_unanswered_or_failed_fails_and_says_which():
+    assert judge_step(step(3, 2, [900.0], timeouts=1), 1000.0).reasons == ["1 calls timed out"]
+    assert judge_step(step(3, 2, [900.0], unanswered=1), 1000.0).reasons == ["1 calls got no reply"]
+    failed = judge_step(step(3, 2, [900.0], errors=["TimeoutError: dispatch"]), 1000.0)
+    assert failed.reasons == ["1 calls failed (TimeoutError: dispatch)"]
+    assert "no reply measured" in judge_step(step(1, 0, [], unanswered=1), None).reasons
 
 
 def test_the_capacity_table_names_the_stack_and_each_verdict():
