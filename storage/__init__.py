@@ -31,6 +31,7 @@ from ._models import (
     AuditEntry,
     Base,
     CompetencyScore,
+    EmailTemplate,
     Interview,
     InterviewPlan,
     InterviewStatus,
@@ -75,6 +76,7 @@ from ._recordings import (
     parse_range,
     recording_key,
 )
+from ._templates import delete_email_template, get_email_template, save_email_template
 
 __all__ = [
     "AuditEntry",
@@ -84,6 +86,7 @@ __all__ = [
     "Database",
     "DatabaseRateLimiter",
     "DatabaseSettings",
+    "EmailTemplate",
     "Hit",
     "Interview",
     "InterviewPlan",
@@ -127,12 +130,14 @@ __all__ = [
     "claim_score_notice",
     "create_invitation",
     "current_interview",
+    "delete_email_template",
     "due_for_reminder",
     "due_score_notices",
     "erase_candidate",
     "extend_invitation",
     "get_database",
     "get_database_settings",
+    "get_email_template",
     "get_recording_settings",
     "get_recording_store",
     "hash_token",
@@ -145,6 +150,7 @@ __all__ = [
     "resolve_token",
     "revoke_invitation",
     "rotate_token",
+    "save_email_template",
     "upgrade_to_head",
     "utcnow",
 ]
