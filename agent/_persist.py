@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from agent.brain._audience import Audience
 from storage import (
     Database,
     Interview,
@@ -88,6 +89,11 @@ class LoadedInterview:
     @property
     def resumed(self) -> bool:
         return bool(self.turns)
+
+    @property
+    def audience(self) -> Audience:
+        """Whom the greeting names: the candidate, and the organisation that invited them."""
+        return Audience(company=self.company, candidate=self.candidate_name)
 
 
 @dataclass

@@ -262,7 +262,7 @@
   function progress(p) {
     if (!p || typeof p.of !== "number" || typeof p.question !== "number") return;
     $("progress").hidden = false;
-    const text = p.finished ? "All " + p.of + " questions asked"
+    const text = p.finished ? "All questions asked"
       : p.question > 0 ? "Question " + p.question + " of " + p.of
       : p.of + (p.of === 1 ? " question" : " questions");
     if ($("progress-question").textContent !== text) {
