@@ -56,10 +56,11 @@ logger = logging.getLogger("mockline.agent")
 
 
 class InterviewListener(Protocol):
+    """Optional too: ``on_progress(*, progress: agent._progress.Progress)`` ("Question 2 of 4", time left)."""
+
     def on_caption(self, *, speaker: str, text: str, final: bool) -> None: ...
     def on_state(self, *, agent: str | None = None, user: str | None = None) -> None: ...
     def on_ended(self, *, reason: str) -> None: ...
-    # optional: ``on_progress(*, progress: agent._progress.Progress)`` ("Question 2 of 4", time left)
 
 
 class _CaptionOutput(io.TextOutput):
