@@ -39,6 +39,7 @@ from ._persist import (
     finish_interview,
     load_interview,
 )
+from ._progress import progress_of, publish_progress
 from ._recording import InterviewRecording
 from ._smart_turn import SmartTurn
 from ._speaking_rate import without_speaking_rate
@@ -55,6 +56,8 @@ logger = logging.getLogger("mockline.agent")
 
 
 class InterviewListener(Protocol):
+    """Optional too: ``on_progress(*, progress: agent._progress.Progress)`` ("Question 2 of 4", time left)."""
+
     def on_caption(self, *, speaker: str, text: str, final: bool) -> None: ...
     def on_state(self, *, agent: str | None = None, user: str | None = None) -> None: ...
     def on_ended(self, *, reason: str) -> None: ...
@@ -213,6 +216,7 @@ class InterviewHandle:
         else:
             await session.start(self.agent, record=False)
         logger.info("interview started", extra={"interview_id": self.interview_id, "resumed": iv.resumed})
+        self._tell_progress()
 
     async def wait(self) -> str:
         """The end reason: "completed", "hangup", "dropped", "timeout" or "error"."""
@@ -291,6 +295,8 @@ class InterviewHandle:
             self._writer.turn(rec)
             return
         action = self.agent.on_reply_played(msg)
+        if action is not None:
+            self._tell_progress()
         if not text:
             return
         rec = TurnRecord(
@@ -323,6 +329,17 @@ class InterviewHandle:
         )
         self._open_answer = None
         self._answered = None
+
+    def _tell_progress(self) -> None:
+        """The candidate's page shows "Question 2 of 4" and the time left (``agent/_progress.py``)."""
+        progress = progress_of(getattr(self._brain, "conductor", None))
+        if progress is None:
+            return
+        tell = getattr(self._listener, "on_progress", None)
+        if tell is not None:
+            _safe(tell, progress=progress)
+        if self._room is not None:
+            self._spawn(publish_progress(self._room, progress))
 
     def _next_seq(self) -> int:
         seq, self._seq = self._seq, self._seq + 1

@@ -16,11 +16,14 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from agent.brain._audience import Audience
 from storage import (
     Database,
     Interview,
     InterviewStatus,
+    Organization,
     OutboxEvent,
     Recording,
     TranscriptTurn,
@@ -84,10 +87,16 @@ class LoadedInterview:
     started_at: datetime
     turns: list[PriorTurn]
     next_seq: int
+    company: str = ""  # the inviting organisation's name ("" for practice): the greeting says it
 
     @property
     def resumed(self) -> bool:
         return bool(self.turns)
+
+    @property
+    def audience(self) -> Audience:
+        """Whom the greeting names: the candidate, and the organisation that invited them."""
+        return Audience(company=self.company, candidate=self.candidate_name)
 
 
 @dataclass
@@ -152,7 +161,15 @@ def load_interview(db: Database, interview_id: str, *, channel: str | None = Non
             started_at=started,
             turns=turns,
             next_seq=next_seq,
+            company=_company_name(s, iv),
         )
+
+
+def _company_name(s: Session, iv: Interview) -> str:
+    if iv.mode == "practice" or iv.org_id is None:
+        return ""
+    org = s.get(Organization, iv.org_id)
+    return org.name if org is not None else ""
 
 
 def _write_turn(db: Database, interview_id: str, rec: TurnRecord) -> None:

@@ -60,7 +60,8 @@ class BrainFactory(Protocol):
 
 
 def _default_brain_factory(*, interview: LoadedInterview) -> Brain:
-    """``build_brain`` for the interview's plan; ``Interview.brain`` "offline" forces the offline brain."""
+    """``build_brain`` for the interview's plan, greeting its candidate on behalf of its organisation;
+    ``Interview.brain`` "offline" forces the offline brain."""
     from agent.brain import build_brain, get_brain_settings
     from agent.plans import PlanSpec
 
@@ -68,7 +69,9 @@ def _default_brain_factory(*, interview: LoadedInterview) -> Brain:
     if interview.brain == "offline" and settings.brain != "offline":
         settings = settings.model_copy(update={"brain": "offline"})
     plan = PlanSpec.from_json(interview.plan_spec)
-    return build_brain(plan=plan, settings=settings, state=interview.state or None)
+    return build_brain(
+        plan=plan, settings=settings, state=interview.state or None, audience=interview.audience
+    )
 
 
 class AgentRuntime:

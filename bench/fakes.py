@@ -179,7 +179,12 @@ def delayed_brain_factory(*, ttft_s: float = 0.3) -> Callable[..., Any]:
 
     def factory(*, interview: Any) -> Any:
         plan = PlanSpec.from_json(interview.plan_spec)
-        brain = build_brain(plan=plan, settings=BrainSettings(brain="offline"), state=interview.state or None)
+        brain = build_brain(
+            plan=plan,
+            settings=BrainSettings(brain="offline"),
+            state=interview.state or None,
+            audience=getattr(interview, "audience", None),  # the greeting names the candidate and company
+        )
         brain.llm = DelayedLLM(inner=brain.llm, ttft_s=ttft_s)
         return brain
 

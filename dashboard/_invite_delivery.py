@@ -18,6 +18,7 @@ from storage import (
     Organization,
     claim_reminder,
     due_for_reminder,
+    get_email_template,
     rotate_token,
     utcnow,
 )
@@ -38,6 +39,7 @@ def invitation_link(base_url: str, token: str) -> str:
 def _notice(s, inv: Invitation, link: str, *, reminder: bool) -> InvitationNotice:  # type: ignore[no-untyped-def]
     org = s.get(Organization, inv.org_id) if inv.org_id else None
     plan = inv.plan
+    own = None if reminder else get_email_template(s, org_id=inv.org_id, kind="invitation")
     return InvitationNotice(
         to=inv.candidate_email or "",
         candidate_name=inv.candidate_name,
@@ -48,6 +50,7 @@ def _notice(s, inv: Invitation, link: str, *, reminder: bool) -> InvitationNotic
         expires_at=inv.expires_at,
         minutes=plan.time_limit_minutes,
         reminder=reminder,
+        template=(own.subject, own.body) if own is not None else None,
     )
 
 

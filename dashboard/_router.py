@@ -14,6 +14,7 @@ from ._routes_auth import router as auth_router
 from ._routes_compare import router as compare_router
 from ._routes_interviews import router as interviews_router
 from ._routes_invitations import router as invitations_router
+from ._routes_mail_template import router as mail_template_router
 from ._routes_plan_edit import router as plan_edit_router
 from ._routes_plans import router as plans_router
 from ._routes_practice import router as practice_router
@@ -35,6 +36,7 @@ for _r in (
     team_router,
     compare_router,
     plan_edit_router,
+    mail_template_router,
 ):
     router.include_router(_r)
 

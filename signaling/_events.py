@@ -6,6 +6,8 @@ Server → browser::
     {"type": "state", "agent": "listening"|"thinking"|"speaking"|..., "user": "speaking"|"listening"|...}
     {"type": "muted", "muted": bool}                                     (acknowledges "mute")
     {"type": "history", "turns": [{"speaker": str, "text": str}, ...]}   (on connect; non-empty on resume)
+    {"type": "progress", "question": int, "of": int, "remaining_s": int, "finished": bool}
+        ("Question 2 of 4" and the time left; question 0 = not asked yet; agent/_progress.py)
     {"type": "ended", "reason": "completed"|"hangup"|"timeout"|"error", "mode": str, "report_url": str|null}
 
 Browser → server::
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections import deque
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -104,6 +107,7 @@ class EventChannel:
         self.malformed = 0
         # Added to the "ended" event (e.g. the practice-mode report link).
         self.ended_fields: dict[str, Any] = {}
+        self._progress: tuple[Any, float] | None = None  # the last Progress and when it was told
 
     # -- transport side -------------------------------------------------------------------------------
     def attach(self, channel: _Channel) -> None:
@@ -115,8 +119,12 @@ class EventChannel:
             self._channel = None
 
     def reset_backlog(self) -> None:
-        """Forget unsent events (a resumed browser gets the stored history instead)."""
+        """Forget unsent events (a resumed browser gets the stored history instead); the current
+        progress is kept, its time left brought up to date."""
         self._backlog.clear()
+        if self._progress is not None:
+            progress, told = self._progress
+            self._backlog.append(encode("progress", **progress.later(time.monotonic() - told).as_dict()))
 
     def flush(self) -> None:
         ch = self._channel
@@ -144,6 +152,11 @@ class EventChannel:
         self.agent_state = agent or self.agent_state
         self.user_state = user or self.user_state
         self.send("state", agent=self.agent_state, user=self.user_state)
+
+    def on_progress(self, *, progress: Any) -> None:
+        """``progress``: an ``agent._progress.Progress``."""
+        self._progress = (progress, time.monotonic())
+        self.send("progress", **progress.as_dict())
 
     def on_ended(self, *, reason: str) -> None:
         if self.ended_reason is None:

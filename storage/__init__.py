@@ -32,6 +32,7 @@ from ._models import (
     AuditEntry,
     Base,
     CompetencyScore,
+    EmailTemplate,
     Interview,
     InterviewPlan,
     InterviewStatus,
@@ -86,6 +87,7 @@ from ._recordings import (
     parse_range,
     recording_key,
 )
+from ._templates import delete_email_template, get_email_template, save_email_template
 
 __all__ = [
     "OPEN_STATUSES",
@@ -96,6 +98,7 @@ __all__ = [
     "Database",
     "DatabaseRateLimiter",
     "DatabaseSettings",
+    "EmailTemplate",
     "Hit",
     "Interview",
     "InterviewPlan",
@@ -142,12 +145,14 @@ __all__ = [
     "claim_score_notice",
     "create_invitation",
     "current_interview",
+    "delete_email_template",
     "due_for_reminder",
     "due_score_notices",
     "erase_candidate",
     "extend_invitation",
     "get_database",
     "get_database_settings",
+    "get_email_template",
     "get_recording_settings",
     "get_recording_store",
     "hash_token",
@@ -163,6 +168,7 @@ __all__ = [
     "resolve_token",
     "revoke_invitation",
     "rotate_token",
+    "save_email_template",
     "transcript",
     "transcript_lines",
     "turn_metrics",

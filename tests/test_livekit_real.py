@@ -390,6 +390,9 @@ async def test_a_candidate_in_chromium_is_interviewed_in_the_room_and_sees_capti
     assert {"listening", "thinking", "speaking"} <= set(probe["agentStates"]), probe["agentStates"]
     agent_said = " ".join(c["text"] for c in probe["captions"] if c["speaker"] == "agent").lower()
     assert "thanks for joining" in agent_said
+    # a practice session: greeted by name, no company; the page counted the question from the room
+    assert agent_said.startswith("hi eve, and thanks for joining. i'm your interviewer for the backend")
+    assert "Question 1 of 1" in probe["progress"], probe["progress"]
     candidate_said = " ".join(c["text"] for c in probe["captions"] if c["speaker"] == "candidate")
     assert ANSWERS[0][:40] in candidate_said  # what the fakes STT heard for the first warble
 

@@ -29,7 +29,14 @@ from agent import AgentRuntime, AgentSettings
 from agent.plans import build_plan
 from mockline.settings import AppSettings
 from mockline.web import create_app
-from storage import Interview, InterviewPlan, TranscriptTurn, create_invitation, get_recording_store
+from storage import (
+    Interview,
+    InterviewPlan,
+    Organization,
+    TranscriptTurn,
+    create_invitation,
+    get_recording_store,
+)
 from telephony import TelephonySettings
 from telephony._state import telephony_state
 from tests.recording_support import check_recording
@@ -114,10 +121,15 @@ async def phone(sqlite_db, runtime) -> AsyncIterator[dict[str, Any]]:
 def _invitation(db) -> tuple[str, str, str]:
     spec = build_plan(role="backend engineer", question_count=1, seed=3, time_limit_minutes=10)
     with db.session() as s:
-        plan = InterviewPlan(title="Phone screen", role=spec.role, question_count=1, spec=spec.to_json())
+        org = Organization(name="Acme Robotics")  # the greeting names the company and the candidate
+        s.add(org)
+        s.flush()
+        plan = InterviewPlan(
+            org_id=org.id, title="Phone screen", role=spec.role, question_count=1, spec=spec.to_json()
+        )
         s.add(plan)
         s.flush()
-        inv = create_invitation(s, plan_id=plan.id, org_id=None, candidate_name="Ada").invitation
+        inv = create_invitation(s, plan_id=plan.id, org_id=org.id, candidate_name="Dana Whitfield").invitation
         return inv.id, inv.pin, spec.questions[0].text
 
 
@@ -231,6 +243,9 @@ async def test_pin_call_runs_a_whole_interview(phone, clips):
     assert interview.invitation_id == invitation_id and interview.call_sid == CALL_SID
     turns = _turns(phone["db"], interview.id)
     assert turns[0].speaker == "agent" and question in turns[0].text
+    # what the caller heard first: their name and the company, then the question (no page: no progress)
+    assert turns[0].text.startswith("Hi Dana, and thanks for joining. I'm the interviewer for the Backend")
+    assert "role at Acme Robotics." in turns[0].text
     candidate = " ".join(t.text.lower() for t in turns if t.speaker == "candidate")
     assert _heard(candidate) >= 3  # the caller's words reached the transcript
     assert turns[-1].speaker == "agent" and turns[-1].kind == "close"

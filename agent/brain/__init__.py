@@ -4,6 +4,7 @@ See ``_brain.py`` for how the runtime drives a ``Brain``; ``_conductor.py`` for 
 """
 
 from ._action import ACTION_KINDS, Action
+from ._audience import Audience
 from ._brain import Brain, build_brain
 from ._conductor import Conductor
 from ._detect import AnswerTraits, Intent, assess, classify
@@ -19,6 +20,7 @@ __all__ = [
     "DIRECTIVE_KEY",
     "Action",
     "AnswerTraits",
+    "Audience",
     "Brain",
     "BrainConfigError",
     "BrainError",

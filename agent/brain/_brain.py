@@ -38,6 +38,7 @@ from livekit.agents import llm
 from agent.plans import PlanSpec
 
 from ._action import Action
+from ._audience import Audience
 from ._conductor import Conductor
 from ._detect import Intent, classify
 from ._errors import BrainConfigError
@@ -130,11 +131,13 @@ def build_brain(
     settings: BrainSettings | None = None,
     state: dict[str, Any] | None = None,
     clock: Callable[[], float] = time.monotonic,
+    audience: Audience | None = None,
 ) -> Brain:
     """The brain for one interview. Raises ``BrainConfigError`` when ``MOCKLINE_BRAIN=llm`` has no
-    ``OPENAI_API_KEY`` or ``OPENAI_BASE_URL``, and ``ConductorStateError`` for a bad ``state``."""
+    ``OPENAI_API_KEY`` or ``OPENAI_BASE_URL``, and ``ConductorStateError`` for a bad ``state``.
+    ``audience``: the names the greeting says (candidate, company)."""
     settings = settings or get_brain_settings()
-    conductor = Conductor(plan, state=state, clock=clock)
+    conductor = Conductor(plan, state=state, clock=clock, audience=audience)
     if settings.brain == "offline":
         return Brain(plan=plan, conductor=conductor, llm=OfflineBrain(), name="offline")
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""

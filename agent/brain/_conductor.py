@@ -28,6 +28,7 @@ from agent.plans import PlanSpec, Question
 
 from . import _phrases as ph
 from ._action import Action
+from ._audience import Audience
 from ._detect import Intent, assess, classify
 from ._errors import ConductorError, ConductorStateError, StaleActionError
 
@@ -58,8 +59,10 @@ class Conductor:
         state: dict[str, Any] | None = None,
         clock: Callable[[], float] = time.monotonic,
         check_in_after: float = 12.0,
+        audience: Audience | None = None,
     ) -> None:
         self.plan = plan
+        self.audience = audience or Audience()
         self._clock = clock
         self._t0 = clock()
         self._check_in_after = check_in_after
@@ -111,7 +114,7 @@ class Conductor:
         if s["phase"] == "closed":
             return self._over(s)
         if s["phase"] == "asking":  # resumed interview
-            text = f"Welcome back. Let's pick up where we left off. {s['prompt']}"
+            text = f"{ph.welcome_back(self.audience)} {s['prompt']}"
             return self._act(
                 s, "repeat", text, ph.instruction("repeat", quoted=s["prompt"]), essential=s["prompt"]
             )
@@ -119,13 +122,11 @@ class Conductor:
         s["phase"] = "asking"
         q = p.questions[0]
         s["prompt"] = q.text
-        practice = ", and it's a practice session, so relax" if p.mode == "practice" else ""
-        intro = (
-            f"Hi, and thanks for joining. I'm your interviewer for the {p.role} role. This will take about "
-            f"{p.time_limit_minutes} minutes{practice}. You can ask me to repeat a question at any time."
+        intro = ph.greeting(
+            self.audience, role=p.role, minutes=p.time_limit_minutes, practice=p.mode == "practice"
         )
         text = f"{intro} {ph.ROUND_INTROS[q.round]} {q.text}"
-        instr = ph.instruction("greet", quoted=q.text, role=p.role, minutes=str(p.time_limit_minutes))
+        instr = ph.greet_instruction(self.audience, quoted=q.text, role=p.role, minutes=p.time_limit_minutes)
         return self._act(s, "greet", text, instr, essential=q.text)
 
     def decide(self, candidate_text: str) -> Action:

@@ -6,6 +6,8 @@ deterministic (``pick(options, turn)``), so a resumed interview phrases the same
 
 from __future__ import annotations
 
+from ._audience import Audience
+
 __all__ = [
     "ACKS",
     "CHECK_INS",
@@ -14,6 +16,8 @@ __all__ = [
     "ROUND_INTROS",
     "WAITS",
     "closing",
+    "greet_instruction",
+    "greeting",
     "instruction",
     "pick",
 ]
@@ -79,6 +83,37 @@ NEXT_STEPS = {
 
 def pick(options: tuple[str, ...], turn: int) -> str:
     return options[turn % len(options)]
+
+
+def greeting(audience: Audience, *, role: str, minutes: int, practice: bool) -> str:
+    """The opening words before the first question: names the candidate and the company when known
+    ("Hi Dana, and thanks for joining. I'm the interviewer for the Backend Engineer role at Acme.")."""
+    name, company = audience.greet_name, audience.company_name
+    hello = f"Hi {name}, and thanks for joining." if name else "Hi, and thanks for joining."
+    at = f" at {company}" if company else ""
+    who = "the" if company else "your"
+    relax = ", and it's a practice session, so relax" if practice else ""
+    return (
+        f"{hello} I'm {who} interviewer for the {role} role{at}. This will take about {minutes} "
+        f"minutes{relax}. You can ask me to repeat a question at any time."
+    )
+
+
+def welcome_back(audience: Audience) -> str:
+    name = audience.greet_name
+    return f"Welcome back{', ' + name if name else ''}. Let's pick up where we left off."
+
+
+def greet_instruction(audience: Audience, *, quoted: str, role: str, minutes: int) -> str:
+    """The LLM's greeting instruction, with the names it must say (only those that are known)."""
+    name, company = audience.greet_name, audience.company_name
+    names = []
+    if name:
+        names.append(f"greet the candidate by their first name, {name}")
+    if company:
+        names.append(f"say the role is at {company}")
+    extra = f" Also {' and '.join(names)}." if names else ""
+    return instruction("greet", quoted=quoted, role=role, minutes=str(minutes)) + extra
 
 
 def closing(*, mode: str, reason: str, turn: int, lead: str = "") -> str:

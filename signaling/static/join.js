@@ -13,7 +13,7 @@
   const probe = (window.mocklineJoin = {
     step: "consent", connectionStates: [], captions: [], events: 0,
     micLevelMax: 0, remoteLevelMax: 0, ended: null, error: null, sessionId: null, reconnects: 0,
-    serverMuted: false, agentStates: [],
+    serverMuted: false, agentStates: [], progress: [],
   });
 
   let micStream = null, camStream = null, audioCtx = null, pc = null, channel = null;
@@ -239,6 +239,8 @@
     else if (msg.type === "state") {
       if (msg.agent) speaking("agent-tile", "agent-state", msg.agent);
       if (msg.user) speaking("you-tile", "you-state", msg.user);
+    } else if (msg.type === "progress") {
+      progress(msg);
     } else if (msg.type === "muted") {
       probe.serverMuted = msg.muted;
     } else if (msg.type === "history") {
@@ -253,9 +255,47 @@
     }
   }
 
+  // "Question 2 of 4" and the time left (agent/_progress.py): told after every reply the candidate heard;
+  // between updates the page counts the time down itself.
+  let timeLeftAt = null, timeTimer = null;
+
+  function progress(p) {
+    if (!p || typeof p.of !== "number" || typeof p.question !== "number") return;
+    $("progress").hidden = false;
+    const text = p.finished ? "All questions asked"
+      : p.question > 0 ? "Question " + p.question + " of " + p.of
+      : p.of + (p.of === 1 ? " question" : " questions");
+    if ($("progress-question").textContent !== text) {
+      $("progress-question").textContent = text; // aria-live: read out when the question changes
+      probe.progress.push(text);
+    }
+    const bar = $("progress-bar");
+    const done = p.finished ? p.of : Math.max(0, p.question - 1);
+    bar.setAttribute("aria-valuemax", String(p.of));
+    bar.setAttribute("aria-valuenow", String(done));
+    bar.setAttribute("aria-valuetext", text);
+    bar.querySelector(".progress-fill").style.width = (p.of ? (100 * done) / p.of : 0) + "%";
+    timeLeftAt = performance.now() + 1000 * Math.max(0, p.remaining_s || 0);
+    tick();
+    if (!timeTimer) timeTimer = setInterval(tick, 1000);
+  }
+
+  function tick() {
+    const s = Math.max(0, Math.round((timeLeftAt - performance.now()) / 1000));
+    const text = Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
+    $("time-left").textContent = text;
+    if (s === 0 && timeTimer) { clearInterval(timeTimer); timeTimer = null; }
+  }
+
+  function roomProgress(raw) {
+    if (!raw) return;
+    try { progress(JSON.parse(raw)); } catch { /* not ours */ }
+  }
+
   // -- LiveKit room mode -----------------------------------------------------------------------------------
   // The server admits the candidate and sends the interviewer into the room; we join it with livekit-client.
   const END_REASON = "mockline.end_reason"; // set by the interviewer just before it leaves the room
+  const PROGRESS = "mockline.progress"; // the interviewer's progress attribute (agent/_progress.py)
   let agentIdentity = null, myIdentity = null;
   probe.onTranscription = onTranscription; // lets the browser test feed lk.transcription streams
 
@@ -294,6 +334,7 @@
       // the interviewer may have been in the room before us: its state so far, not only later changes
       const state = participant.attributes && participant.attributes["lk.agent.state"];
       if (state) speaking("agent-tile", "agent-state", state);
+      roomProgress(participant.attributes && participant.attributes[PROGRESS]);
       const audio = $("remote-audio");
       track.attach(audio);
       audio.play().catch(() => {});
@@ -305,6 +346,7 @@
       if (participant.isLocal) return;
       probe.events += 1;
       if (changed["lk.agent.state"]) speaking("agent-tile", "agent-state", changed["lk.agent.state"]);
+      if (changed[PROGRESS]) roomProgress(changed[PROGRESS]);
       if (changed[END_REASON]) roomEnded(changed[END_REASON]);
     });
     r.on(LK.RoomEvent.ParticipantDisconnected, (participant) => {
@@ -422,6 +464,7 @@
     if (ended) return;
     ended = true;
     probe.ended = msg ? msg.reason : "error";
+    if (timeTimer) { clearInterval(timeTimer); timeTimer = null; }
     const detail = $("done-detail");
     const report = $("done-report");
     if (problem) {
