@@ -5,6 +5,9 @@ candidate actually heard; candidate turns from when the speech that opened them 
 ``agent/_speech_times.py``) and per-reply metrics, ``user_state_changed`` "away" asks the conductor for a
 check-in, ``close`` finishes the interview row. Handlers never raise into the session: one interview's
 bug is logged and contained.
+
+The handle takes what it needs from its process as one frozen ``HandleDeps`` (built by ``AgentRuntime``,
+which imports this module; this module does not import the runtime).
 """
 
 from __future__ import annotations
@@ -14,9 +17,13 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from livekit.agents import AgentSession, llm
+from livekit.agents.stt import STT
+from livekit.agents.tts import TTS
+from livekit.agents.vad import VAD
 from livekit.agents.voice import io
 from livekit.agents.voice.events import (
     AgentStateChangedEvent,
@@ -28,7 +35,10 @@ from livekit.agents.voice.events import (
 )
 from livekit.agents.voice.transcription.synchronizer import TranscriptSynchronizer
 
-from ._interviewer import Brain, InterviewerAgent
+from storage import Database, RecordingSettings, RecordingStore
+
+from ._captions import CaptionOutput, InterviewListener, notify
+from ._interviewer import InterviewBrain, InterviewerAgent
 from ._io import PacedAudioOutput, PushAudioInput
 from ._metrics import latency_from_messages
 from ._persist import (
@@ -40,43 +50,44 @@ from ._persist import (
     load_interview,
 )
 from ._recording import InterviewRecording
-from ._smart_turn import SmartTurn
 from ._speaking_rate import without_speaking_rate
 from ._speech_times import TurnStarts
 from ._turns import turn_handling
 from ._views import session_view
+from .settings import AgentSettings
 
-if TYPE_CHECKING:
-    from ._runtime import AgentRuntime
-
-__all__ = ["InterviewHandle", "InterviewListener"]
+__all__ = ["BrainFactory", "HandleDeps", "InterviewHandle", "InterviewListener", "TurnsForInput"]
 
 logger = logging.getLogger("mockline.agent")
 
 
-class InterviewListener(Protocol):
-    def on_caption(self, *, speaker: str, text: str, final: bool) -> None: ...
-    def on_state(self, *, agent: str | None = None, user: str | None = None) -> None: ...
-    def on_ended(self, *, reason: str) -> None: ...
+class BrainFactory(Protocol):
+    def __call__(self, *, interview: LoadedInterview) -> InterviewBrain: ...
 
 
-class _CaptionOutput(io.TextOutput):
-    """Agent captions, paced by the TranscriptSynchronizer, to the listener."""
+# A turn detector that must hear each session's own audio: wraps the input, returns it with the
+# session's detector (``SmartTurn.listen``).
+TurnsForInput = Callable[[io.AudioInput], tuple[io.AudioInput, Any]]
 
-    def __init__(self, listener: InterviewListener | None) -> None:
-        super().__init__(label="captions", next_in_chain=None)
-        self._listener = listener
-        self._text = ""
 
-    async def capture_text(self, text: str) -> None:
-        self._text += text
-        if self._listener is not None:
-            _safe(self._listener.on_caption, speaker="agent", text=self._text, final=False)
+@dataclass(frozen=True, kw_only=True)
+class HandleDeps:
+    """What one interview takes from its process, fixed when it starts: the shared models, storage,
+    how to build its brain, and whom to tell when it finishes. ``AgentRuntime`` builds it."""
 
-    def flush(self) -> None:
-        if self._listener is not None and self._text:
-            _safe(self._listener.on_caption, speaker="agent", text=self._text, final=True)
-        self._text = ""
+    database: Database
+    settings: AgentSettings
+    vad: VAD
+    phone_vad: VAD
+    stt: STT
+    tts: TTS
+    turn_detector: Any  # livekit's ``turn_detection``: a detector, a mode name, or None
+    turns_for_input: TurnsForInput | None  # set when ``turn_detector`` must hear each session's input
+    brain_factory: BrainFactory
+    recording_store: RecordingStore | None  # None: the process's store, read when the call starts
+    recording_settings: RecordingSettings | None
+    on_finished: Callable[[str], Any] | None  # the id of an interview that finished; may return an awaitable
+    on_closed: Callable[[InterviewHandle], None]  # the handle is done with (the runtime forgets it)
 
 
 def _aec_warmup(seconds: float | None, *, telephony: bool) -> float | None:
@@ -86,20 +97,13 @@ def _aec_warmup(seconds: float | None, *, telephony: bool) -> float | None:
     return None if telephony else (seconds or None)
 
 
-def _safe(fn: Callable[..., Any], /, **kwargs: Any) -> None:
-    try:
-        fn(**kwargs)
-    except Exception:
-        logger.exception("interview listener raised")
-
-
 class InterviewHandle:
     """One running interview. ``wait()`` for its end reason, ``aclose(reason)`` to end it."""
 
     def __init__(
         self,
         *,
-        runtime: AgentRuntime,
+        deps: HandleDeps,
         interview_id: str,
         audio_input: io.AudioInput | None,
         audio_output: io.AudioOutput | None,
@@ -110,19 +114,19 @@ class InterviewHandle:
     ) -> None:
         self.interview_id = interview_id
         self._room, self._room_options = room, room_options
-        self._rt = runtime
+        self._deps = deps
         self._input = audio_input
         self._output = audio_output
         self._listener = listener
         self._telephony = telephony
-        self._writer = InterviewWriter(db=runtime.database, interview_id=interview_id)
+        self._writer = InterviewWriter(db=deps.database, interview_id=interview_id)
         self._done: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         self._reason: str | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._finalize_task: asyncio.Task[None] | None = None
         self.session: AgentSession | None = None
         self.agent: InterviewerAgent | None = None
-        self._brain: Brain | None = None
+        self._brain: InterviewBrain | None = None
         self._sync: TranscriptSynchronizer | None = None
         self._interview: LoadedInterview | None = None
         self._seq = 1
@@ -136,10 +140,11 @@ class InterviewHandle:
     # -- lifecycle ---------------------------------------------------------------------------------
 
     async def _start(self, *, channel: str | None) -> None:
-        db = self._rt.database
+        deps = self._deps
+        db = deps.database
         self._interview = iv = await asyncio.to_thread(load_interview, db, self.interview_id, channel=channel)
         self._seq = iv.next_seq
-        self._brain = brain = self._rt._brain_factory(interview=iv)
+        self._brain = brain = deps.brain_factory(interview=iv)
         chat_ctx = llm.ChatContext()
         for t in iv.turns:
             chat_ctx.add_message(
@@ -147,15 +152,15 @@ class InterviewHandle:
                 content=t.text,
                 interrupted=t.interrupted,
             )
-        settings = self._rt.settings
-        audio_in, turn_detector = self._input, self._rt.turn_detector
-        if isinstance(turn_detector, SmartTurn) and audio_in is not None:
-            audio_in, turn_detector = turn_detector.listen(audio_in)  # per session: hears this input
+        settings = deps.settings
+        audio_in, turn_detector = self._input, deps.turn_detector
+        if deps.turns_for_input is not None and audio_in is not None:
+            audio_in, turn_detector = deps.turns_for_input(audio_in)  # per session: hears this input
         session: AgentSession = AgentSession(
             # per-session views: the models are shared, the providers' event listeners are not
-            vad=session_view(self._rt.phone_vad if self._telephony else self._rt.vad),
-            stt=session_view(self._rt.stt),
-            tts=session_view(self._rt.tts),
+            vad=session_view(deps.phone_vad if self._telephony else deps.vad),
+            stt=session_view(deps.stt),
+            tts=session_view(deps.tts),
             llm=brain.llm,
             turn_handling=turn_handling(settings, telephony=self._telephony, turn_detector=turn_detector),
             user_away_timeout=settings.user_away_timeout,
@@ -165,7 +170,7 @@ class InterviewHandle:
         if self._room is None:
             assert self._input is not None and self._output is not None
             self._sync = TranscriptSynchronizer(
-                next_in_chain_audio=self._output, next_in_chain_text=_CaptionOutput(self._listener)
+                next_in_chain_audio=self._output, next_in_chain_text=CaptionOutput(self._listener)
             )
             without_speaking_rate(self._sync)  # its STFT per agent audio chunk was the top CPU cost at scale
             session.input.audio = audio_in
@@ -192,8 +197,8 @@ class InterviewHandle:
             db=db,
             interview_id=self.interview_id,
             interview_started_at=iv.started_at,
-            store=self._rt.recording_store,
-            settings=self._rt.recording_settings,
+            store=deps.recording_store,
+            settings=deps.recording_settings,
         )
         if self._recording is not None and self._room is None:
             self._recording.attach(self._input, self._output)
@@ -257,42 +262,60 @@ class InterviewHandle:
 
     def _on_item(self, ev: ConversationItemAddedEvent) -> None:
         msg = ev.item
-        if not isinstance(msg, llm.ChatMessage) or msg.role not in ("user", "assistant"):
+        if not isinstance(msg, llm.ChatMessage):
             return
-        text = (msg.text_content or "").strip()
-        m: dict[str, Any] = dict(msg.metrics or {})
+        if msg.role == "user":
+            self._on_candidate_said(msg)
+        elif msg.role == "assistant":
+            self._on_agent_said(msg)
+
+    def _spoken_span(self, msg: llm.ChatMessage) -> tuple[float, float]:
+        """When the message was spoken, in seconds from the interview's start."""
+        m = msg.metrics or {}
         start = self._offset(m.get("started_speaking_at") or msg.created_at)
         end = self._offset(m.get("stopped_speaking_at") or msg.created_at)
-        assert self.agent is not None
-        if msg.role == "user":
-            began = self._turn_starts.take()  # livekit's start counts sound that never became words
-            if began is not None:
-                start = min(self._offset(began), end)
-            if not text:
-                return
-            rec = self._open_answer
-            if rec is not None:  # the agent stayed silent (wait): the same answer continues
-                rec.text = f"{rec.text} {text}"
-                rec.ended_at = max(rec.ended_at, end)
-            else:
-                rec = TurnRecord(
-                    seq=self._next_seq(), speaker="candidate", text=text, started_at=start, ended_at=end
-                )
-                self._open_answer = rec
-            stopped = m.get("stopped_speaking_at")
-            if not m.get("transcription_delay") and self._last_final_at and stopped:
-                # the framework reports 0 when the final transcript beat its end-of-turn bookkeeping;
-                # measure it ourselves: VAD end of speech -> the last final transcript of this turn
-                m["transcription_delay"] = max(0.0, self._last_final_at - stopped)
-            previous = dict(self._answered.metrics or {}) if self._answered is not None else {}
-            # latency counts from the end of the last part of the answer
-            self._answered = msg.model_copy(update={"metrics": {**previous, **m}})
-            rec.state = self._snapshot()
-            self._writer.turn(rec)
-            return
-        action = self.agent.on_reply_played(msg)
+        return start, end
+
+    def _on_candidate_said(self, msg: llm.ChatMessage) -> None:
+        """A candidate turn: a new answer, or more of the one the agent has not answered yet (it
+        waited). Its metrics are kept for the latency of the reply that answers it."""
+        start, end = self._spoken_span(msg)
+        began = self._turn_starts.take()  # livekit's start counts sound that never became words
+        if began is not None:
+            start = min(self._offset(began), end)
+        text = (msg.text_content or "").strip()
         if not text:
             return
+        rec = self._open_answer
+        if rec is not None:  # the agent stayed silent (wait): the same answer continues
+            rec.text = f"{rec.text} {text}"
+            rec.ended_at = max(rec.ended_at, end)
+        else:
+            rec = TurnRecord(
+                seq=self._next_seq(), speaker="candidate", text=text, started_at=start, ended_at=end
+            )
+            self._open_answer = rec
+        m: dict[str, Any] = dict(msg.metrics or {})
+        stopped = m.get("stopped_speaking_at")
+        if not m.get("transcription_delay") and self._last_final_at and stopped:
+            # the framework reports 0 when the final transcript beat its end-of-turn bookkeeping;
+            # measure it ourselves: VAD end of speech -> the last final transcript of this turn
+            m["transcription_delay"] = max(0.0, self._last_final_at - stopped)
+        previous = dict(self._answered.metrics or {}) if self._answered is not None else {}
+        # latency counts from the end of the last part of the answer
+        self._answered = msg.model_copy(update={"metrics": {**previous, **m}})
+        rec.state = self._snapshot()
+        self._writer.turn(rec)
+
+    def _on_agent_said(self, msg: llm.ChatMessage) -> None:
+        """An agent reply was played (maybe in part): the brain commits its action if the candidate
+        heard it; the turn is written with what was heard, and its latency from the answer it follows."""
+        assert self.agent is not None
+        action = self.agent.on_reply_played(msg)
+        text = (msg.text_content or "").strip()
+        if not text:
+            return
+        start, end = self._spoken_span(msg)
         rec = TurnRecord(
             seq=self._next_seq(),
             speaker="agent",
@@ -300,8 +323,8 @@ class InterviewHandle:
             started_at=start,
             ended_at=max(start, end),
             interrupted=bool(msg.interrupted),
-            question_id=getattr(action, "question_id", None),
-            kind=getattr(action, "kind", None),
+            question_id=action.question_id if action is not None else None,
+            kind=action.kind if action is not None else None,
             state=self._snapshot(),
         )
         self._writer.turn(rec)
@@ -329,26 +352,24 @@ class InterviewHandle:
         return seq
 
     def _snapshot(self) -> dict[str, Any] | None:
-        conductor = getattr(self.agent.brain, "conductor", None) if self.agent else None
-        snap = getattr(conductor, "snapshot", None)
-        if snap is None:
+        """The conductor's state, stored with every turn (None before the agent runs)."""
+        if self.agent is None:
             return None
         try:
-            state = snap()
+            return dict(self.agent.brain.conductor.snapshot())
         except Exception:
             logger.exception("brain snapshot failed", extra={"interview_id": self.interview_id})
             return None
-        return dict(state) if state is not None else None
 
     def _on_transcribed(self, ev: UserInputTranscribedEvent) -> None:
         if ev.is_final:
             self._last_final_at = ev.created_at
         if self._listener is not None:
-            _safe(self._listener.on_caption, speaker="candidate", text=ev.transcript, final=ev.is_final)
+            notify(self._listener.on_caption, speaker="candidate", text=ev.transcript, final=ev.is_final)
 
     def _on_agent_state(self, ev: AgentStateChangedEvent) -> None:
         if self._listener is not None:
-            _safe(self._listener.on_state, agent=ev.new_state)
+            notify(self._listener.on_state, agent=ev.new_state)
 
     def _on_words(self, speech_start: float | None, speech_end: float | None) -> None:
         self._turn_starts.words(arrived_at=time.time(), speech_start=speech_start, speech_end=speech_end)
@@ -359,9 +380,9 @@ class InterviewHandle:
         elif ev.old_state == "speaking":
             self._turn_starts.speech_ended(ev.created_at)
         if self._listener is not None:
-            _safe(self._listener.on_state, user=ev.new_state)
+            notify(self._listener.on_state, user=ev.new_state)
         if ev.new_state == "away" and self.agent is not None and self._reason is None:
-            self.agent.check_in(self._rt.settings.user_away_timeout)
+            self.agent.check_in(self._deps.settings.user_away_timeout)
 
     def _on_error(self, ev: ErrorEvent) -> None:
         err = ev.error
@@ -405,7 +426,7 @@ class InterviewHandle:
         try:
             finished = await self._writer.call(
                 lambda: finish_interview(
-                    self._rt.database, self.interview_id, reason=reason, state=self._snapshot()
+                    self._deps.database, self.interview_id, reason=reason, state=self._snapshot()
                 )
             )
         except Exception:
@@ -414,10 +435,10 @@ class InterviewHandle:
         await self._cleanup()
         logger.info("interview ended", extra={"interview_id": self.interview_id, "reason": reason})
         if self._listener is not None:
-            _safe(self._listener.on_ended, reason=reason)
-        if finished and self._rt._on_finished is not None:
+            notify(self._listener.on_ended, reason=reason)
+        if finished and self._deps.on_finished is not None:
             try:
-                result = self._rt._on_finished(self.interview_id)
+                result = self._deps.on_finished(self.interview_id)
                 if asyncio.iscoroutine(result):
                     await result
             except Exception:
@@ -431,7 +452,7 @@ class InterviewHandle:
             if task is not current:
                 task.cancel()
         await asyncio.gather(*(t for t in self._tasks if t is not current), return_exceptions=True)
-        await self._writer.aclose(drain_s=self._rt.settings.persist_drain_timeout)
+        await self._writer.aclose(drain_s=self._deps.settings.persist_drain_timeout)
         if self._sync is not None:
             with contextlib.suppress(Exception):
                 await self._sync.aclose()
@@ -444,4 +465,4 @@ class InterviewHandle:
                 await self._brain.aclose()
         if isinstance(self._input, PushAudioInput):
             self._input.close()
-        self._rt._forget(self)
+        self._deps.on_closed(self)
