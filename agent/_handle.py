@@ -1,8 +1,7 @@
 """``InterviewHandle``: one running interview - its ``AgentSession``, events, persistence and end.
 
-Session events drive everything: ``conversation_item_added`` writes turns (agent turns with the text the
-candidate actually heard; candidate turns from when the speech that opened them began,
-``agent/_speech_times.py``) and per-reply metrics, ``user_state_changed`` "away" asks the conductor for a
+Session events drive everything: ``conversation_item_added`` writes turns and per-reply metrics
+(``agent/_turn_log.py``; an agent turn after the interviewer has committed its action if it was heard), ``user_state_changed`` "away" asks the conductor for a
 check-in, ``close`` finishes the interview row. Handlers never raise into the session: one interview's
 bug is logged and contained.
 
@@ -40,18 +39,15 @@ from storage import Database, RecordingSettings, RecordingStore
 from ._captions import CaptionOutput, InterviewListener, notify
 from ._interviewer import InterviewBrain, InterviewerAgent
 from ._io import PacedAudioOutput, PushAudioInput
-from ._metrics import latency_from_messages
 from ._persist import (
     InterviewWriter,
     LoadedInterview,
-    MetricRecord,
-    TurnRecord,
     finish_interview,
     load_interview,
 )
 from ._recording import InterviewRecording
 from ._speaking_rate import without_speaking_rate
-from ._speech_times import TurnStarts
+from ._turn_log import TurnLog
 from ._turns import turn_handling
 from ._views import session_view
 from .settings import AgentSettings
@@ -128,22 +124,21 @@ class InterviewHandle:
         self.agent: InterviewerAgent | None = None
         self._brain: InterviewBrain | None = None
         self._sync: TranscriptSynchronizer | None = None
-        self._interview: LoadedInterview | None = None
-        self._seq = 1
-        self._open_answer: TurnRecord | None = None  # candidate turn not yet answered by the agent
-        self._answered: llm.ChatMessage | None = None
-        self._last_final_at: float | None = None
-        self._turn_starts = TurnStarts()  # when the speech that opened each candidate turn began
-        self.latencies: list[dict[str, Any]] = []
+        self._turns = TurnLog(writer=self._writer, state=self._snapshot)
         self._recording: InterviewRecording | None = None
+
+    @property
+    def latencies(self) -> list[dict[str, Any]]:
+        """Per agent reply: its turn's seq and the latency measures (``agent._metrics.TurnLatency``)."""
+        return self._turns.latencies
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
     async def _start(self, *, channel: str | None) -> None:
         deps = self._deps
         db = deps.database
-        self._interview = iv = await asyncio.to_thread(load_interview, db, self.interview_id, channel=channel)
-        self._seq = iv.next_seq
+        iv = await asyncio.to_thread(load_interview, db, self.interview_id, channel=channel)
+        self._turns.start(started_at=iv.started_at.timestamp(), next_seq=iv.next_seq)
         self._brain = brain = deps.brain_factory(interview=iv)
         chat_ctx = llm.ChatContext()
         for t in iv.turns:
@@ -255,101 +250,21 @@ class InterviewHandle:
 
         return wrapped
 
-    def _offset(self, t: float | None) -> float:
-        assert self._interview is not None
-        base = self._interview.started_at.timestamp()
-        return round(max(0.0, (t or 0.0) - base), 3)
-
     def _on_item(self, ev: ConversationItemAddedEvent) -> None:
         msg = ev.item
         if not isinstance(msg, llm.ChatMessage):
             return
         if msg.role == "user":
-            self._on_candidate_said(msg)
+            self._turns.candidate_said(msg)
         elif msg.role == "assistant":
             self._on_agent_said(msg)
 
-    def _spoken_span(self, msg: llm.ChatMessage) -> tuple[float, float]:
-        """When the message was spoken, in seconds from the interview's start."""
-        m = msg.metrics or {}
-        start = self._offset(m.get("started_speaking_at") or msg.created_at)
-        end = self._offset(m.get("stopped_speaking_at") or msg.created_at)
-        return start, end
-
-    def _on_candidate_said(self, msg: llm.ChatMessage) -> None:
-        """A candidate turn: a new answer, or more of the one the agent has not answered yet (it
-        waited). Its metrics are kept for the latency of the reply that answers it."""
-        start, end = self._spoken_span(msg)
-        began = self._turn_starts.take()  # livekit's start counts sound that never became words
-        if began is not None:
-            start = min(self._offset(began), end)
-        text = (msg.text_content or "").strip()
-        if not text:
-            return
-        rec = self._open_answer
-        if rec is not None:  # the agent stayed silent (wait): the same answer continues
-            rec.text = f"{rec.text} {text}"
-            rec.ended_at = max(rec.ended_at, end)
-        else:
-            rec = TurnRecord(
-                seq=self._next_seq(), speaker="candidate", text=text, started_at=start, ended_at=end
-            )
-            self._open_answer = rec
-        m: dict[str, Any] = dict(msg.metrics or {})
-        stopped = m.get("stopped_speaking_at")
-        if not m.get("transcription_delay") and self._last_final_at and stopped:
-            # the framework reports 0 when the final transcript beat its end-of-turn bookkeeping;
-            # measure it ourselves: VAD end of speech -> the last final transcript of this turn
-            m["transcription_delay"] = max(0.0, self._last_final_at - stopped)
-        previous = dict(self._answered.metrics or {}) if self._answered is not None else {}
-        # latency counts from the end of the last part of the answer
-        self._answered = msg.model_copy(update={"metrics": {**previous, **m}})
-        rec.state = self._snapshot()
-        self._writer.turn(rec)
-
     def _on_agent_said(self, msg: llm.ChatMessage) -> None:
-        """An agent reply was played (maybe in part): the brain commits its action if the candidate
-        heard it; the turn is written with what was heard, and its latency from the answer it follows."""
+        """A reply was played (maybe in part): the agent commits its action if the candidate heard it."""
         assert self.agent is not None
         action = self.agent.on_reply_played(msg)
-        text = (msg.text_content or "").strip()
-        if not text:
-            return
-        start, end = self._spoken_span(msg)
-        rec = TurnRecord(
-            seq=self._next_seq(),
-            speaker="agent",
-            text=text,
-            started_at=start,
-            ended_at=max(start, end),
-            interrupted=bool(msg.interrupted),
-            question_id=action.question_id if action is not None else None,
-            kind=action.kind if action is not None else None,
-            state=self._snapshot(),
-        )
-        self._writer.turn(rec)
-        lat = latency_from_messages(msg, self._answered)
-        if isinstance(self._output, PacedAudioOutput):
-            lat.extra["underruns_total"] = self._output.stats.underruns
-        self.latencies.append({"seq": rec.seq, **lat.as_dict()})
-        self._writer.metric(
-            MetricRecord(
-                seq=rec.seq,
-                turn=rec,
-                eou_delay_ms=lat.eou_delay_ms,
-                stt_ms=lat.stt_ms,
-                llm_ttft_ms=lat.llm_ttft_ms,
-                tts_ttfb_ms=lat.tts_ttfb_ms,
-                v2v_ms=lat.v2v_ms,
-                extra=lat.extra,
-            )
-        )
-        self._open_answer = None
-        self._answered = None
-
-    def _next_seq(self) -> int:
-        seq, self._seq = self._seq, self._seq + 1
-        return seq
+        paced = self._output if isinstance(self._output, PacedAudioOutput) else None
+        self._turns.agent_said(msg, action=action, underruns=paced.stats.underruns if paced else None)
 
     def _snapshot(self) -> dict[str, Any] | None:
         """The conductor's state, stored with every turn (None before the agent runs)."""
@@ -363,7 +278,7 @@ class InterviewHandle:
 
     def _on_transcribed(self, ev: UserInputTranscribedEvent) -> None:
         if ev.is_final:
-            self._last_final_at = ev.created_at
+            self._turns.final_transcript(ev.created_at)
         if self._listener is not None:
             notify(self._listener.on_caption, speaker="candidate", text=ev.transcript, final=ev.is_final)
 
@@ -372,13 +287,13 @@ class InterviewHandle:
             notify(self._listener.on_state, agent=ev.new_state)
 
     def _on_words(self, speech_start: float | None, speech_end: float | None) -> None:
-        self._turn_starts.words(arrived_at=time.time(), speech_start=speech_start, speech_end=speech_end)
+        self._turns.words(arrived_at=time.time(), speech_start=speech_start, speech_end=speech_end)
 
     def _on_user_state(self, ev: UserStateChangedEvent) -> None:
         if ev.new_state == "speaking":
-            self._turn_starts.speech_started(ev.created_at)
+            self._turns.speech_started(ev.created_at)
         elif ev.old_state == "speaking":
-            self._turn_starts.speech_ended(ev.created_at)
+            self._turns.speech_ended(ev.created_at)
         if self._listener is not None:
             notify(self._listener.on_state, user=ev.new_state)
         if ev.new_state == "away" and self.agent is not None and self._reason is None:
