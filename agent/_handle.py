@@ -1,9 +1,9 @@
 """``InterviewHandle``: one running interview - its ``AgentSession``, events, persistence and end.
 
 Session events drive everything: ``conversation_item_added`` writes turns and per-reply metrics
-(``agent/_turn_log.py``; an agent turn after the interviewer has committed its action if it was heard), ``user_state_changed`` "away" asks the conductor for a
-check-in, ``close`` finishes the interview row. Handlers never raise into the session: one interview's
-bug is logged and contained.
+(``agent/_turn_log.py``; an agent turn once the interviewer has committed its action, if it was heard),
+``user_state_changed`` "away" asks the conductor for a check-in, ``close`` finishes the interview row.
+Handlers never raise into the session: one interview's bug is logged and contained.
 
 The handle takes what it needs from its process as one frozen ``HandleDeps`` (built by ``AgentRuntime``,
 which imports this module; this module does not import the runtime).
