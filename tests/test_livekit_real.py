@@ -26,10 +26,10 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from livekit_room import LiveKitSettings
 from agent.plans import build_plan
 from bench._livekit_caller import LiveKitCaller
 from bench.fakes import ANSWERS, warble
+from livekit_room import LiveKitSettings
 from scoring import ScoringSettings, report_json
 from scoring.worker import build_worker
 from signaling import create_router
