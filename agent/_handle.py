@@ -19,11 +19,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from livekit.agents import AgentSession, llm
+from livekit import rtc
+from livekit.agents import NOT_GIVEN, AgentSession, llm
 from livekit.agents.stt import STT
 from livekit.agents.tts import TTS
 from livekit.agents.vad import VAD
-from livekit.agents.voice import io
+from livekit.agents.voice import io, room_io
 from livekit.agents.voice.events import (
     AgentStateChangedEvent,
     CloseEvent,
@@ -105,8 +106,8 @@ class InterviewHandle:
         audio_output: io.AudioOutput | None,
         listener: InterviewListener | None,
         telephony: bool,
-        room: Any = None,  # rtc.Room: livekit's RoomIO does the audio I/O and captions (room_options)
-        room_options: Any = None,
+        room: rtc.Room | None = None,  # livekit's RoomIO does the audio I/O and captions (room_options)
+        room_options: room_io.RoomOptions | None = None,
     ) -> None:
         self.interview_id = interview_id
         self._room, self._room_options = room, room_options
@@ -203,9 +204,8 @@ class InterviewHandle:
             # until the recorder wraps it
             self.agent.io_ready = asyncio.Event()
             try:
-                await session.start(
-                    self.agent, record=False, room=self._room, room_options=self._room_options
-                )
+                options = self._room_options if self._room_options is not None else NOT_GIVEN
+                await session.start(self.agent, record=False, room=self._room, room_options=options)
                 if self._recording is not None:
                     self._recording.attach_session(session)
             finally:
