@@ -23,7 +23,7 @@ WORKDIR /app
 
 # Dependencies first (cached while only the code changes), then the code.
 COPY pyproject.toml README.md ./
-RUN mkdir -p agent signaling telephony scoring dashboard storage mockline bench \
+RUN mkdir -p agent signaling telephony livekit_room scoring dashboard storage mockline bench \
     && pip install ".[${EXTRAS}]" && pip uninstall -y mockline
 COPY . .
 RUN pip install --no-deps ".[${EXTRAS}]" && mkdir -p /app/var && chown -R mockline /app/var

@@ -3,7 +3,7 @@
 ``agent`` is the core: it imports ``storage`` (the shared domain layer) and no other mockline package.
 """
 
-from ._interviewer import Brain, InterviewerAgent
+from ._interviewer import InterviewBrain, InterviewerAgent
 from ._io import OutputStats, PacedAudioOutput, PacingClock, PushAudioInput, shared_pacing_clock
 from ._metrics import LatencySummary, TurnLatency, summarise
 from ._persist import (
@@ -30,8 +30,8 @@ __all__ = [
     "AgentRuntime",
     "AgentRuntimeError",
     "AgentSettings",
-    "Brain",
     "BrainFactory",
+    "InterviewBrain",
     "InterviewClosed",
     "InterviewHandle",
     "InterviewListener",

@@ -1,10 +1,12 @@
 """``InterviewHandle``: one running interview - its ``AgentSession``, events, persistence and end.
 
-Session events drive everything: ``conversation_item_added`` writes turns (agent turns with the text the
-candidate actually heard; candidate turns from when the speech that opened them began,
-``agent/_speech_times.py``) and per-reply metrics, ``user_state_changed`` "away" asks the conductor for a
-check-in, ``close`` finishes the interview row. Handlers never raise into the session: one interview's
-bug is logged and contained.
+Session events drive everything: ``conversation_item_added`` writes turns and per-reply metrics
+(``agent/_turn_log.py``; an agent turn once the interviewer has committed its action, if it was heard),
+``user_state_changed`` "away" asks the conductor for a check-in, ``close`` finishes the interview row.
+Handlers never raise into the session: one interview's bug is logged and contained.
+
+The handle takes what it needs from its process as one frozen ``HandleDeps`` (built by ``AgentRuntime``,
+which imports this module; this module does not import the runtime).
 """
 
 from __future__ import annotations
@@ -14,10 +16,15 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol
+from dataclasses import dataclass
+from typing import Any, Protocol
 
-from livekit.agents import AgentSession, llm
-from livekit.agents.voice import io
+from livekit import rtc
+from livekit.agents import NOT_GIVEN, AgentSession, llm
+from livekit.agents.stt import STT
+from livekit.agents.tts import TTS
+from livekit.agents.vad import VAD
+from livekit.agents.voice import io, room_io
 from livekit.agents.voice.events import (
     AgentStateChangedEvent,
     CloseEvent,
@@ -28,58 +35,57 @@ from livekit.agents.voice.events import (
 )
 from livekit.agents.voice.transcription.synchronizer import TranscriptSynchronizer
 
-from ._interviewer import Brain, InterviewerAgent
+from storage import Database, RecordingSettings, RecordingStore
+
+from ._captions import CaptionOutput, InterviewListener, notify
+from ._interviewer import InterviewBrain, InterviewerAgent
 from ._io import PacedAudioOutput, PushAudioInput
-from ._metrics import latency_from_messages
 from ._persist import (
     InterviewWriter,
     LoadedInterview,
-    MetricRecord,
-    TurnRecord,
     finish_interview,
     load_interview,
 )
 from ._progress import progress_of, publish_progress
 from ._recording import InterviewRecording
-from ._smart_turn import SmartTurn
 from ._speaking_rate import without_speaking_rate
-from ._speech_times import TurnStarts
+from ._turn_log import TurnLog
 from ._turns import turn_handling
 from ._views import session_view
+from .settings import AgentSettings
 
-if TYPE_CHECKING:
-    from ._runtime import AgentRuntime
-
-__all__ = ["InterviewHandle", "InterviewListener"]
+__all__ = ["BrainFactory", "HandleDeps", "InterviewHandle", "InterviewListener", "TurnsForInput"]
 
 logger = logging.getLogger("mockline.agent")
 
 
-class InterviewListener(Protocol):
-    """Optional too: ``on_progress(*, progress: agent._progress.Progress)`` ("Question 2 of 4", time left)."""
-
-    def on_caption(self, *, speaker: str, text: str, final: bool) -> None: ...
-    def on_state(self, *, agent: str | None = None, user: str | None = None) -> None: ...
-    def on_ended(self, *, reason: str) -> None: ...
+class BrainFactory(Protocol):
+    def __call__(self, *, interview: LoadedInterview) -> InterviewBrain: ...
 
 
-class _CaptionOutput(io.TextOutput):
-    """Agent captions, paced by the TranscriptSynchronizer, to the listener."""
+# A turn detector that must hear each session's own audio: wraps the input, returns it with the
+# session's detector (``SmartTurn.listen``).
+TurnsForInput = Callable[[io.AudioInput], tuple[io.AudioInput, Any]]
 
-    def __init__(self, listener: InterviewListener | None) -> None:
-        super().__init__(label="captions", next_in_chain=None)
-        self._listener = listener
-        self._text = ""
 
-    async def capture_text(self, text: str) -> None:
-        self._text += text
-        if self._listener is not None:
-            _safe(self._listener.on_caption, speaker="agent", text=self._text, final=False)
+@dataclass(frozen=True, kw_only=True)
+class HandleDeps:
+    """What one interview takes from its process, fixed when it starts: the shared models, storage,
+    how to build its brain, and whom to tell when it finishes. ``AgentRuntime`` builds it."""
 
-    def flush(self) -> None:
-        if self._listener is not None and self._text:
-            _safe(self._listener.on_caption, speaker="agent", text=self._text, final=True)
-        self._text = ""
+    database: Database
+    settings: AgentSettings
+    vad: VAD
+    phone_vad: VAD
+    stt: STT
+    tts: TTS
+    turn_detector: Any  # livekit's ``turn_detection``: a detector, a mode name, or None
+    turns_for_input: TurnsForInput | None  # set when ``turn_detector`` must hear each session's input
+    brain_factory: BrainFactory
+    recording_store: RecordingStore | None  # None: the process's store, read when the call starts
+    recording_settings: RecordingSettings | None
+    on_finished: Callable[[str], Any] | None  # the id of an interview that finished; may return an awaitable
+    on_closed: Callable[[InterviewHandle], None]  # the handle is done with (the runtime forgets it)
 
 
 def _aec_warmup(seconds: float | None, *, telephony: bool) -> float | None:
@@ -89,60 +95,53 @@ def _aec_warmup(seconds: float | None, *, telephony: bool) -> float | None:
     return None if telephony else (seconds or None)
 
 
-def _safe(fn: Callable[..., Any], /, **kwargs: Any) -> None:
-    try:
-        fn(**kwargs)
-    except Exception:
-        logger.exception("interview listener raised")
-
-
 class InterviewHandle:
     """One running interview. ``wait()`` for its end reason, ``aclose(reason)`` to end it."""
 
     def __init__(
         self,
         *,
-        runtime: AgentRuntime,
+        deps: HandleDeps,
         interview_id: str,
         audio_input: io.AudioInput | None,
         audio_output: io.AudioOutput | None,
         listener: InterviewListener | None,
         telephony: bool,
-        room: Any = None,  # rtc.Room: livekit's RoomIO does the audio I/O and captions (room_options)
-        room_options: Any = None,
+        room: rtc.Room | None = None,  # livekit's RoomIO does the audio I/O and captions (room_options)
+        room_options: room_io.RoomOptions | None = None,
     ) -> None:
         self.interview_id = interview_id
         self._room, self._room_options = room, room_options
-        self._rt = runtime
+        self._deps = deps
         self._input = audio_input
         self._output = audio_output
         self._listener = listener
         self._telephony = telephony
-        self._writer = InterviewWriter(db=runtime.database, interview_id=interview_id)
+        self._writer = InterviewWriter(db=deps.database, interview_id=interview_id)
         self._done: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         self._reason: str | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._finalize_task: asyncio.Task[None] | None = None
         self.session: AgentSession | None = None
         self.agent: InterviewerAgent | None = None
-        self._brain: Brain | None = None
+        self._brain: InterviewBrain | None = None
         self._sync: TranscriptSynchronizer | None = None
-        self._interview: LoadedInterview | None = None
-        self._seq = 1
-        self._open_answer: TurnRecord | None = None  # candidate turn not yet answered by the agent
-        self._answered: llm.ChatMessage | None = None
-        self._last_final_at: float | None = None
-        self._turn_starts = TurnStarts()  # when the speech that opened each candidate turn began
-        self.latencies: list[dict[str, Any]] = []
+        self._turns = TurnLog(writer=self._writer, state=self._snapshot)
         self._recording: InterviewRecording | None = None
+
+    @property
+    def latencies(self) -> list[dict[str, Any]]:
+        """Per agent reply: its turn's seq and the latency measures (``agent._metrics.TurnLatency``)."""
+        return self._turns.latencies
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
     async def _start(self, *, channel: str | None) -> None:
-        db = self._rt.database
-        self._interview = iv = await asyncio.to_thread(load_interview, db, self.interview_id, channel=channel)
-        self._seq = iv.next_seq
-        self._brain = brain = self._rt._brain_factory(interview=iv)
+        deps = self._deps
+        db = deps.database
+        iv = await asyncio.to_thread(load_interview, db, self.interview_id, channel=channel)
+        self._turns.start(started_at=iv.started_at.timestamp(), next_seq=iv.next_seq)
+        self._brain = brain = deps.brain_factory(interview=iv)
         chat_ctx = llm.ChatContext()
         for t in iv.turns:
             chat_ctx.add_message(
@@ -150,15 +149,15 @@ class InterviewHandle:
                 content=t.text,
                 interrupted=t.interrupted,
             )
-        settings = self._rt.settings
-        audio_in, turn_detector = self._input, self._rt.turn_detector
-        if isinstance(turn_detector, SmartTurn) and audio_in is not None:
-            audio_in, turn_detector = turn_detector.listen(audio_in)  # per session: hears this input
+        settings = deps.settings
+        audio_in, turn_detector = self._input, deps.turn_detector
+        if deps.turns_for_input is not None and audio_in is not None:
+            audio_in, turn_detector = deps.turns_for_input(audio_in)  # per session: hears this input
         session: AgentSession = AgentSession(
             # per-session views: the models are shared, the providers' event listeners are not
-            vad=session_view(self._rt.phone_vad if self._telephony else self._rt.vad),
-            stt=session_view(self._rt.stt),
-            tts=session_view(self._rt.tts),
+            vad=session_view(deps.phone_vad if self._telephony else deps.vad),
+            stt=session_view(deps.stt),
+            tts=session_view(deps.tts),
             llm=brain.llm,
             turn_handling=turn_handling(settings, telephony=self._telephony, turn_detector=turn_detector),
             user_away_timeout=settings.user_away_timeout,
@@ -168,7 +167,7 @@ class InterviewHandle:
         if self._room is None:
             assert self._input is not None and self._output is not None
             self._sync = TranscriptSynchronizer(
-                next_in_chain_audio=self._output, next_in_chain_text=_CaptionOutput(self._listener)
+                next_in_chain_audio=self._output, next_in_chain_text=CaptionOutput(self._listener)
             )
             without_speaking_rate(self._sync)  # its STFT per agent audio chunk was the top CPU cost at scale
             session.input.audio = audio_in
@@ -195,8 +194,8 @@ class InterviewHandle:
             db=db,
             interview_id=self.interview_id,
             interview_started_at=iv.started_at,
-            store=self._rt.recording_store,
-            settings=self._rt.recording_settings,
+            store=deps.recording_store,
+            settings=deps.recording_settings,
         )
         if self._recording is not None and self._room is None:
             self._recording.attach(self._input, self._output)
@@ -206,9 +205,8 @@ class InterviewHandle:
             # until the recorder wraps it
             self.agent.io_ready = asyncio.Event()
             try:
-                await session.start(
-                    self.agent, record=False, room=self._room, room_options=self._room_options
-                )
+                options = self._room_options if self._room_options is not None else NOT_GIVEN
+                await session.start(self.agent, record=False, room=self._room, room_options=options)
                 if self._recording is not None:
                     self._recording.attach_session(session)
             finally:
@@ -254,131 +252,67 @@ class InterviewHandle:
 
         return wrapped
 
-    def _offset(self, t: float | None) -> float:
-        assert self._interview is not None
-        base = self._interview.started_at.timestamp()
-        return round(max(0.0, (t or 0.0) - base), 3)
-
     def _on_item(self, ev: ConversationItemAddedEvent) -> None:
         msg = ev.item
-        if not isinstance(msg, llm.ChatMessage) or msg.role not in ("user", "assistant"):
+        if not isinstance(msg, llm.ChatMessage):
             return
-        text = (msg.text_content or "").strip()
-        m: dict[str, Any] = dict(msg.metrics or {})
-        start = self._offset(m.get("started_speaking_at") or msg.created_at)
-        end = self._offset(m.get("stopped_speaking_at") or msg.created_at)
-        assert self.agent is not None
         if msg.role == "user":
-            began = self._turn_starts.take()  # livekit's start counts sound that never became words
-            if began is not None:
-                start = min(self._offset(began), end)
-            if not text:
-                return
-            rec = self._open_answer
-            if rec is not None:  # the agent stayed silent (wait): the same answer continues
-                rec.text = f"{rec.text} {text}"
-                rec.ended_at = max(rec.ended_at, end)
-            else:
-                rec = TurnRecord(
-                    seq=self._next_seq(), speaker="candidate", text=text, started_at=start, ended_at=end
-                )
-                self._open_answer = rec
-            stopped = m.get("stopped_speaking_at")
-            if not m.get("transcription_delay") and self._last_final_at and stopped:
-                # the framework reports 0 when the final transcript beat its end-of-turn bookkeeping;
-                # measure it ourselves: VAD end of speech -> the last final transcript of this turn
-                m["transcription_delay"] = max(0.0, self._last_final_at - stopped)
-            previous = dict(self._answered.metrics or {}) if self._answered is not None else {}
-            # latency counts from the end of the last part of the answer
-            self._answered = msg.model_copy(update={"metrics": {**previous, **m}})
-            rec.state = self._snapshot()
-            self._writer.turn(rec)
-            return
+            self._turns.candidate_said(msg)
+        elif msg.role == "assistant":
+            self._on_agent_said(msg)
+
+    def _on_agent_said(self, msg: llm.ChatMessage) -> None:
+        """A reply was played (maybe in part): the agent commits its action if the candidate heard it."""
+        assert self.agent is not None
         action = self.agent.on_reply_played(msg)
         if action is not None:
             self._tell_progress()
-        if not text:
-            return
-        rec = TurnRecord(
-            seq=self._next_seq(),
-            speaker="agent",
-            text=text,
-            started_at=start,
-            ended_at=max(start, end),
-            interrupted=bool(msg.interrupted),
-            question_id=getattr(action, "question_id", None),
-            kind=getattr(action, "kind", None),
-            state=self._snapshot(),
-        )
-        self._writer.turn(rec)
-        lat = latency_from_messages(msg, self._answered)
-        if isinstance(self._output, PacedAudioOutput):
-            lat.extra["underruns_total"] = self._output.stats.underruns
-        self.latencies.append({"seq": rec.seq, **lat.as_dict()})
-        self._writer.metric(
-            MetricRecord(
-                seq=rec.seq,
-                turn=rec,
-                eou_delay_ms=lat.eou_delay_ms,
-                stt_ms=lat.stt_ms,
-                llm_ttft_ms=lat.llm_ttft_ms,
-                tts_ttfb_ms=lat.tts_ttfb_ms,
-                v2v_ms=lat.v2v_ms,
-                extra=lat.extra,
-            )
-        )
-        self._open_answer = None
-        self._answered = None
+        paced = self._output if isinstance(self._output, PacedAudioOutput) else None
+        self._turns.agent_said(msg, action=action, underruns=paced.stats.underruns if paced else None)
 
     def _tell_progress(self) -> None:
         """The candidate's page shows "Question 2 of 4" and the time left (``agent/_progress.py``)."""
-        progress = progress_of(getattr(self._brain, "conductor", None))
+        progress = progress_of(self._brain.conductor if self._brain is not None else None)
         if progress is None:
             return
         tell = getattr(self._listener, "on_progress", None)
         if tell is not None:
-            _safe(tell, progress=progress)
+            notify(tell, progress=progress)
         if self._room is not None:
             self._spawn(publish_progress(self._room, progress))
 
-    def _next_seq(self) -> int:
-        seq, self._seq = self._seq, self._seq + 1
-        return seq
-
     def _snapshot(self) -> dict[str, Any] | None:
-        conductor = getattr(self.agent.brain, "conductor", None) if self.agent else None
-        snap = getattr(conductor, "snapshot", None)
-        if snap is None:
+        """The conductor's state, stored with every turn (None before the agent runs)."""
+        if self.agent is None:
             return None
         try:
-            state = snap()
+            return dict(self.agent.brain.conductor.snapshot())
         except Exception:
             logger.exception("brain snapshot failed", extra={"interview_id": self.interview_id})
             return None
-        return dict(state) if state is not None else None
 
     def _on_transcribed(self, ev: UserInputTranscribedEvent) -> None:
         if ev.is_final:
-            self._last_final_at = ev.created_at
+            self._turns.final_transcript(ev.created_at)
         if self._listener is not None:
-            _safe(self._listener.on_caption, speaker="candidate", text=ev.transcript, final=ev.is_final)
+            notify(self._listener.on_caption, speaker="candidate", text=ev.transcript, final=ev.is_final)
 
     def _on_agent_state(self, ev: AgentStateChangedEvent) -> None:
         if self._listener is not None:
-            _safe(self._listener.on_state, agent=ev.new_state)
+            notify(self._listener.on_state, agent=ev.new_state)
 
     def _on_words(self, speech_start: float | None, speech_end: float | None) -> None:
-        self._turn_starts.words(arrived_at=time.time(), speech_start=speech_start, speech_end=speech_end)
+        self._turns.words(arrived_at=time.time(), speech_start=speech_start, speech_end=speech_end)
 
     def _on_user_state(self, ev: UserStateChangedEvent) -> None:
         if ev.new_state == "speaking":
-            self._turn_starts.speech_started(ev.created_at)
+            self._turns.speech_started(ev.created_at)
         elif ev.old_state == "speaking":
-            self._turn_starts.speech_ended(ev.created_at)
+            self._turns.speech_ended(ev.created_at)
         if self._listener is not None:
-            _safe(self._listener.on_state, user=ev.new_state)
+            notify(self._listener.on_state, user=ev.new_state)
         if ev.new_state == "away" and self.agent is not None and self._reason is None:
-            self.agent.check_in(self._rt.settings.user_away_timeout)
+            self.agent.check_in(self._deps.settings.user_away_timeout)
 
     def _on_error(self, ev: ErrorEvent) -> None:
         err = ev.error
@@ -422,7 +356,7 @@ class InterviewHandle:
         try:
             finished = await self._writer.call(
                 lambda: finish_interview(
-                    self._rt.database, self.interview_id, reason=reason, state=self._snapshot()
+                    self._deps.database, self.interview_id, reason=reason, state=self._snapshot()
                 )
             )
         except Exception:
@@ -431,10 +365,10 @@ class InterviewHandle:
         await self._cleanup()
         logger.info("interview ended", extra={"interview_id": self.interview_id, "reason": reason})
         if self._listener is not None:
-            _safe(self._listener.on_ended, reason=reason)
-        if finished and self._rt._on_finished is not None:
+            notify(self._listener.on_ended, reason=reason)
+        if finished and self._deps.on_finished is not None:
             try:
-                result = self._rt._on_finished(self.interview_id)
+                result = self._deps.on_finished(self.interview_id)
                 if asyncio.iscoroutine(result):
                     await result
             except Exception:
@@ -448,7 +382,7 @@ class InterviewHandle:
             if task is not current:
                 task.cancel()
         await asyncio.gather(*(t for t in self._tasks if t is not current), return_exceptions=True)
-        await self._writer.aclose(drain_s=self._rt.settings.persist_drain_timeout)
+        await self._writer.aclose(drain_s=self._deps.settings.persist_drain_timeout)
         if self._sync is not None:
             with contextlib.suppress(Exception):
                 await self._sync.aclose()
@@ -461,4 +395,4 @@ class InterviewHandle:
                 await self._brain.aclose()
         if isinstance(self._input, PushAudioInput):
             self._input.close()
-        self._rt._forget(self)
+        self._deps.on_closed(self)

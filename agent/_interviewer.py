@@ -22,7 +22,7 @@ import logging
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Container
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from livekit import rtc
 from livekit.agents import Agent, ModelSettings, llm, stt
@@ -32,9 +32,9 @@ from livekit.agents.types import FlushSentinel
 
 from ._backchannel import BackchannelFilter
 from ._vocabulary import prime_stt
-from .brain import heard
+from .brain import Action, Conductor, heard
 
-__all__ = ["Brain", "InterviewerAgent"]
+__all__ = ["InterviewBrain", "InterviewerAgent"]
 
 logger = logging.getLogger("mockline.agent")
 
@@ -45,22 +45,29 @@ INSTRUCTIONS = (
 )
 
 
-class Brain(Protocol):
-    """What the runtime needs from ``agent.brain.build_brain(...)``."""
+class InterviewBrain(Protocol):
+    """What the interviewer needs from a brain: ``agent.brain.Brain`` (``build_brain(...)``) is one."""
 
     llm: _LLM
-    conductor: Any  # .opening(), .on_silence(seconds), .finished, .snapshot()
+    conductor: Conductor
 
     def prepare_turn(
-        self, chat_ctx: _ChatContext, *, action: Any = None, unheard: Container[str] = ()
-    ) -> tuple[_ChatContext, Any]: ...
-    def commit(self, action: Any) -> None: ...
+        self, chat_ctx: _ChatContext, *, action: Action | None = None, unheard: Container[str] = ()
+    ) -> tuple[_ChatContext, Action]: ...
+    def commit(self, action: Action) -> None: ...
     async def aclose(self) -> None: ...
+
+
+# The key, in a reply's ``ChatMessage.extra``, of the id of the generation that produced it: llm_node's
+# first chunk carries it (``ChoiceDelta.extra``) and livekit stores it on the message it adds once the
+# reply has played, so a played reply is matched to its action by id, whatever part of it was heard.
+REPLY_ID_KEY = "mockline_reply_id"
 
 
 @dataclass
 class _Prepared:
-    action: Any
+    action: Action
+    reply_id: str
     text: str = ""
 
 
@@ -68,7 +75,7 @@ class InterviewerAgent(Agent):
     def __init__(
         self,
         *,
-        brain: Brain,
+        brain: InterviewBrain,
         chat_ctx: llm.ChatContext | None = None,
         resumed: bool = False,
         on_finished: Callable[[], None] | None = None,
@@ -81,7 +88,7 @@ class InterviewerAgent(Agent):
         self._resumed = resumed
         self._on_finished = on_finished
         self._prepared: list[_Prepared] = []
-        self._forced: dict[str, Any] = {}
+        self._forced: dict[str, Action] = {}
         self._unheard: set[str] = set()  # ids of our replies cut off before their essential words
         # told of every final transcript with words that reaches the session (backchannels withheld),
         # with the recogniser's start and end of that speech when it gives them (agent/_speech_times.py)
@@ -92,7 +99,7 @@ class InterviewerAgent(Agent):
         self.io_ready: asyncio.Event | None = None
 
     @property
-    def brain(self) -> Brain:
+    def brain(self) -> InterviewBrain:
         return self._brain
 
     # -- listening -------------------------------------------------------------------------------
@@ -140,7 +147,7 @@ class InterviewerAgent(Agent):
                 return item.role == "user"
         return False
 
-    def run_action(self, action: Any) -> bool:
+    def run_action(self, action: Action | None) -> bool:
         """Speak a runtime-originated action (resume greeting, check-in) through the brain's LLM, so an
         LLM brain phrases it too. Returns False when there is nothing to say."""
         if action is None:
@@ -150,7 +157,7 @@ class InterviewerAgent(Agent):
         self.session.generate_reply(instructions=f"{_FORCED}{key}")
         return True
 
-    def _take_forced(self, chat_ctx: llm.ChatContext) -> tuple[llm.ChatContext, Any]:
+    def _take_forced(self, chat_ctx: llm.ChatContext) -> tuple[llm.ChatContext, Action | None]:
         for item in reversed(chat_ctx.items):
             if isinstance(item, llm.ChatMessage) and item.role == "system":
                 text = item.text_content or ""
@@ -169,13 +176,14 @@ class InterviewerAgent(Agent):
             chat_ctx2, action = self._brain.prepare_turn(chat_ctx, action=forced)
         else:
             chat_ctx2, action = self._brain.prepare_turn(chat_ctx, unheard=self._unheard)
-        if getattr(action, "kind", None) == "wait":
+        if action.kind == "wait":
             # thinking aloud ("hmm, let me think"): say nothing, keep listening, commit nothing, so the
             # rest of the answer is decided on together with this part
             return
-        entry = _Prepared(action=action)
+        entry = _Prepared(action=action, reply_id=uuid.uuid4().hex)
         self._prepared.append(entry)
         del self._prepared[:-8]  # discarded preemptive attempts never play; keep the list short
+        yield llm.ChatChunk(id=entry.reply_id, delta=llm.ChoiceDelta(extra={REPLY_ID_KEY: entry.reply_id}))
         async for chunk in Agent.default.llm_node(self, chat_ctx2, tools, model_settings):
             if isinstance(chunk, str):
                 entry.text += chunk
@@ -185,32 +193,29 @@ class InterviewerAgent(Agent):
 
     # -- committing --------------------------------------------------------------------------------
 
-    def on_reply_played(self, message: llm.ChatMessage) -> Any:
+    def on_reply_played(self, message: llm.ChatMessage) -> Action | None:
         """Called for every assistant message added to the conversation (it was played, maybe only in
-        part: its text is what the candidate heard). Commits the action that produced it when the
-        candidate heard its essential words and returns it; returns None when nothing was committed (an
-        unknown reply, or one cut off before its question: then it is decided again)."""
+        part: its text is what the candidate heard). Commits the action of the generation that produced
+        it (matched by ``REPLY_ID_KEY``) when the candidate heard its essential words and returns it;
+        returns None when nothing was committed (an unknown reply, or one cut off before its question:
+        then it is decided again)."""
         played = _norm(message.text_content or "")
-        match: _Prepared | None = None
-        for entry in reversed(self._prepared):
-            full = _norm(entry.text)
-            if played and full and (full.startswith(played) or played.startswith(full)):
-                match = entry
-                break
-        if match is None:
+        reply_id = message.extra.get(REPLY_ID_KEY)
+        match = next((e for e in self._prepared if e.reply_id == reply_id), None)
+        if match is None or not played:
             return None
         self._prepared.remove(match)
         if not heard(match.action, spoken=match.text, played=played):
             self._unheard.add(message.id)
             logger.debug("reply cut off before its essential words; not committed",
-                         extra={"kind": getattr(match.action, "kind", None)})  # fmt: skip
+                         extra={"kind": match.action.kind})  # fmt: skip
             return None
         try:
             self._brain.commit(match.action)
         except Exception:
             logger.exception("brain commit failed")
         self._prime_stt()
-        if getattr(self._brain.conductor, "finished", False) and not self._finished_signalled:
+        if self._brain.conductor.finished and not self._finished_signalled:
             self._finished_signalled = True
             if self._on_finished is not None:
                 self._on_finished()

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 from livekit import rtc
 from livekit.agents import NOT_GIVEN, stt, tts, vad
@@ -29,10 +29,11 @@ try:  # livekit plugins must register on the main thread; AgentRuntime.load() of
 except ImportError:  # pragma: no cover - a base dependency
     pass
 
-from ._handle import InterviewHandle, InterviewListener, _CaptionOutput
-from ._interviewer import Brain
+from ._captions import CaptionOutput, InterviewListener
+from ._handle import BrainFactory, HandleDeps, InterviewHandle, TurnsForInput
+from ._interviewer import InterviewBrain
 from ._persist import LoadedInterview
-from ._smart_turn import build_turn_detector
+from ._smart_turn import SmartTurn, build_turn_detector
 from .settings import AgentSettings, get_agent_settings
 
 __all__ = [
@@ -55,11 +56,7 @@ class ProvidersUnavailable(AgentRuntimeError):
     pass
 
 
-class BrainFactory(Protocol):
-    def __call__(self, *, interview: LoadedInterview) -> Brain: ...
-
-
-def _default_brain_factory(*, interview: LoadedInterview) -> Brain:
+def _default_brain_factory(*, interview: LoadedInterview) -> InterviewBrain:
     """``build_brain`` for the interview's plan, greeting its candidate on behalf of its organisation;
     ``Interview.brain`` "offline" forces the offline brain."""
     from agent.brain import build_brain, get_brain_settings
@@ -72,6 +69,11 @@ def _default_brain_factory(*, interview: LoadedInterview) -> Brain:
     return build_brain(
         plan=plan, settings=settings, state=interview.state or None, audience=interview.audience
     )
+
+
+def _turns_for_input(turn_detector: Any) -> TurnsForInput | None:
+    """A smart-turn detector hears each session's own audio (``SmartTurn.listen``); others need nothing."""
+    return turn_detector.listen if isinstance(turn_detector, SmartTurn) else None
 
 
 class AgentRuntime:
@@ -168,7 +170,7 @@ class AgentRuntime:
         if room is not None and room_options is None:
             room_options = self.room_options(participant=participant, listener=listener)
         handle = InterviewHandle(
-            runtime=self,
+            deps=self._handle_deps(),
             interview_id=interview_id,
             audio_input=audio_input,
             audio_output=audio_output,
@@ -185,6 +187,24 @@ class AgentRuntime:
             await handle._abort()
             raise
         return handle
+
+    def _handle_deps(self) -> HandleDeps:
+        """What an interview starting now takes from this process."""
+        return HandleDeps(
+            database=self.database,
+            settings=self.settings,
+            vad=self.vad,
+            phone_vad=self.phone_vad,
+            stt=self.stt,
+            tts=self.tts,
+            turn_detector=self.turn_detector,
+            turns_for_input=_turns_for_input(self.turn_detector),
+            brain_factory=self._brain_factory,
+            recording_store=self.recording_store,
+            recording_settings=self.recording_settings,
+            on_finished=self._on_finished,
+            on_closed=self._forget,
+        )
 
     def room_options(
         self, *, participant: str | None, listener: InterviewListener | None = None
@@ -205,7 +225,7 @@ class AgentRuntime:
             ),
             text_output=room_io.TextOutputOptions(
                 sync_transcription=True,
-                next_in_chain=_CaptionOutput(listener) if listener is not None else None,
+                next_in_chain=CaptionOutput(listener) if listener is not None else None,
             ),
             text_input=False,
             participant_identity=participant if participant else NOT_GIVEN,

@@ -106,8 +106,8 @@ class _Rig:
 
     async def candidate(self, name: str) -> tuple[str, LiveKitCaller]:
         """A new practice link, admitted and dispatched as the join page does; the caller in the room."""
-        from agent.livekit_worker import LiveKitSettings
         from agent.plans import build_plan
+        from livekit_room.settings import LiveKitSettings
         from signaling._livekit import open_livekit_interview
         from signaling.livekit_token import start_livekit_interview
         from storage import InterviewPlan, create_invitation

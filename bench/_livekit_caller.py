@@ -37,7 +37,7 @@ QUEUE_MS = 60
 LOUD_RMS = 300.0  # int16 RMS above which a 20 ms frame of the agent's track counts as speech
 QUIET_FRAMES = 15  # 300 ms below it end a burst of agent speech
 AGENT_STATE = "lk.agent.state"
-END_REASON = "mockline.end_reason"  # agent.livekit_worker.END_REASON_ATTRIBUTE
+END_REASON = "mockline.end_reason"  # livekit_room.END_REASON_ATTRIBUTE
 TRANSCRIPTION = "lk.transcription"
 
 

@@ -1,6 +1,6 @@
 """``python -m bench livekit-worker --stack fakes``: ``mockline agent`` with a benchmark stack.
 
-The same worker as ``mockline agent`` (``agent.livekit_worker.run_worker``: registration, explicit dispatch,
+The same worker as ``mockline agent`` (``livekit_room.run_worker``: registration, explicit dispatch,
 RoomIO, draining on SIGTERM), configured from the same ``LIVEKIT_*`` environment; only the runtime each
 worker process loads is one of ``bench._stacks`` (the fixed-latency fakes, or the offline stack with a
 turn-taking profile). A finished interview goes to the scoring queue as in production.
@@ -16,7 +16,7 @@ __all__ = ["prewarm_stack", "run"]
 
 @functools.lru_cache(maxsize=4)
 def _runtime(stack: str, profile: str) -> Any:
-    from agent.livekit_worker import enqueue_finished
+    from livekit_room.worker import enqueue_finished
 
     from ._stacks import build_runtime
 
@@ -25,14 +25,14 @@ def _runtime(stack: str, profile: str) -> Any:
 
 def prewarm_stack(stack: str, profile: str, proc: Any) -> None:
     """``setup_fnc``: the stack's runtime, once per worker process (shared by its jobs)."""
-    from agent.livekit_worker import warm_imports
+    from livekit_room.worker import warm_imports
 
     warm_imports()
     proc.userdata["runtime"] = _runtime(stack, profile)
 
 
 def run(*, stack: str, profile: str) -> None:
-    from agent.livekit_worker import LiveKitConfigError, get_livekit_settings, run_worker
+    from livekit_room import LiveKitConfigError, get_livekit_settings, run_worker
     from mockline.logging import setup_logging
 
     setup_logging("INFO")

@@ -89,11 +89,11 @@ def _parse_offer(body: bytes, model: type[BaseModel] = OfferIn) -> Any:
 def create_router(settings: SignalingSettings | None = None, *, livekit: Any = None) -> APIRouter:
     """The browser-interview routes; the router's lifespan owns the sessions of this process.
 
-    ``livekit``: ``agent.livekit_worker.LiveKitSettings``; default from the environment. When its URL, key
+    ``livekit``: ``livekit_room.LiveKitSettings``; default from the environment. When its URL, key
     and secret are set, the join page joins a LiveKit room (``POST /rtc/livekit``) instead of aiortc."""
     settings = settings or get_signaling_settings()
     if livekit is None:
-        from agent.livekit_worker import get_livekit_settings
+        from livekit_room.settings import get_livekit_settings
 
         livekit = get_livekit_settings()
     lk_settings = livekit if livekit_configured(livekit) else None

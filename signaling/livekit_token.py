@@ -10,7 +10,7 @@ that participant).
 Errors::
 
     LiveKitJoinError
-    ├── LiveKitConfigError      (from agent.livekit_worker) LIVEKIT_* settings missing or placeholders
+    ├── LiveKitConfigError      (from livekit_room.settings) LIVEKIT_* settings missing or placeholders
     └── DispatchFailed          LiveKit refused or could not be reached (``retryable`` for 5xx/network)
 """
 
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import aiohttp
 from livekit import api
 
-from agent.livekit_worker import (
+from livekit_room.settings import (
     DispatchMetadata,
     LiveKitConfigError,
     LiveKitSettings,

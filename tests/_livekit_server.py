@@ -286,7 +286,7 @@ def _redis_answers(port: int) -> bool:
 
 # -- agent workers -----------------------------------------------------------------------------------------
 
-REGISTERED = "registered with LiveKit"  # agent.livekit_worker logs it once the server accepted the worker
+REGISTERED = "registered with LiveKit"  # livekit_room.worker logs it once the server accepted the worker
 
 
 @dataclass

@@ -21,7 +21,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from livekit import api
 
-from agent.livekit_worker import LiveKitSettings, parse_dispatch_metadata
+from livekit_room import LiveKitSettings, parse_dispatch_metadata
 from signaling import create_router
 from signaling._livekit import open_livekit_interview
 from storage import Interview, Invitation, TranscriptTurn, get_database

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
-from agent.livekit_worker import LiveKitSettings
+from livekit_room import LiveKitSettings
 from mockline.cli import COMMANDS, _load, app
 
 pytestmark = pytest.mark.unit

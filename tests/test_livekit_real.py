@@ -26,10 +26,10 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from agent.livekit_worker import LiveKitSettings
 from agent.plans import build_plan
 from bench._livekit_caller import LiveKitCaller
 from bench.fakes import ANSWERS, warble
+from livekit_room import LiveKitSettings
 from scoring import ScoringSettings, report_json
 from scoring.worker import build_worker
 from signaling import create_router
@@ -70,7 +70,7 @@ ANSWER_WORDS = {"checkout", "service", "slow", "profiled", "repeated", "database
 STOP = "Can we stop the interview now please."
 WAIT_MS = 120_000
 TURN_S = 120.0  # generous: the offline stack shares two loaded cores with Chromium and other tests
-DROPPED = "candidate dropped out of the room"  # agent.livekit_worker logs it
+DROPPED = "candidate dropped out of the room"  # livekit_room.worker logs it
 STARTED = "interview started"  # agent logs it once per interview
 REPO = Path(__file__).resolve().parents[1]
 

@@ -12,7 +12,7 @@ import jwt
 import pytest
 from livekit import api
 
-from agent.livekit_worker import LiveKitConfigError, LiveKitSettings, parse_dispatch_metadata
+from livekit_room import LiveKitConfigError, LiveKitSettings, parse_dispatch_metadata
 from signaling.livekit_token import (
     DispatchFailed,
     candidate_token,

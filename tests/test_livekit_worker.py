@@ -29,7 +29,7 @@ from livekit.protocol import models
 from sqlalchemy import select
 
 from agent import AgentRuntime, PushAudioInput
-from agent.livekit_worker import (
+from livekit_room import (
     DispatchMetadataError,
     LiveKitConfigError,
     LiveKitSettings,
@@ -259,9 +259,9 @@ def test_the_worker_imports_no_private_livekit_classes() -> None:
     import inspect
 
     import agent._runtime
-    import agent.livekit_worker
+    import livekit_room.worker
 
-    for module in (agent.livekit_worker, agent._runtime):
+    for module in (livekit_room.worker, agent._runtime):
         assert "room_io._" not in inspect.getsource(module)
 
 
@@ -298,13 +298,13 @@ async def test_redis_down_leaves_the_finished_interview_to_the_outbox(sqlite_db:
     ],
 )
 def test_how_the_candidate_leaving_ends_the_interview(reason: int, ends_as: str | None) -> None:
-    from agent.livekit_worker import _left_reason
+    from livekit_room.worker import _left_reason
 
     assert _left_reason(reason) == ends_as
 
 
 async def test_the_agent_tells_the_room_why_the_interview_ended_before_leaving() -> None:
-    from agent.livekit_worker import END_REASON_ATTRIBUTE, _announce_end
+    from livekit_room.worker import END_REASON_ATTRIBUTE, _announce_end
 
     announced: list[dict[str, str]] = []
 

@@ -10,7 +10,7 @@ def register(app: typer.Typer) -> None:
         executor: str = typer.Option(None, help="process (default) or thread (LIVEKIT_EXECUTOR)."),
     ) -> None:
         """Run a LiveKit agent worker: registers with LIVEKIT_URL and runs the interviews dispatched to it."""
-        from agent.livekit_worker import LiveKitConfigError, get_livekit_settings, run_worker
+        from livekit_room import LiveKitConfigError, get_livekit_settings, run_worker
         from mockline.logging import setup_logging
 
         settings = get_livekit_settings()
