@@ -10,7 +10,7 @@ from ._errors import AccountError, CsrfRejected, DashboardError, LoginRequired, 
 from ._jobs import DashboardJobs
 from ._mail import MailSettings, get_mail_settings
 from ._passwords import check_password_strength, hash_password, verify_password
-from ._router import install_dashboard, router
+from ._router import install_dashboard, recruiter_api_auth, router
 from ._settings import DashboardSettings, get_dashboard_settings
 from ._users import create_user
 
@@ -29,6 +29,7 @@ __all__ = [
     "get_mail_settings",
     "hash_password",
     "install_dashboard",
+    "recruiter_api_auth",
     "router",
     "verify_password",
 ]

@@ -22,7 +22,7 @@ from ._routes_webhooks import router as webhooks_router
 from ._sessions import Viewer
 from ._web import current_viewer, handle_dashboard_error
 
-__all__ = ["install_dashboard", "router"]
+__all__ = ["install_dashboard", "recruiter_api_auth", "router"]
 
 router = APIRouter()
 for _r in (
@@ -48,12 +48,11 @@ def install_dashboard(app: FastAPI) -> None:
     app.include_router(report_router())
     app.mount("/static/dashboard", StaticFiles(directory=STATIC_DIR), name="dashboard_static")
     app.add_exception_handler(DashboardError, handle_dashboard_error)
-    # JSON APIs of other packages (e.g. telephony's /api/phone-screens) authenticate through this.
-    app.state.recruiter_auth = recruiter_api_auth
 
 
 def recruiter_api_auth(request: Request) -> Viewer:
-    """The logged-in recruiter for a JSON API call; state-changing calls need the session's CSRF token in
+    """The logged-in recruiter for a JSON API call (other packages' APIs, e.g. telephony's /api/phone-screens,
+    get this from the app's services); state-changing calls need the session's CSRF token in
     the ``X-CSRF-Token`` header (cookies alone would let another site make the call)."""
     viewer = current_viewer(request)
     if request.method not in ("GET", "HEAD"):
