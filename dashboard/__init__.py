@@ -2,10 +2,11 @@
 
 ```python
 from dashboard import install_dashboard
-install_dashboard(app)          # in mockline.web.create_app
+install_dashboard(app, DashboardServices(base_url=..., rate_limiter=...))   # mockline/web.py
 ```
 """
 
+from ._deps import DashboardServices
 from ._errors import AccountError, CsrfRejected, DashboardError, LoginRequired, NotFound
 from ._jobs import DashboardJobs
 from ._mail import MailSettings, get_mail_settings
@@ -19,6 +20,7 @@ __all__ = [
     "CsrfRejected",
     "DashboardError",
     "DashboardJobs",
+    "DashboardServices",
     "DashboardSettings",
     "LoginRequired",
     "MailSettings",

@@ -8,13 +8,16 @@ their helpers open short sessions where they need them, some after work off the 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends
+from starlette.applications import Starlette
+from starlette.requests import HTTPConnection
 
-from storage import Database, get_database
+from storage import Database, RateLimiter, get_database
 
-__all__ = ["DatabaseDep", "database"]
+__all__ = ["DashboardDep", "DashboardServices", "DatabaseDep", "dashboard_of", "database"]
 
 
 async def database() -> Database:
@@ -23,3 +26,25 @@ async def database() -> Database:
 
 
 DatabaseDep = Annotated[Database, Depends(database)]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DashboardServices:
+    """What the web app hands the dashboard (``install_dashboard``): its public URL, for links in pages and
+    e-mails, and the attempt counters of login and practice (shared by replicas when REDIS_URL is set)."""
+
+    base_url: str
+    rate_limiter: RateLimiter
+
+
+def dashboard_of(app: Starlette) -> DashboardServices:
+    """The services ``install_dashboard`` put on ``app``."""
+    services: DashboardServices = app.state.dashboard
+    return services
+
+
+async def dashboard_services(conn: HTTPConnection) -> DashboardServices:
+    return dashboard_of(conn.app)
+
+
+DashboardDep = Annotated[DashboardServices, Depends(dashboard_services)]

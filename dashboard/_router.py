@@ -8,6 +8,7 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.staticfiles import StaticFiles
 
+from ._deps import DashboardServices
 from ._errors import DashboardError
 from ._reports import report_router
 from ._routes_auth import router as auth_router
@@ -41,9 +42,11 @@ for _r in (
 STATIC_DIR = Path(__file__).parent / "static"
 
 
-def install_dashboard(app: FastAPI) -> None:
+def install_dashboard(app: FastAPI, services: DashboardServices) -> None:
     """Mount the dashboard on ``app``: /login, /logout, /dashboard/…, /practice…, /static/dashboard/…,
-    and the report API (/api/interviews/{id}/report[.pdf]) behind the same login and organisation check."""
+    and the report API (/api/interviews/{id}/report[.pdf]) behind the same login and organisation check.
+    Routes take ``services`` as a typed dependency."""
+    app.state.dashboard = services
     app.include_router(router)
     app.include_router(report_router())
     app.mount("/static/dashboard", StaticFiles(directory=STATIC_DIR), name="dashboard_static")

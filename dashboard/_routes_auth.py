@@ -9,9 +9,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 
-from storage import MemoryRateLimiter, User
+from storage import User
 
-from ._deps import DatabaseDep
+from ._deps import DatabaseDep, dashboard_of
 from ._passwords import verify_password
 from ._ratelimit import LoginThrottle
 from ._sessions import SESSION_COOKIE, end_session, load_viewer, start_session
@@ -35,11 +35,8 @@ router = APIRouter()
 
 def _throttle(request: Request) -> LoginThrottle:
     settings = get_dashboard_settings()
-    limiter = getattr(request.app.state, "rate_limiter", None)
-    if limiter is None:  # an app without mockline.web's services (a test mounting the router alone)
-        limiter = request.app.state.rate_limiter = MemoryRateLimiter()
     return LoginThrottle(
-        limiter=limiter,
+        limiter=dashboard_of(request.app).rate_limiter,
         per_pair=settings.login_max_failures_per_email,
         per_ip=settings.login_max_failures_per_ip,
         window_s=settings.login_window_seconds,

@@ -12,7 +12,7 @@ from storage import Database
 
 from ._compare import STAGES, Comparison, compare_plan, set_stage
 from ._csv import comparison_csv_lines
-from ._deps import DatabaseDep
+from ._deps import DatabaseDep, dashboard_of
 from ._labels import human
 from ._routes_plans import _org_plan
 from ._sessions import Viewer
@@ -94,7 +94,7 @@ def compare_csv(
     request: Request, plan_id: str, db: DatabaseDep, viewer: Viewer = Depends(current_viewer)
 ) -> Response:
     plan, comparison = _load(db, viewer, plan_id, _stage_filter(request))
-    base = request.app.state.settings.base_url.rstrip("/")
+    base = dashboard_of(request.app).base_url.rstrip("/")
     logger.info("comparison exported", extra={"user_id": viewer.user_id, "rows": len(comparison.rows)})
     title = "".join(ch if ch.isalnum() else "-" for ch in plan.title.lower()).strip("-")[:60] or "plan"  # type: ignore[attr-defined]
     return StreamingResponse(

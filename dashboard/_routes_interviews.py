@@ -23,7 +23,7 @@ from storage import (
 from ._charts import Bar, LatencyStages, Segment, competency_bars, latency_bars, latency_legend, talk_timeline
 from ._compare import current_scores
 from ._csv import csv_lines
-from ._deps import DatabaseDep
+from ._deps import DatabaseDep, dashboard_of
 from ._errors import NotFound, Unavailable
 from ._interview import InterviewView, get_org_interview, load_interview_view
 from ._listing import SORTS, STATUSES, interview_rows, org_roles, parse_filter
@@ -103,7 +103,7 @@ def interview_csv(request: Request, db: DatabaseDep, viewer: Viewer = Depends(cu
             rows,
             scores=scores,
             question_order=question_order,
-            base_url=request.app.state.settings.base_url,
+            base_url=dashboard_of(request.app).base_url,
         ),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="interviews.csv"', "Cache-Control": "no-store"},

@@ -20,7 +20,7 @@ from storage import (
 )
 
 from ._bulk_invite import BulkInvited, BulkReport, parse_candidates
-from ._deps import DatabaseDep
+from ._deps import DatabaseDep, dashboard_of
 from ._errors import NotFound
 from ._invite_delivery import send_invitations
 from ._mail import Mailer, MailError, get_mail_settings
@@ -173,7 +173,7 @@ def _bulk(
     if emailed:
         try:
             outcome = send_invitations(
-                db, Mailer(), request.app.state.settings.base_url, [(i, t) for i, t, _ in made]
+                db, Mailer(), dashboard_of(request.app).base_url, [(i, t) for i, t, _ in made]
             )
             invited = [
                 BulkInvited(m.line, m.name, m.email, m.link, m.pin, outcome.get(i)) for i, _, m in made

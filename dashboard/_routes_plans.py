@@ -23,7 +23,7 @@ from storage import (
 )
 
 from ._bulk_invite import BulkReport
-from ._deps import DatabaseDep
+from ._deps import DatabaseDep, dashboard_of
 from ._errors import DashboardError, NotFound
 from ._invite_delivery import invitation_link, send_invitations
 from ._mail import Mailer, MailError, get_mail_settings
@@ -230,14 +230,14 @@ def plan_page(
 
 
 def _link(request: Request, token: str) -> str:
-    return invitation_link(request.app.state.settings.base_url, token)
+    return invitation_link(dashboard_of(request.app).base_url, token)
 
 
 def _email_one(request: Request, db: Database, invitation_id: str, token: str) -> str:
     """Send one invitation e-mail; the sentence to show the recruiter."""
     try:
         problem = send_invitations(
-            db, Mailer(), request.app.state.settings.base_url, [(invitation_id, token)]
+            db, Mailer(), dashboard_of(request.app).base_url, [(invitation_id, token)]
         )[invitation_id]
     except MailError as e:
         return f"The e-mail was not sent: {e.message} Copy the link below instead."

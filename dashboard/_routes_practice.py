@@ -20,13 +20,11 @@ from storage import (
     Interview,
     InterviewPlan,
     Invitation,
-    MemoryRateLimiter,
-    RateLimiter,
     create_invitation,
     hash_token,
 )
 
-from ._deps import DatabaseDep
+from ._deps import DatabaseDep, dashboard_of
 from ._errors import NotFound
 from ._interview import load_interview_view
 from ._plans import DIFFICULTIES, SENIORITIES, PlanForm, PlanFormError, build_spec, role_choices
@@ -100,13 +98,6 @@ def practice_page(request: Request, db: DatabaseDep) -> Response:
     return _practice_page(request, db, form=PlanForm(), errors={})
 
 
-def _limiter(request: Request) -> RateLimiter:
-    limiter = getattr(request.app.state, "rate_limiter", None)
-    if limiter is None:  # an app without mockline.web's services (a test mounting the router alone)
-        limiter = request.app.state.rate_limiter = MemoryRateLimiter()
-    return limiter
-
-
 @router.post("/practice")
 def practice_start(request: Request, db: DatabaseDep, form: AnonForm = Depends(anon_form)) -> Response:
     _enabled()
@@ -124,7 +115,8 @@ def practice_start(request: Request, db: DatabaseDep, form: AnonForm = Depends(a
         return _practice_page(request, db, form=pf, errors=e.errors, token=form.csrf_token, status_code=422)
     ip = request.client.host if request.client else "unknown"
     # Reserved, not checked-then-recorded: concurrent requests cannot all pass the limit.
-    hit = _limiter(request).hit(f"practice:{ip}", limit=settings.practice_per_ip_per_hour, window_s=3600.0)
+    limiter = dashboard_of(request.app).rate_limiter
+    hit = limiter.hit(f"practice:{ip}", limit=settings.practice_per_ip_per_hour, window_s=3600.0)
     if not hit.allowed:
         return _practice_page(
             request,

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from agent import AgentRuntime, SharedRuntime
+from dashboard import DashboardServices
 from signaling import SignalingServices
 from storage import RateLimiter, build_rate_limiter
 from telephony import TelephonySettings, TelephonyState
@@ -27,6 +28,7 @@ class Services:
     runtime: SharedRuntime
     # Attempt counters shared by every replica when REDIS_URL is set (login, practice, browser admission).
     rate_limiter: RateLimiter
+    dashboard: DashboardServices
     signaling: SignalingServices
     telephony: TelephonyState
 
@@ -41,7 +43,7 @@ def build_services(
     """Settings of each concern from the environment where not given.
 
     ``runtime``: an agent runtime built elsewhere (tests); by default one is loaded on first use."""
-    from dashboard import recruiter_api_auth
+    from dashboard import recruiter_api_auth  # the dashboard's login guards the other packages' APIs
 
     shared = SharedRuntime(loaded=runtime)
     limiter = rate_limiter or build_rate_limiter()
@@ -49,6 +51,7 @@ def build_services(
         settings=settings,
         runtime=shared,
         rate_limiter=limiter,
+        dashboard=DashboardServices(base_url=settings.base_url, rate_limiter=limiter),
         signaling=SignalingServices.build(runtime=shared, limiter=limiter, recruiter_auth=recruiter_api_auth),
         telephony=TelephonyState.build(
             base_url=settings.base_url,

@@ -109,16 +109,14 @@ def create_app(
         openapi_url="/openapi.json" if docs else None,
     )
     app.state.services = services  # for tests and benchmarks; routes take their part as a dependency
-    app.state.settings = settings
     app.add_exception_handler(RequestValidationError, validation_failed)
-    app.state.rate_limiter = services.rate_limiter
     app.add_middleware(BodyLimit, limit_for=_body_limits(settings))
     app.add_middleware(RefuseNulInUrl)
     app.add_middleware(SecurityHeaders)
 
     from dashboard import install_dashboard
 
-    install_dashboard(app)
+    install_dashboard(app, services.dashboard)
 
     @app.get("/healthz")
     def healthz() -> JSONResponse:
