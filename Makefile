@@ -5,6 +5,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 EXTRAS_RUN := local,piper,smartturn
 EXTRAS_TEST := local,stt-base,piper,smartturn,cloud,dev
+# the slowest tests in every log (CI's included); `make test PYTEST_ARGS="tests/test_x.py -q"` replaces it
+PYTEST_ARGS ?= --durations=30
 
 .PHONY: run test services livekit-server install install-dev lint typecheck clean
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from storage import (
     Database,
@@ -25,6 +25,9 @@ from storage import (
     Recording,
     TranscriptTurn,
     TurnMetric,
+    next_turn_seq,
+    transcript,
+    turn_metrics,
     utcnow,
 )
 
@@ -119,10 +122,10 @@ def load_interview(db: Database, interview_id: str, *, channel: str | None = Non
         iv = s.get(Interview, interview_id, with_for_update=not db.is_sqlite)
         if iv is None:
             raise InterviewNotFound(f"interview {interview_id} does not exist")
-        if iv.status not in (InterviewStatus.INVITED.value, InterviewStatus.IN_PROGRESS.value):
+        if not iv.status.is_open:
             raise InterviewClosed(f"interview {interview_id} is {iv.status}")
         now = utcnow()
-        iv.status = InterviewStatus.IN_PROGRESS.value
+        iv.status = InterviewStatus.IN_PROGRESS
         iv.started_at = iv.started_at or now
         iv.last_seen_at = now
         iv.end_reason = None
@@ -130,15 +133,9 @@ def load_interview(db: Database, interview_id: str, *, channel: str | None = Non
             iv.channel = channel
         turns = [
             PriorTurn(id=t.id, seq=t.seq, speaker=t.speaker, text=t.text, interrupted=t.interrupted)
-            for t in s.scalars(
-                select(TranscriptTurn)
-                .where(TranscriptTurn.interview_id == iv.id)
-                .order_by(TranscriptTurn.seq)
-            )
+            for t in transcript(s, iv.id)
         ]
-        next_seq = (
-            s.scalar(select(func.max(TranscriptTurn.seq)).where(TranscriptTurn.interview_id == iv.id)) or 0
-        ) + 1
+        next_seq = next_turn_seq(s, iv.id)
         started = iv.started_at
         if started.tzinfo is None:  # SQLite drops the offset; stored values are UTC
             from datetime import UTC
@@ -219,9 +216,9 @@ def finish_interview(
             iv.state = state
         iv.end_reason = reason
         iv.last_seen_at = utcnow()
-        if reason not in FINISHING_REASONS or iv.status != InterviewStatus.IN_PROGRESS.value:
+        if reason not in FINISHING_REASONS or iv.status != InterviewStatus.IN_PROGRESS:
             return False
-        iv.status = InterviewStatus.FINISHED.value
+        iv.status = InterviewStatus.FINISHED
         iv.ended_at = utcnow()
         s.add(OutboxEvent(kind="interview.finished", interview_id=iv.id))
         return True
@@ -319,18 +316,12 @@ def interview_report(db: Database, interview_id: str) -> dict[str, Any]:
         iv = s.get(Interview, interview_id)
         if iv is None:
             raise InterviewNotFound(f"interview {interview_id} does not exist")
-        turns = s.scalars(
-            select(TranscriptTurn)
-            .where(TranscriptTurn.interview_id == interview_id)
-            .order_by(TranscriptTurn.seq)
-        ).all()
-        metrics = s.scalars(
-            select(TurnMetric).where(TurnMetric.interview_id == interview_id).order_by(TurnMetric.seq)
-        ).all()
+        turns = transcript(s, interview_id)
+        metrics = turn_metrics(s, interview_id)
         recordings = s.scalars(select(Recording).where(Recording.interview_id == interview_id)).all()
         return {
             "interview_id": iv.id,
-            "status": iv.status,
+            "status": str(iv.status),
             "end_reason": iv.end_reason,
             "turns": [
                 {

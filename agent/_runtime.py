@@ -32,7 +32,7 @@ except ImportError:  # pragma: no cover - a base dependency
 from ._handle import InterviewHandle, InterviewListener, _CaptionOutput
 from ._interviewer import Brain
 from ._persist import LoadedInterview
-from ._turns import build_turn_detector
+from ._smart_turn import build_turn_detector
 from .settings import AgentSettings, get_agent_settings
 
 __all__ = [

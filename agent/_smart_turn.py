@@ -12,7 +12,8 @@ breath) — the thing silence alone cannot tell. The 8.7 MB ONNX file ships insi
 computes the log-mel input with faster-whisper's feature extractor. Nothing is downloaded.
 
 How a session uses it: ``SmartTurn.listen(audio_input)`` wraps the transport's input in a tap that keeps
-the last 8 s of the candidate's audio and returns a per-session detector. At the end of speech the
+the last 8 s of the candidate's audio, times their silence and notes the pauses (>= 0.6 s) they came back
+from, and returns a per-session detector. At the end of speech the
 detector applies the context rule (``agent._turns.decide``); only for a short complete turn it asks the
 model, and P(finished) below 0.5 turns the quick wait into the answer wait.
 
@@ -39,12 +40,13 @@ from typing import Any, Literal
 
 import numpy as np
 from livekit import rtc
+from livekit.agents import llm
 from livekit.agents.voice import io
 
 from ._turns import TextTurnDetector
-from .settings import TurnTuning
+from .settings import AgentSettings, TurnTuning
 
-__all__ = ["SmartTurn", "SmartTurnModel", "TurnAudioTap"]
+__all__ = ["SmartTurn", "SmartTurnModel", "TurnAudioTap", "build_turn_detector"]
 
 logger = logging.getLogger("mockline.agent")
 
@@ -52,6 +54,8 @@ _MODEL_FILE = "pipecat/audio/turn/smart_turn/data/smart-turn-v3.2-cpu.onnx"
 _RATE = 16_000
 _WINDOW_S = 8
 _VOICED_FLOOR = 200.0  # int16 RMS of a 20 ms frame below which it is silence whatever the speaker's level
+_MIN_PAUSE_S = 0.6  # shorter silences inside speech are not pauses the turn-taking rule learns from
+_KEPT_PAUSES = 64
 
 
 class SmartTurnModel:
@@ -104,6 +108,10 @@ class TurnAudioTap(io.AudioInput):
         self._lock = threading.Lock()
         self._loud = 0.0  # a slow-decaying peak of the speaker's frame level
         self._last_voiced: float | None = None  # time.monotonic() of the last voiced frame
+        self._clock = 0.0  # audio seconds received
+        self._last_voiced_audio: float | None = None  # audio time of the end of the last voiced frame
+        # pauses the candidate came back from: (time.monotonic() when they resumed, length in audio s)
+        self._resumed: collections.deque[tuple[float, float]] = collections.deque(maxlen=_KEPT_PAUSES)
 
     def silence_s(self) -> float:
         """Seconds since the last frame loud enough to be the candidate's voice (a tenth of their recent
@@ -118,8 +126,14 @@ class TurnAudioTap(io.AudioInput):
             pcm = pcm.reshape(-1, frame.num_channels)[:, 0]
         level = float(np.sqrt(np.mean(np.square(pcm, dtype=np.float64)))) if pcm.size else 0.0
         self._loud = max(level, self._loud * 0.999)
+        start = self._clock
+        self._clock += pcm.size / frame.sample_rate
         if level > max(_VOICED_FLOOR, 0.1 * self._loud):
-            self._last_voiced = time.monotonic()
+            now = time.monotonic()
+            if self._last_voiced_audio is not None and start - self._last_voiced_audio >= _MIN_PAUSE_S:
+                self._resumed.append((now, start - self._last_voiced_audio))
+            self._last_voiced = now
+            self._last_voiced_audio = self._clock
         with self._lock:
             self._frames.append((pcm.copy(), frame.sample_rate))
             self._samples += pcm.size * _RATE // frame.sample_rate
@@ -127,6 +141,10 @@ class TurnAudioTap(io.AudioInput):
                 old, rate = self._frames.popleft()
                 self._samples -= old.size * _RATE // rate
         return frame
+
+    def pauses_since(self, since: float) -> tuple[float, ...]:
+        """Lengths (s) of the pauses the candidate came back from after ``since`` (``time.monotonic()``)."""
+        return tuple(length for at, length in list(self._resumed) if at > since)
 
     def recent(self) -> np.ndarray:
         """The last 8 s (or less) as float32 at 16 kHz."""
@@ -158,9 +176,18 @@ class _SessionTurns(TextTurnDetector):
         super().__init__(tuning=tuning, silence=tap.silence_s)
         self._model = model
         self._tap = tap
+        self._turn: tuple[object, float] | None = None  # (the agent's last message, first verdict on it)
 
     def with_tuning(self, tuning: TurnTuning) -> TextTurnDetector:
         return _SessionTurns(self._model, self._tap, tuning)
+
+    def resumed_pauses(self, chat_ctx: llm.ChatContext) -> tuple[float, ...]:
+        """The pauses the candidate came back from since the first end of speech after the agent last
+        spoke: the turn in progress (the silence before it, while the agent was talking, is not one)."""
+        key = _last_agent_item(chat_ctx)
+        if self._turn is None or self._turn[0] != key:
+            self._turn = (key, time.monotonic())
+        return self._tap.pauses_since(self._turn[1])
 
     @property
     def model(self) -> str:
@@ -179,6 +206,13 @@ class _SessionTurns(TextTurnDetector):
             return None
 
 
+def _last_agent_item(chat_ctx: llm.ChatContext) -> object:
+    for item in reversed(chat_ctx.items):
+        if isinstance(item, llm.ChatMessage) and item.role == "assistant":
+            return item.id
+    return None
+
+
 class SmartTurn(TextTurnDetector):
     """The process-wide detector the runtime holds. ``listen`` gives each session its own, which hears
     the session's input; on its own (LiveKit rooms, where the audio does not pass through our input) it is
@@ -191,3 +225,27 @@ class SmartTurn(TextTurnDetector):
     def listen(self, audio_input: io.AudioInput) -> tuple[TurnAudioTap, Any]:
         tap = TurnAudioTap(audio_input)
         return tap, _SessionTurns(self._model, tap)
+
+
+def build_turn_detector(settings: AgentSettings) -> Any:
+    """The detector ``settings.turn_detector`` names (None: VAD silence alone)."""
+    if settings.turn_detector in ("auto", "text"):
+        if settings.turn_detector == "auto":
+            try:
+                model_path()
+            except RuntimeError:
+                logger.info("Smart Turn is not installed (extra smartturn): turn-taking reads text only")
+            else:
+                return SmartTurn()  # the context rule with the audio model (~0.1 s to load)
+        return SmartTurn(model=None)  # the context rule; sessions call .listen(input) for silence timing
+    if settings.turn_detector == "eot":
+        from livekit.agents.inference.eot import TurnDetector
+        from livekit.local_inference import init_eot
+
+        init_eot()  # load the weights now (~0.2 s), not on the first turn
+        return TurnDetector(version="v1-mini")
+    if settings.turn_detector == "smart":
+        return SmartTurn()  # loads the model now (~0.1 s); sessions call .listen(input)
+    if settings.turn_detector == "words":
+        return TextTurnDetector(legacy=True)
+    return None

@@ -7,10 +7,13 @@ context and returns one of three waits (seconds of silence after the end of spee
 
 - ``quick`` (``min_endpointing_delay``): nothing said, a short request or reply ("could you repeat
   that?", "I don't know", "yes" to a yes/no question), or a short complete reply to anything.
-- ``answer`` (``answer_pause_delay``): a complete-looking sentence inside an answer that is already
-  long; the sentence may be the last one or the next may follow after a pause, and we cannot know which,
-  so we wait out ordinary sentence pauses (the trade-off, with numbers, is in BENCHMARKS.md "Turn-taking
-  on real speech").
+- ``answer`` (``answer_wait``): a complete-looking sentence inside an answer that is already long, or
+  a short turn to an open question that opens like an account ("And so...", "Well, at my last job.");
+  the sentence may be the last one or the next may follow after a pause, and we cannot know which, so we
+  wait out ordinary sentence pauses (``answer_pause_delay``), and longer for a candidate who has already
+  paused longer in this turn and gone on (``answer_pause_rhythm`` × their longest such pause, up to the
+  hold): the pauses a speaker has taken are the best guess at the pauses they will take. The trade-off,
+  with numbers, is in BENCHMARKS.md "Turn-taking on real speech".
 - ``hold`` (``max_endpointing_delay``): the transcript trails off ("...and", "so the first thing I'd do
   is", "um", "...,"): a thinking pause.
 
@@ -22,8 +25,9 @@ so a full stop after "and", "the" or "um" changes nothing.
 livekit's end-of-turn machinery knows two waits (``min_delay`` when the detector says likely, ``max_delay``
 when unlikely). The middle one is taken by the detector itself: it returns only when ``answer`` seconds of
 silence have passed (a new start of speech cancels it), then says likely. How long the candidate has
-already been silent comes from the session's audio tap (``agent/_smart_turn.py``); without one (LiveKit
-rooms) it assumes the VAD's minimum silence, so the wait is never shorter than chosen.
+already been silent, and the pauses they came back from in this turn, come from the session's audio tap
+(``agent/_smart_turn.py``); without one (LiveKit rooms) it assumes the VAD's minimum silence, so the wait
+is never shorter than chosen, and knows no pauses (the wait is ``answer_pause_delay``).
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ logger = logging.getLogger("mockline.agent")
 __all__ = [
     "TextTurnDetector",
     "TurnVerdict",
-    "build_turn_detector",
+    "answer_wait",
     "decide",
     "end_of_turn_probability",
     "expects_long_answer",
@@ -80,6 +84,11 @@ _REQUESTS = re.compile(
     r"\b(repeat|say (that|it) again|come again|pardon|didn'?t (catch|hear|get)|what do you mean|"
     r"(don'?t|do not) (know|understand)|no idea|not sure|can'?t (think|remember)|skip|next question|"
     r"move on|a hint|(can|could) we stop|stop (the|this) interview|clarify|rephrase|what was the question)\b"
+)
+# A short turn to an open question that opens like an account ("And so...", "Well, at my last job.",
+# "Okay.") is the start of an answer, not a reply: it gets the answer wait, not the quick one.
+_PREFACE = re.compile(
+    r"^\W*(and|so|well|okay|ok|alright|right|first|firstly|basically|let me|to (start|begin))\b"
 )
 _SHORT_WORDS = 6  # a complete reply this short gets a quick response
 _LONG_WORDS = 9  # from here on a turn is an answer in progress
@@ -131,6 +140,18 @@ def expects_long_answer(question: str) -> bool:
     return True
 
 
+def answer_wait(
+    tuning: TurnTuning, *, resumed: tuple[float, ...] | list[float] = (), factor: float | None = None
+) -> float:
+    """The silence that ends a turn after a finished sentence inside an answer: ``answer_pause_delay``, or
+    ``factor`` (``answer_pause_rhythm``) × the longest pause the candidate has already come back from in
+    this turn (``resumed``, seconds) if that is longer, up to ``max_endpointing_delay``. A candidate who
+    stopped 2 s to think and went on will likely do it again, and a fluent one is not made to wait for it."""
+    factor = tuning.answer_pause_rhythm if factor is None else factor
+    longest = max(resumed, default=0.0)
+    return max(tuning.answer_pause_delay, min(tuning.max_endpointing_delay, factor * longest))
+
+
 Wait = Literal["quick", "answer", "hold"]
 
 
@@ -147,7 +168,9 @@ class TurnVerdict:
         }[self.wait]
 
 
-def decide(*, question: str, answer: str, finished: float | None = None) -> TurnVerdict:
+def decide(
+    *, question: str, answer: str, finished: float | None = None, prefaces: bool = True
+) -> TurnVerdict:
     """How long a silence after ``answer`` (the candidate's turn so far) ends the turn.
 
     ``question``: the agent's last words. ``finished``: an audio model's P(the speaker has finished), if
@@ -167,6 +190,8 @@ def decide(*, question: str, answer: str, finished: float | None = None) -> Turn
     if not expects_long_answer(question) and len(words) < _LONG_WORDS:
         return TurnVerdict("quick", "short reply to a yes/no question")
     if len(words) <= _SHORT_WORDS:
+        if prefaces and _PREFACE.match(text.lower()):  # (the question is open: yes/no returned above)
+            return TurnVerdict("answer", "the start of an answer")
         if finished is not None and finished < 0.5:
             return TurnVerdict("answer", "short, but does not sound finished")
         return TurnVerdict("quick", "short complete reply")
@@ -214,6 +239,10 @@ class TextTurnDetector:
         """An audio model's P(finished) for the candidate's last words (None: no model)."""
         return None
 
+    def resumed_pauses(self, chat_ctx: llm.ChatContext) -> tuple[float, ...]:
+        """The pauses (seconds) the candidate has come back from in this turn (none known: no audio tap)."""
+        return ()
+
     async def predict_end_of_turn(
         self,
         chat_ctx: llm.ChatContext,
@@ -223,6 +252,7 @@ class TextTurnDetector:
         question, answer = last_agent_text(chat_ctx), last_user_text(chat_ctx)
         if self._legacy:
             return end_of_turn_probability(answer)
+        resumed = self.resumed_pauses(chat_ctx)  # asked at every end of speech: it marks the turn's start
         finished = None
         if needs_audio(answer):
             finished = await self.finished_probability()
@@ -235,9 +265,23 @@ class TextTurnDetector:
         if verdict.wait == "hold":
             return 0.1
         if verdict.wait == "answer":
+            wait = answer_wait(self._tuning, resumed=resumed)
+            logger.debug("answer wait", extra={"wait_s": round(wait, 2)})
             # livekit has no middle wait: take it here (a start of speech cancels this task)
-            await asyncio.sleep(max(0.0, verdict.seconds(self._tuning) - silent))
+            await asyncio.sleep(max(0.0, wait - silent))
+            if self._silence is not None:
+                await self._until_silent(wait)
         return 0.9
+
+    async def _until_silent(self, wait: float) -> None:
+        """Wait on while the tap has heard the candidate again within ``wait``: they resumed, and the VAD
+        (behind real time on a loaded machine) has not said so yet; its start of speech will cancel this.
+        Bounded by the hold, so a noisy line that the tap takes for voice cannot keep the turn open."""
+        assert self._silence is not None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._tuning.max_endpointing_delay
+        while (left := wait - self._silence()) > 0 and loop.time() < deadline:  # noqa: ASYNC110 (a clock)
+            await asyncio.sleep(min(left, deadline - loop.time()))
 
 
 def last_user_text(chat_ctx: llm.ChatContext) -> str:
@@ -252,34 +296,6 @@ def last_agent_text(chat_ctx: llm.ChatContext) -> str:
         if isinstance(item, llm.ChatMessage) and item.role == "assistant":
             return item.text_content or ""
     return ""
-
-
-def build_turn_detector(settings: AgentSettings) -> Any:
-    """The detector ``settings.turn_detector`` names (None: VAD silence alone)."""
-    if settings.turn_detector in ("auto", "text"):
-        from ._smart_turn import SmartTurn, model_path
-
-        if settings.turn_detector == "auto":
-            try:
-                model_path()
-            except RuntimeError:
-                logger.info("Smart Turn is not installed (extra smartturn): turn-taking reads text only")
-            else:
-                return SmartTurn()  # the context rule with the audio model (~0.1 s to load)
-        return SmartTurn(model=None)  # the context rule; sessions call .listen(input) for silence timing
-    if settings.turn_detector == "eot":
-        from livekit.agents.inference.eot import TurnDetector
-        from livekit.local_inference import init_eot
-
-        init_eot()  # load the weights now (~0.2 s), not on the first turn
-        return TurnDetector(version="v1-mini")
-    if settings.turn_detector == "smart":
-        from ._smart_turn import SmartTurn
-
-        return SmartTurn()  # loads the model now (~0.1 s); sessions call .listen(input)
-    if settings.turn_detector == "words":
-        return TextTurnDetector(legacy=True)
-    return None
 
 
 def turn_handling(

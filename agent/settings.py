@@ -17,8 +17,10 @@ Turn-taking values, and why (an interview is not a customer-service call). Measu
   thing I would... hmm"). A 2.5 s thinking pause fits inside it (``mockline simulate`` checks it).
 - ``turn_detector`` "auto" (default): the context rule of ``agent/_turns.py`` with three waits: quick
   (``min_endpointing_delay``) for a short request or reply, ``answer_pause_delay`` 2.5 s (phone 2.6 s) for
-  a finished sentence inside an answer, ``max_endpointing_delay`` when the transcript trails off ("so the
-  first thing I'd do is...", "...and", "um"); with the ``smartturn`` extra, a short turn that does not
+  a finished sentence inside an answer (longer, ``answer_pause_rhythm`` 1.5 × the longest pause the
+  candidate has already come back from in the turn, up to ``max_endpointing_delay``),
+  ``max_endpointing_delay`` when the transcript trails off ("so the first thing I'd do is...", "...and",
+  "um"); with the ``smartturn`` extra, a short turn that does not
   sound finished waits like an answer. Chosen on real speech (``python -m bench turn-options``, BENCHMARKS.md
   "Turn-taking on real speech"): 2.5 s keeps sentence pauses (0.8-1.5 s) and thinking pauses up to 2.5 s
   with the candidate; 1.8 s replied 0.7 s sooner but cut 5/6 of the 2-2.5 s thinking pauses. "text" is
@@ -74,6 +76,10 @@ class TurnTuning(BaseSettings):
     min_endpointing_delay: float = 0.5
     answer_pause_delay: float = 2.5
     max_endpointing_delay: float = 4.5
+    # After a finished sentence inside an answer, wait at least this × the longest pause the candidate has
+    # already come back from in this turn (up to max_endpointing_delay): a candidate who paused 2 s to think
+    # and went on gets 3 s next time (agent/_turns.py ``answer_wait``; chosen in BENCHMARKS.md). 0: off.
+    answer_pause_rhythm: float = 1.5
     # Without an audio tap (LiveKit rooms) the turn detector assumes the candidate has been silent this
     # long when the VAD reports the end of speech (its min_silence_duration, agent/providers/_vad.py).
     assumed_vad_silence: float = 0.6

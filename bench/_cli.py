@@ -54,8 +54,13 @@ def main(argv: list[str] | None = None) -> None:
     k.add_argument("--profile", choices=PROFILES, default="product")
     k.add_argument("--turns", type=int, default=6)
     k.add_argument("--trials", type=int, default=4)
-    k.add_argument("--steps", default="1,2,4", help="interviews at once (fakes stack only)")
-    k.add_argument("--seconds", type=float, default=30.0)
+    k.add_argument(
+        "--steps",
+        default=None,
+        help="interviews at once, comma-separated, or none (default: 1,2,4 for fakes, none otherwise)",
+    )
+    k.add_argument("--seconds", type=float, default=30.0, help="how long each capacity call answers")
+    k.add_argument("--out", default=None, help="also write the markdown section here (default: var/bench/)")
     k.add_argument("--keep-going", action="store_true", help="run every step even after one fails")
     t = sub.add_parser("stt", help="offline STT word error rate and real-time factor")
     t.add_argument("--repeats", type=int, default=3)
@@ -114,17 +119,19 @@ def main(argv: list[str] | None = None) -> None:
         write(ROOT / "BENCHMARKS.md", pickle.loads((ROOT / "var/bench/results.pickle").read_bytes()))
         return
     if args.cmd == "livekit":
-        from ._livekit import markdown, run_livekit
+        from ._livekit import livekit_steps, markdown, run_livekit
         from ._machine import machine
 
         results = asyncio.run(
             run_livekit(stack=args.stack, profile=args.profile, turns=args.turns, trials=args.trials,
-                        steps=tuple(int(x) for x in args.steps.split(",")), call_s=args.seconds,
+                        steps=livekit_steps(args.steps, stack=args.stack), call_s=args.seconds,
                         keep_going=args.keep_going)
         )  # fmt: skip
         saved = ROOT / "var" / "bench" / f"livekit-{args.stack}-{args.profile}.json"
         saved.write_text(json.dumps([_dump(o) for o in results], indent=1, default=str))
-        print(markdown(results, command=command, machine=machine()))
+        text = markdown(results, command=command, machine=machine())
+        Path(args.out or saved.with_suffix(".md")).write_text(text)
+        print(text)
         return
     if args.cmd == "v2v":
         from ._latency import run_v2v
@@ -150,9 +157,10 @@ def main(argv: list[str] | None = None) -> None:
             )
         )
     elif args.cmd == "turn-options":
-        from ._turn_options import run_turn_options
+        from ._turn_options import render, run_turn_options
 
         out = [asyncio.run(run_turn_options(phone=args.phone))]
+        print(render(out[0]), file=sys.stderr)
     elif args.cmd == "turns":
         from ._turns import run_turns
 
@@ -195,7 +203,6 @@ def main(argv: list[str] | None = None) -> None:
         from ._quality import run_quality
 
         out = run_quality(details=args.details, llm=args.llm)
-        out = asyncio.run(run_scoring_bench(interviews=args.interviews))
     elif args.cmd == "recording":
         from ._recording import run_recorder_bench, run_recording_capacity
 

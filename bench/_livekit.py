@@ -9,12 +9,15 @@ Storage is a fresh SQLite file shared with the worker.
 - **v2v**: per answer, the caller's end of speech (its last frame left the microphone queue) to the first
   audible 20 ms frame of the interviewer's track; the worker's own figure (end of speech to first frame
   out, ``TurnMetric.v2v_ms``) beside it.
-- **barge-in**: the caller starts talking 0.8 s into an agent reply; until the agent's audio stops at the
-  caller (its burst ends: the last loud frame before 300 ms of quiet).
-- **capacity**: N interviews at once on the one worker, arrivals spread over ``ramp_s``, each answering for
-  ``call_s``. A step passes when every call got all its replies and the caller's p95 v2v is within 10 % of
-  the 1-call step's. Underruns are not measured on this path (RoomIO's audio output is livekit's, not our
-  paced output); a late reply shows in v2v.
+- **barge-in**: per trial a new interview; the caller starts talking ``AIM_S`` into the greeting (the longest
+  reply of every stack, ~10 s with the fakes, ~19 s with piper), at the first loud frame of the interviewer's
+  track from then on, so the interviewer is audible when the caller starts; until the interviewer's audio
+  stops at the caller (``bench._livekit_bargein``: the last loud frame before 1 s of quiet). Trials where the
+  interviewer was not audible are invalid and only counted; so are trials where it did not give way.
+- **capacity**: N interviews at once on the one worker (any stack), arrivals spread over ``ramp_s``, each
+  answering until ``call_s`` after it joined. A step passes when every call got all its replies and the
+  caller's p95 v2v is within 10 % of the 1-call step's (:func:`judge_step`). Underruns are not measured on
+  this path (RoomIO's audio output is livekit's, not our paced output); a late reply shows in v2v.
 """
 
 from __future__ import annotations
@@ -33,16 +36,26 @@ from typing import Any
 import numpy as np
 
 from ._latency import fresh_db
+from ._livekit_bargein import STOPPED_S, BargeTrial, judge_barge_in
 from ._livekit_caller import LiveKitCaller
 from ._proc import ROOT
 from ._stats import Dist, dist
 from ._voice import answer, interruption
 
-__all__ = ["LiveKitBargeIn", "LiveKitStep", "LiveKitV2V", "run_livekit"]
+__all__ = [
+    "LiveKitBargeIn",
+    "LiveKitStep",
+    "LiveKitV2V",
+    "judge_step",
+    "livekit_steps",
+    "markdown",
+    "run_livekit",
+]
 
 RATE = 16000
 TURN_S = 60.0  # a reply later than this is a failed call, not a slow one
 V2V_TOLERANCE = 1.10
+AIM_S = 1.0  # the caller starts its barge-in at the first loud frame this far into the greeting
 
 
 @dataclass
@@ -57,8 +70,17 @@ class LiveKitV2V:
 @dataclass
 class LiveKitBargeIn:
     stack: str
-    stop: Dist  # caller starts talking → the agent's audio stops at the caller
-    skipped: int  # the agent had stopped before the caller started
+    stop: Dist  # caller starts talking → the agent's audio stops at the caller (valid trials only)
+    not_playing: int = 0  # invalid: the agent was not audible when the caller started
+    missed: int = 0  # the agent was still talking when the caller's sentence ended
+    timeouts: int = 0  # the greeting never came
+
+    @classmethod
+    def of(cls, stack: str, trials: list[BargeTrial], timeouts: int = 0) -> LiveKitBargeIn:
+        stops = [t.stop_ms for t in trials if t.stop_ms is not None]
+        return cls(stack=stack, stop=dist(stops), timeouts=timeouts,
+                   not_playing=sum(t.outcome == "not playing" for t in trials),
+                   missed=sum(t.outcome == "missed" for t in trials))  # fmt: skip
 
 
 @dataclass
@@ -68,6 +90,10 @@ class LiveKitStep:
     client_v2v: Dist
     server_v2v: Dist
     worker_rss_mb: float
+    stack: str = "fakes"
+    timeouts: int = 0  # calls in which a reply or the agent's listening did not come within TURN_S
+    unanswered: int = 0  # calls that ended (or ran out of time) before any answer was replied to
+    errors: list[str] = field(default_factory=list)  # calls that failed outright (join, dispatch)
     passed: bool = False
     reasons: list[str] = field(default_factory=list)
 
@@ -181,6 +207,16 @@ async def _turn(caller: LiveKitCaller, clip: np.ndarray) -> float | None:
     return (reply.start - said) * 1000
 
 
+def _reply_over(caller: LiveKitCaller) -> bool:
+    """The interview ended, or the agent's last reply is over: its audio quiet and its state listening
+    since after that reply started."""
+    if caller.end_reason:
+        return True
+    last = max((b.start for b in caller.bursts), default=0.0)
+    listening = bool(caller.states) and caller.states[-1][1] == "listening" and caller.states[-1][0] > last
+    return listening and all(b.end for b in caller.bursts)
+
+
 async def _interview(rig: _Rig, name: str, *, turns: int, speech: bool, deadline: float | None = None
                      ) -> tuple[str, list[float], int]:  # fmt: skip
     """One interview, up to ``turns`` answers (or until ``deadline``); (id, caller v2v ms, timeouts)."""
@@ -196,9 +232,9 @@ async def _interview(rig: _Rig, name: str, *, turns: int, speech: bool, deadline
             if ms is None:
                 break
             v2v.append(ms)
-        # hang up once the last reply ended: the worker stores a turn's metrics when the turn is over
-        done = lambda: caller.end_reason or all(b.end for b in caller.bursts)  # noqa: E731
-        await caller.wait_for(done, TURN_S, "the last reply to end")
+        # hang up once the last reply ended: the worker stores a turn's metrics when the turn is over (a
+        # quiet burst end alone may be a comma inside the reply: the agent listening again says it is over)
+        await caller.wait_for(lambda: _reply_over(caller), TURN_S, "the last reply to end")
     except TimeoutError:
         timeouts += 1
     finally:
@@ -206,60 +242,86 @@ async def _interview(rig: _Rig, name: str, *, turns: int, speech: bool, deadline
     return interview_id, v2v, timeouts
 
 
-async def _bargein(rig: _Rig, *, trials: int, speech: bool) -> tuple[list[float], int]:
-    _, caller = await rig.candidate("barge")
-    stops: list[float] = []
-    skipped = 0
+async def _bargein(rig: _Rig, *, stack: str, trials: int, speech: bool) -> LiveKitBargeIn:
+    """Each trial a new interview whose greeting the caller interrupts (see the module's docstring)."""
     clip = interruption(rate=RATE, speech=speech).samples
-    try:
-        await caller.agent_speech_after(0.0, TURN_S)
-        for i in range(trials):
-            if caller.end_reason:
-                break
-            if i:  # answer, so the agent has something to say
-                await _turn(caller, answer(i, rate=RATE, speech=speech).samples)
-            burst = await caller.agent_speech_after(caller.last_frame_sent, TURN_S)
-            await asyncio.sleep(max(0.0, burst.start + 0.8 - time.monotonic()))  # 0.8 s into the reply
-            if burst.end is not None:
-                skipped += 1
-                continue
+    judged: list[BargeTrial] = []
+    timeouts = 0
+    for i in range(trials):
+        _, caller = await rig.candidate(f"barge{i}")
+        try:
+            greeting = await caller.agent_speech_after(0.0, TURN_S)
+            await caller.loud_after(greeting.start + AIM_S, TURN_S)  # the interviewer is audible now
             started = time.monotonic()
-            speaking = asyncio.ensure_future(caller.say(clip))
-            stopped = await caller.wait_for(lambda b=burst: b.end, TURN_S, "the agent to stop")
-            await speaking
-            stops.append((stopped - started) * 1000)
-    finally:
-        await caller.aclose()
-    return stops, skipped
+            said_end = await caller.say(clip)
+            # the observation window: the stop is the last loud frame before STOPPED_S of quiet
+            await asyncio.sleep(STOPPED_S + 0.2)
+            judged.append(judge_barge_in(caller.loud, started, said_end))
+        except TimeoutError:
+            timeouts += 1
+        finally:
+            await caller.leave()
+    return LiveKitBargeIn.of(stack, judged, timeouts)
+
+
+def livekit_steps(arg: str | None, *, stack: str) -> tuple[int, ...]:
+    """``--steps``: "1,2,3" → (1, 2, 3); "none" or "" → no capacity part; None → the stack's default (the
+    fakes run 1, 2, 4; a speech stack's capacity is asked for explicitly, it takes minutes per step)."""
+    if arg is None:
+        return (1, 2, 4) if stack == "fakes" else ()
+    if arg.strip().lower() in ("", "none", "0"):
+        return ()
+    steps = tuple(int(x) for x in arg.split(","))
+    if any(n < 1 for n in steps):
+        raise ValueError(f"--steps: interviews at once must be at least 1, not {arg!r}")
+    return steps
+
+
+def judge_step(step: LiveKitStep, baseline_p95: float | None) -> LiveKitStep:
+    """A capacity step's verdict: every call got its replies, and the caller's p95 v2v is within
+    ``V2V_TOLERANCE`` of the 1-call step's (``baseline_p95``; None: this is that step)."""
+    if step.timeouts:
+        step.reasons.append(f"{step.timeouts} calls timed out")
+    if step.unanswered:
+        step.reasons.append(f"{step.unanswered} calls got no reply")
+    if step.errors:
+        step.reasons.append(f"{len(step.errors)} calls failed ({step.errors[0]})")
+    p95 = step.client_v2v.p95
+    if p95 is None:
+        step.reasons.append("no reply measured")
+    elif baseline_p95 and p95 > baseline_p95 * V2V_TOLERANCE:
+        step.reasons.append(f"p95 v2v {p95:.0f} ms > {baseline_p95 * V2V_TOLERANCE:.0f} ms")
+    step.passed = not step.reasons
+    return step
 
 
 async def run_livekit(*, stack: str = "fakes", profile: str = "product", turns: int = 6, trials: int = 4,
                       steps: tuple[int, ...] = (1, 2, 4), ramp_s: float = 4.0, call_s: float = 30.0,
                       keep_going: bool = False) -> list[Any]:  # fmt: skip
+    """v2v over ``turns`` answers, ``trials`` barge-ins, then the capacity ``steps`` (none: skipped)."""
     speech = stack != "fakes"
     out: list[Any] = []
-    async with _rig(stack, profile, max_jobs=max(steps), name=f"livekit-{stack}-{profile}") as rig:
-        interview_id, client, timeouts = await _interview(rig, "v2v", turns=turns, speech=speech)
-        out.append(LiveKitV2V(stack=stack, profile=profile, server_v2v=dist(rig.server_v2v([interview_id])),
-                              client_v2v=dist(client), timeouts=timeouts))  # fmt: skip
+    # one more job than the largest step: a hung-up interview may still be closing when the next arrives
+    async with _rig(
+        stack, profile, max_jobs=max(steps, default=1) + 1, name=f"livekit-{stack}-{profile}"
+    ) as rig:
+        if turns:
+            interview_id, client, timeouts = await _interview(rig, "v2v", turns=turns, speech=speech)
+            worker = dist(rig.server_v2v([interview_id]))
+            out.append(LiveKitV2V(stack=stack, profile=profile, server_v2v=worker, client_v2v=dist(client),
+                                  timeouts=timeouts))  # fmt: skip
         if trials:
-            stops, skipped = await _bargein(rig, trials=trials, speech=speech)
-            out.append(LiveKitBargeIn(stack=stack, stop=dist(stops), skipped=skipped))
-        if stack == "fakes":
-            baseline: float | None = None
-            for n in steps:
-                step = await _capacity_step(rig, n, ramp_s=ramp_s, call_s=call_s, speech=speech)
-                if baseline is None:
-                    baseline = step.client_v2v.p95
-                limit = (baseline or 0.0) * V2V_TOLERANCE
-                if step.completed < n:
-                    step.reasons.append(f"{n - step.completed} calls timed out")
-                if step.client_v2v.p95 is not None and baseline and step.client_v2v.p95 > limit:
-                    step.reasons.append(f"p95 v2v {step.client_v2v.p95:.0f} ms > {limit:.0f} ms")
-                step.passed = not step.reasons
-                out.append(step)
-                if not step.passed and not keep_going:
-                    break
+            out.append(await _bargein(rig, stack=stack, trials=trials, speech=speech))
+        baseline: float | None = None
+        for n in steps:
+            step = await _capacity_step(rig, n, ramp_s=ramp_s, call_s=call_s, speech=speech)
+            step.stack = stack
+            judge_step(step, baseline)
+            if baseline is None:
+                baseline = step.client_v2v.p95
+            out.append(step)
+            if not step.passed and not keep_going:
+                break
     return out
 
 
@@ -284,11 +346,13 @@ async def _capacity_step(rig: _Rig, n: int, *, ramp_s: float, call_s: float, spe
         sampler.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await sampler
-    ok = [r for r in results if not isinstance(r, BaseException) and not r[2] and r[1]]
-    client = [ms for r in results if not isinstance(r, BaseException) for ms in r[1]]
-    ids = [r[0] for r in results if not isinstance(r, BaseException)]
-    return LiveKitStep(sessions=n, completed=len(ok), client_v2v=dist(client),
-                       server_v2v=dist(rig.server_v2v(ids)), worker_rss_mb=max(rss, default=0.0))  # fmt: skip
+    calls = [r for r in results if not isinstance(r, BaseException)]
+    errors = [f"{type(r).__name__}: {r}"[:200] for r in results if isinstance(r, BaseException)]
+    return LiveKitStep(sessions=n, completed=sum(1 for r in calls if not r[2] and r[1]),
+                       client_v2v=dist([ms for r in calls for ms in r[1]]),
+                       server_v2v=dist(rig.server_v2v([r[0] for r in calls])),
+                       worker_rss_mb=max(rss, default=0.0), timeouts=sum(1 for r in calls if r[2]),
+                       unanswered=sum(1 for r in calls if not r[2] and not r[1]), errors=errors)  # fmt: skip
 
 
 def markdown(results: list[Any], *, command: str, machine: dict[str, str]) -> str:
@@ -308,11 +372,13 @@ def markdown(results: list[Any], *, command: str, machine: dict[str, str]) -> st
             lines += [f"#### barge-in, {r.stack} stack, through livekit-server", "",
                       "| ms | median | p95 | worst | n |", "| --- | --- | --- | --- | --- |",
                       "| caller starts talking → agent audio stops at the caller | "
-                      + " | ".join(r.stop.cells()) + " |",
-                      "", f"Skipped (the agent had already stopped): {r.skipped}.", ""]  # fmt: skip
+                      + " | ".join(r.stop.cells()) + " |", "",
+                      f"Invalid trials, not in the figures (the interviewer was not audible when the caller "
+                      f"started): {r.not_playing}. Missed (the interviewer still talking when the caller's "
+                      f"sentence ended): {r.missed}. Time-outs: {r.timeouts}.", ""]  # fmt: skip
     steps = [r for r in results if isinstance(r, LiveKitStep)]
     if steps:
-        lines += ["#### capacity of one agent worker (fixed-latency fakes, process per interview)", "",
+        lines += [f"#### capacity of one agent worker, {steps[0].stack} stack (process per interview)", "",
                   "| interviews | calls ok | caller v2v med | caller v2v p95 | worker v2v med "
                   "| worker v2v p95 | worker RSS MB (all processes) | step |",
                   "| --- | --- | --- | --- | --- | --- | --- | --- |"]  # fmt: skip

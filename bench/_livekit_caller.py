@@ -15,6 +15,7 @@ queue (the end of the candidate's speech as the server receives it, to within a 
 from __future__ import annotations
 
 import asyncio
+import bisect
 import logging
 import time
 from collections import deque
@@ -24,6 +25,7 @@ from typing import Any
 
 import numpy as np
 from livekit import rtc
+from livekit.rtc.data_stream import StreamError
 
 __all__ = ["Burst", "Caption", "LiveKitCaller"]
 
@@ -62,6 +64,7 @@ class LiveKitCaller:
     captions: list[Caption] = field(default_factory=list)
     states: list[tuple[float, str]] = field(default_factory=list)  # the agent's lk.agent.state changes
     bursts: list[Burst] = field(default_factory=list)
+    loud: list[float] = field(default_factory=list)  # arrival of each loud 20 ms frame of the agent's track
     end_reason: str | None = None
     agent_identity: str | None = None
     agent_frames: int = 0  # 20 ms frames received from the agent's track
@@ -162,9 +165,10 @@ class LiveKitCaller:
                 current = self.bursts[-1] if self.bursts and self.bursts[-1].end is None else None
                 if loud:
                     quiet = 0
+                    self.loud.append(now)
                     if current is None:
                         self.bursts.append(Burst(start=now))
-                        await self._notify()
+                    await self._notify()
                 elif current is not None:
                     quiet += 1
                     if quiet >= QUIET_FRAMES:
@@ -190,7 +194,10 @@ class LiveKitCaller:
 
     def _on_text(self, reader: rtc.TextStreamReader, identity: str) -> None:
         async def read() -> None:
-            text = await reader.read_all()
+            try:
+                text = await reader.read_all()
+            except StreamError:  # the room went away mid-caption (we hung up): nothing was said
+                return
             final = reader.info.attributes.get("lk.transcription_final", "true") == "true"
             self.captions.append(Caption(identity=identity, text=text, final=final, at=time.monotonic()))
             await self._notify()
@@ -218,6 +225,15 @@ class LiveKitCaller:
         return await self.wait_for(
             lambda: next((b for b in self.bursts if b.start > t), None), within, "agent speech"
         )
+
+    async def loud_after(self, t: float, within: float) -> float:
+        """When the first loud frame of the agent's track after ``t`` arrived: the agent audible then."""
+
+        def first() -> float | None:
+            i = bisect.bisect_right(self.loud, t)
+            return self.loud[i] if i < len(self.loud) else None
+
+        return await self.wait_for(first, within, "agent audio")
 
     async def agent_quiet_after(self, t: float, within: float) -> Burst:
         """The first burst after ``t`` that has ended (the agent finished a reply)."""

@@ -84,9 +84,7 @@ def _new_interviews(app: Any, channel: str, count: int, questions: int) -> list[
 
 
 def _metrics(runtime: CountingRuntime, ids: list[str]) -> dict[str, Any]:
-    from sqlalchemy import select
-
-    from storage import Interview, TranscriptTurn, TurnMetric, get_database
+    from storage import Interview, get_database, transcript, turn_metrics
 
     result: dict[str, Any] = {}
     with get_database().session() as s:
@@ -94,15 +92,11 @@ def _metrics(runtime: CountingRuntime, ids: list[str]) -> dict[str, Any]:
             interview = s.get(Interview, iid)
             if interview is None:
                 continue
-            rows = s.scalars(
-                select(TurnMetric).where(TurnMetric.interview_id == iid).order_by(TurnMetric.seq)
-            )
-            turns = s.scalars(
-                select(TranscriptTurn).where(TranscriptTurn.interview_id == iid).order_by(TranscriptTurn.seq)
-            )
+            rows = turn_metrics(s, iid)
+            turns = transcript(s, iid)
             out = runtime.outputs.get(iid)
             result[iid] = {
-                "status": interview.status,
+                "status": str(interview.status),
                 "end_reason": interview.end_reason,
                 "metrics": [
                     {

@@ -14,7 +14,15 @@ from typing import Any, Final
 from sqlalchemy import desc, select, update
 from sqlalchemy.orm import Session
 
-from storage import CompetencyScore, Interview, Invitation, QuestionScore, ScoreOverride, ScoreReport
+from storage import (
+    CompetencyScore,
+    Interview,
+    Invitation,
+    PlanSnapshot,
+    QuestionScore,
+    ScoreOverride,
+    ScoreReport,
+)
 
 __all__ = [
     "STAGES",
@@ -67,17 +75,10 @@ def _label(key: str) -> str:
 
 
 def plan_columns(spec: dict[str, Any]) -> tuple[list[CompareColumn], list[CompareColumn]]:
-    questions = [q for q in spec.get("questions") or [] if isinstance(q, dict) and q.get("id")]
-    comps: list[str] = list(spec.get("weights") or {})
-    for q in questions:
-        if q.get("competency") and q["competency"] not in comps:
-            comps.append(q["competency"])
+    plan = PlanSnapshot.from_json(spec)
     return (
-        [CompareColumn(key=c, label=_label(c)) for c in comps],
-        [
-            CompareColumn(key=q["id"], label=f"Q{i}", title=str(q.get("text", "")))
-            for i, q in enumerate(questions, start=1)
-        ],
+        [CompareColumn(key=c, label=_label(c)) for c in plan.competencies],
+        [CompareColumn(key=q.id, label=f"Q{i}", title=q.text) for i, q in enumerate(plan.questions, start=1)],
     )
 
 

@@ -16,9 +16,12 @@ from storage import (
     Recording,
     ScoreOverride,
     ScoreReport,
-    TranscriptTurn,
     TurnMetric,
     User,
+    latest_recording,
+    latest_report,
+    transcript,
+    turn_metrics,
 )
 
 from ._errors import NotFound
@@ -150,27 +153,15 @@ def _evidence(items: list[Any], turns: dict[int, TurnView]) -> list[Evidence]:
 def load_interview_view(s: Session, *, interview: Interview) -> InterviewView:
     turns = [
         TurnView(t.id, t.seq, t.speaker, t.text, t.started_at, t.ended_at, t.interrupted, t.kind)
-        for t in s.scalars(
-            select(TranscriptTurn)
-            .where(TranscriptTurn.interview_id == interview.id)
-            .order_by(TranscriptTurn.seq)
-        )
+        for t in transcript(s, interview.id)
     ]
     by_id = {t.id: t for t in turns}
-    metrics = list(
-        s.scalars(select(TurnMetric).where(TurnMetric.interview_id == interview.id).order_by(TurnMetric.seq))
-    )
-    recording = s.scalar(
-        select(Recording).where(Recording.interview_id == interview.id).order_by(desc(Recording.id)).limit(1)
-    )
-    report = s.scalar(
-        select(ScoreReport)
-        .where(ScoreReport.interview_id == interview.id)
-        .order_by(desc(ScoreReport.version))
-    )
+    metrics = turn_metrics(s, interview.id)
+    recording = latest_recording(s, interview.id)
+    report = latest_report(s, interview.id)
     overall, competencies, questions = None, [], []
     if report is not None:
-        question_text = {q.get("id"): q.get("text", "") for q in interview.spec.get("questions", [])}
+        asked = interview.snapshot  # the candidate's own questions, else the plan's
         overall = ScoreLine(target="overall", label="Overall", original=report.overall)
         for c in s.scalars(select(CompetencyScore).where(CompetencyScore.report_id == report.id)):
             competencies.append(
@@ -194,7 +185,7 @@ def load_interview_view(s: Session, *, interview: Interview) -> InterviewView:
                     label=f"Question {n}",
                     original=float(q.score),
                     rationale=q.rationale,
-                    question_text=question_text.get(q.question_id, ""),
+                    question_text=asked.question_text(q.question_id),
                     improved_answer=q.improved_answer or "",
                     evidence=_evidence(q.evidence, by_id),
                     confidence=meta.get("confidence"),

@@ -10,23 +10,15 @@ import logging
 
 from fastapi import Request
 from fastapi.responses import Response, StreamingResponse
-from sqlalchemy import desc, select
-from sqlalchemy.orm import Session
 from starlette.concurrency import iterate_in_threadpool
 
-from storage import Recording, RecordingNotFound, get_recording_store, parse_range
+from storage import Recording, RecordingNotFound, get_recording_store, latest_recording, parse_range
 
 from ._errors import NotFound
 
 __all__ = ["latest_recording", "recording_response"]
 
 logger = logging.getLogger("mockline.dashboard")
-
-
-def latest_recording(s: Session, interview_id: str) -> Recording | None:
-    return s.scalar(
-        select(Recording).where(Recording.interview_id == interview_id).order_by(desc(Recording.id)).limit(1)
-    )
 
 
 def recording_response(request: Request, rec: Recording | None) -> Response:

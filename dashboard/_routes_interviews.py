@@ -14,6 +14,7 @@ from storage import (
     Database,
     Interview,
     InterviewPlan,
+    PlanSnapshot,
     RecordingStoreError,
     ScoreOverride,
     erase_candidate,
@@ -87,7 +88,7 @@ def interview_csv(request: Request, db: DatabaseDep, viewer: Viewer = Depends(cu
         scores = current_scores(s, [r.id for r in rows])
         plan_ids = {r.plan_id for r in rows if r.id in scores}
         orders = {
-            p.id: [str(q.get("id")) for q in (p.spec or {}).get("questions", []) if isinstance(q, dict)]
+            p.id: p.snapshot.question_ids
             for p in s.scalars(select(InterviewPlan).where(InterviewPlan.id.in_(plan_ids)))
         }
         question_order = {r.id: orders.get(r.plan_id, []) for r in rows}
@@ -96,7 +97,7 @@ def interview_csv(request: Request, db: DatabaseDep, viewer: Viewer = Depends(cu
                 Interview.id.in_(list(scores)), Interview.plan_spec.is_not(None)
             )
         ):
-            question_order[iid] = [str(q.get("id")) for q in (own or {}).get("questions", [])]
+            question_order[iid] = PlanSnapshot.from_json(own).question_ids
     logger.info("interview list exported", extra={"user_id": viewer.user_id, "rows": len(rows)})
     return StreamingResponse(
         csv_lines(

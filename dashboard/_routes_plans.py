@@ -13,9 +13,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from storage import (
+    OPEN_STATUSES,
     Database,
     Interview,
     InterviewPlan,
+    InterviewStatus,
     Invitation,
     create_invitation,
     rotate_token,
@@ -159,15 +161,15 @@ def _org_plan(s, viewer: Viewer, plan_id: str) -> InterviewPlan:  # type: ignore
     return plan
 
 
-def _invitation_state(inv: Invitation, interview_status: str | None) -> str:
+def _invitation_state(inv: Invitation, interview_status: InterviewStatus | None) -> str:
     if inv.revoked:
         return "withdrawn"
-    if interview_status and interview_status not in ("invited", "in_progress"):
+    if interview_status and interview_status not in OPEN_STATUSES:
         return "completed"
     expires = inv.expires_at if inv.expires_at.tzinfo else inv.expires_at.replace(tzinfo=UTC)
     if expires <= utcnow():
         return "expired"
-    return "in progress" if interview_status == "in_progress" else "open"
+    return "in progress" if interview_status == InterviewStatus.IN_PROGRESS else "open"
 
 
 def _plan_page(

@@ -14,10 +14,10 @@ from storage import (
     Interview,
     Invitation,
     ScoreOverride,
-    ScoreReport,
     User,
     claim_score_notice,
     due_score_notices,
+    latest_report,
 )
 
 from ._invitation_mail import _html_env, _text_env
@@ -59,12 +59,7 @@ def _message(s, mailer: Mailer, base_url: str, iv: Interview) -> EmailMessage | 
     user = s.get(User, inv.created_by) if inv is not None and inv.created_by else None
     if user is None:
         return None
-    report = s.scalar(
-        select(ScoreReport)
-        .where(ScoreReport.interview_id == iv.id)
-        .order_by(desc(ScoreReport.version))
-        .limit(1)
-    )
+    report = latest_report(s, iv.id)
     overall = report.overall if report is not None else iv.overall_score
     if report is not None:
         override = s.scalar(

@@ -31,9 +31,9 @@ from storage import (
     Database,
     Interview,
     OutboxEvent,
-    ScoreReport,
     WebhookDelivery,
     WebhookEndpoint,
+    latest_report,
 )
 
 from ._webhook_wire import EVENTS, SIGNATURE_HEADER, body_bytes, sign
@@ -133,9 +133,7 @@ def _payload(s, event: OutboxEvent, base_url: str) -> dict[str, Any]:  # type: i
         "url": f"{base_url.rstrip('/')}/dashboard/interviews/{iv.id}",
     }
     if event.kind == "report.ready":
-        report = s.scalar(
-            select(ScoreReport).where(ScoreReport.interview_id == iv.id).order_by(ScoreReport.version.desc())
-        )
+        report = latest_report(s, iv.id)
         if report is not None:
             data.update(
                 overall=report.overall,

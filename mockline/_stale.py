@@ -37,7 +37,7 @@ def finish_stale_interviews(db: Database, *, older_than: timedelta, live: set[st
     with db.session() as s:
         ids = s.scalars(
             select(Interview.id).where(
-                Interview.status == InterviewStatus.IN_PROGRESS.value, Interview.last_seen_at < cutoff
+                Interview.status == InterviewStatus.IN_PROGRESS, Interview.last_seen_at < cutoff
             )
         ).all()
     finished = [i for i in ids if i not in live and finish_interview(db, i, reason="hangup")]

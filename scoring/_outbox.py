@@ -69,14 +69,8 @@ def _stale(db: Database, settings: ScoringSettings, limit: int) -> list[tuple[st
         rows = s.execute(
             select(Interview.id, Interview.scoring_attempts)
             .where(
-                (
-                    (Interview.status == InterviewStatus.FINISHED.value)
-                    & (Interview.updated_at < finished_cutoff)
-                )
-                | (
-                    (Interview.status == InterviewStatus.SCORING.value)
-                    & (Interview.updated_at < scoring_cutoff)
-                )
+                ((Interview.status == InterviewStatus.FINISHED) & (Interview.updated_at < finished_cutoff))
+                | ((Interview.status == InterviewStatus.SCORING) & (Interview.updated_at < scoring_cutoff))
             )
             .limit(limit)
         )

@@ -52,7 +52,7 @@ def report_json(
         )
         latest = {o.target: o.new_score for o in overrides}
         plan = iv.plan
-        texts = {q.get("id"): q.get("text", "") for q in iv.spec.get("questions", [])}  # the candidate's own
+        asked = iv.snapshot  # the candidate's own questions, else the plan's
         body = rep.report or {}
         answers = body.get("answers", {})
         return {
@@ -62,7 +62,7 @@ def report_json(
                 "mode": iv.mode,
                 "channel": iv.channel,
                 "status": iv.status,
-                "role": (plan.spec or {}).get("role") or plan.role if plan else None,
+                "role": plan.snapshot.role or plan.role if plan else None,
                 "plan_title": plan.title if plan else None,
                 "started_at": _iso(iv.started_at),
                 "ended_at": _iso(iv.ended_at),
@@ -100,7 +100,7 @@ def report_json(
                 {
                     "question_id": q.question_id,
                     "competency": q.competency,
-                    "text": texts.get(q.question_id, ""),
+                    "text": asked.question_text(q.question_id),
                     "score": q.score,
                     "effective_score": latest.get(f"question:{q.question_id}", q.score),
                     "rationale": q.rationale,

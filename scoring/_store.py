@@ -24,7 +24,8 @@ from storage import (
     OutboxEvent,
     QuestionScore,
     ScoreReport,
-    TranscriptTurn,
+    latest_report,
+    transcript,
 )
 
 from ._errors import InterviewNotFound, ScoringBusy, ScoringInputError
@@ -34,7 +35,7 @@ from ._snapshot import InterviewSnapshot, Turn, parse_plan
 __all__ = ["Claim", "LeaseLost", "claim", "load_snapshot", "mark_failed", "release", "save_report"]
 
 S = InterviewStatus
-_CLAIMABLE = (S.FINISHED.value, S.FAILED.value, S.SCORED.value)
+_CLAIMABLE = (S.FINISHED, S.FAILED, S.SCORED)
 
 
 @dataclass(frozen=True)
@@ -59,11 +60,7 @@ def load_snapshot(db: Database, interview_id: str) -> tuple[InterviewSnapshot, I
         questions, weights, role = parse_plan(
             iv.spec or None
         )  # the candidate's own snapshot, else the plan's
-        rows = s.scalars(
-            select(TranscriptTurn)
-            .where(TranscriptTurn.interview_id == interview_id)
-            .order_by(TranscriptTurn.seq)
-        ).all()
+        rows = transcript(s, interview_id)
         turns = tuple(
             Turn(
                 id=r.id,
@@ -93,12 +90,7 @@ def load_snapshot(db: Database, interview_id: str) -> tuple[InterviewSnapshot, I
 
 def _latest_fingerprint(db: Database, interview_id: str) -> str | None:
     with db.session() as s:
-        rep = s.scalars(
-            select(ScoreReport)
-            .where(ScoreReport.interview_id == interview_id)
-            .order_by(ScoreReport.version.desc())
-            .limit(1)
-        ).first()
+        rep = latest_report(s, interview_id)
         return rep.report.get("transcript_sha256") if rep else None
 
 
@@ -109,7 +101,7 @@ def claim(
     exact transcript). Raises ``ScoringBusy`` while another worker's lease runs, ``ScoringInputError`` when
     the stored plan cannot be scored."""
     snap, iv = load_snapshot(db, interview_id)
-    if iv.status in (S.INVITED.value, S.IN_PROGRESS.value):
+    if iv.status.is_open:
         if force:
             raise ScoringInputError(f"interview {interview_id} has not finished (status {iv.status})")
         return None
@@ -117,17 +109,17 @@ def claim(
         with db.session() as s:  # a report for this transcript exists: make the status say so
             s.execute(
                 update(Interview)
-                .where(Interview.id == interview_id, Interview.status.in_((S.FINISHED.value, S.FAILED.value)))
-                .values(status=S.SCORED.value, scoring_error=None)
+                .where(Interview.id == interview_id, Interview.status.in_((S.FINISHED, S.FAILED)))
+                .values(status=S.SCORED, scoring_error=None)
             )
         return None
-    if not force and iv.status == S.FAILED.value and iv.scoring_attempts >= max_attempts:
+    if not force and iv.status == S.FAILED and iv.scoring_attempts >= max_attempts:
         return None  # gave up already; `mockline score` re-scores on request
     if not force and iv.scoring_attempts >= 2 * max_attempts:  # e.g. a job that keeps killing its worker
         mark_failed(db, interview_id, f"gave up after {iv.scoring_attempts} scoring attempts")
         return None
     now = datetime.now(UTC)
-    if iv.status == S.SCORING.value:
+    if iv.status == S.SCORING:
         _raise_if_held(interview_id, iv.updated_at, lease_s, now)
     elif iv.status not in _CLAIMABLE:
         return None
@@ -141,7 +133,7 @@ def claim(
                 Interview.updated_at == iv.updated_at,
             )
             .values(
-                status=S.SCORING.value,
+                status=S.SCORING,
                 scoring_attempts=Interview.scoring_attempts + 1,
                 updated_at=now,
             )
@@ -154,7 +146,7 @@ def claim(
         ).one()
     if won:
         return Claim(snapshot=snap, attempt=current.scoring_attempts)
-    if current.status == S.SCORING.value:  # another job claimed it first
+    if current.status == S.SCORING:  # another job claimed it first
         _raise_if_held(interview_id, current.updated_at, lease_s, now)
     return None  # it moved on (scored, or back in progress) between our read and our update
 
@@ -178,11 +170,11 @@ def save_report(db: Database, c: Claim, result: ScoreResult) -> int:
                 update(Interview)
                 .where(
                     Interview.id == iid,
-                    Interview.status == S.SCORING.value,
+                    Interview.status == S.SCORING,
                     Interview.scoring_attempts == c.attempt,
                 )
                 .values(
-                    status=S.SCORED.value,
+                    status=S.SCORED,
                     overall_score=result.overall,
                     scored_at=now,
                     scoring_error=None,
@@ -237,11 +229,11 @@ def release(db: Database, c: Claim, *, error: str, final: bool) -> None:
             update(Interview)
             .where(
                 Interview.id == c.snapshot.interview_id,
-                Interview.status == S.SCORING.value,
+                Interview.status == S.SCORING,
                 Interview.scoring_attempts == c.attempt,
             )
             .values(
-                status=S.FAILED.value if final else S.FINISHED.value,
+                status=S.FAILED if final else S.FINISHED,
                 scoring_error=error[:2000],
                 updated_at=datetime.now(UTC),
             )
@@ -253,6 +245,6 @@ def mark_failed(db: Database, interview_id: str, error: str) -> None:
     with db.session() as s:
         s.execute(
             update(Interview)
-            .where(Interview.id == interview_id, Interview.status.in_((S.FINISHED.value, S.SCORING.value)))
-            .values(status=S.FAILED.value, scoring_error=error[:2000], updated_at=datetime.now(UTC))
+            .where(Interview.id == interview_id, Interview.status.in_((S.FINISHED, S.SCORING)))
+            .values(status=S.FAILED, scoring_error=error[:2000], updated_at=datetime.now(UTC))
         )

@@ -1,9 +1,10 @@
 """The scoring worker process: an arq worker on the Redis queue, plus the outbox sweep.
 
-Run it as ``mockline worker`` or ``python -m scoring.worker`` (needs ``REDIS_URL``; ``DATABASE_URL`` must be
-the web process's database). Start as many as you like, on as many machines: Redis hands each job to one
-worker at a time. A SIGTERM lets running jobs go back to the queue; after a SIGKILL (or a lost machine) the
-job's in-progress mark expires after ``job_timeout_s + 2 + recovery_grace_s`` and another worker runs it.
+Run it as ``mockline worker`` (needs ``REDIS_URL``; ``DATABASE_URL`` must be the web process's database): the
+command line sets up logging and builds the worker here, so scoring never imports the app shell. Start as
+many as you like, on as many machines: Redis hands each job to one worker at a time. A SIGTERM lets running
+jobs go back to the queue; after a SIGKILL (or a lost machine) the job's in-progress mark expires after
+``job_timeout_s + 2 + recovery_grace_s`` and another worker runs it.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 
 from arq.worker import Retry, Worker, func
 
-from storage import Database, get_database
+from storage import Database
 
 from ._errors import ScoringBusy, ScoringConfigError, ScoringFailed
 from ._job import run_scoring
@@ -21,7 +22,7 @@ from ._outbox import OutboxSweeper
 from ._queue import JOB_NAME, RedisScoringQueue, redis_settings
 from ._settings import ScoringSettings, get_scoring_settings
 
-__all__ = ["build_worker", "main", "score_interview"]
+__all__ = ["build_worker", "score_interview"]
 
 logger = logging.getLogger("mockline.scoring")
 
@@ -87,16 +88,3 @@ def build_worker(
     # arq marks a running job in-progress for (timeout + 10 s); make that our configurable recovery time.
     worker.in_progress_timeout_s = settings.in_progress_s
     return worker
-
-
-def main() -> None:
-    from mockline.logging import setup_logging
-
-    setup_logging("INFO")
-    settings = get_scoring_settings()
-    worker = build_worker(settings, db=get_database())
-    worker.run()
-
-
-if __name__ == "__main__":
-    main()

@@ -13,9 +13,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-
-from storage import Database, TranscriptTurn, admit_interview, resolve_token
+from storage import Database, admit_interview, resolve_token, transcript_lines
 
 from .livekit_token import DispatchFailed, LiveKitConfigError, start_livekit_interview
 
@@ -48,16 +46,11 @@ def open_livekit_interview(db: Database, token: str) -> LiveKitAdmission:
     with db.session() as s:
         inv = resolve_token(s, token)
         interview = admit_interview(s, inv, channel="livekit")
-        turns = s.scalars(
-            select(TranscriptTurn)
-            .where(TranscriptTurn.interview_id == interview.id)
-            .order_by(TranscriptTurn.seq)
-        )
         return LiveKitAdmission(
             interview_id=interview.id,
             mode=inv.mode,
             candidate_name=inv.candidate_name or "",
-            history=[{"speaker": t.speaker, "text": t.text} for t in turns],
+            history=transcript_lines(s, interview.id),
         )
 
 

@@ -26,16 +26,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-
 from storage import (
     Database,
     InvitationBusy,
     MemoryRateLimiter,
     RateLimiter,
-    TranscriptTurn,
     admit_interview,
     resolve_token,
+    transcript_lines,
 )
 
 from ._errors import ServerBusy, TooManyRequests
@@ -220,12 +218,7 @@ class SessionRegistry:
 
     def _history(self, interview_id: str) -> list[dict[str, str]]:
         with self._database().session() as s:
-            turns = s.scalars(
-                select(TranscriptTurn)
-                .where(TranscriptTurn.interview_id == interview_id)
-                .order_by(TranscriptTurn.seq)
-            )
-            return [{"speaker": t.speaker, "text": t.text} for t in turns]
+            return transcript_lines(s, interview_id)
 
     async def aclose(self) -> None:
         """Close every session (process shutdown) as "dropped": the interviews stay resumable."""

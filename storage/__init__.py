@@ -28,12 +28,14 @@ from ._invitations import (
 )
 from ._migrate import upgrade_to_head
 from ._models import (
+    OPEN_STATUSES,
     AuditEntry,
     Base,
     CompetencyScore,
     Interview,
     InterviewPlan,
     InterviewStatus,
+    InterviewStatusType,
     Invitation,
     Organization,
     OutboxEvent,
@@ -52,6 +54,15 @@ from ._models import (
     utcnow,
 )
 from ._notices import claim_score_notice, due_score_notices
+from ._plan_snapshot import PlanQuestion, PlanSnapshot
+from ._queries import (
+    latest_recording,
+    latest_report,
+    next_turn_seq,
+    transcript,
+    transcript_lines,
+    turn_metrics,
+)
 from ._ratelimit import (
     DatabaseRateLimiter,
     Hit,
@@ -77,6 +88,7 @@ from ._recordings import (
 )
 
 __all__ = [
+    "OPEN_STATUSES",
     "AuditEntry",
     "Base",
     "ByteRange",
@@ -88,6 +100,7 @@ __all__ = [
     "Interview",
     "InterviewPlan",
     "InterviewStatus",
+    "InterviewStatusType",
     "Invitation",
     "InvitationBusy",
     "InvitationError",
@@ -99,6 +112,8 @@ __all__ = [
     "NewInvitation",
     "Organization",
     "OutboxEvent",
+    "PlanQuestion",
+    "PlanSnapshot",
     "PurgeResult",
     "QuestionScore",
     "RateCounter",
@@ -136,7 +151,10 @@ __all__ = [
     "get_recording_settings",
     "get_recording_store",
     "hash_token",
+    "latest_recording",
+    "latest_report",
     "new_id",
+    "next_turn_seq",
     "parse_range",
     "purge_expired",
     "recording_key",
@@ -145,6 +163,9 @@ __all__ = [
     "resolve_token",
     "revoke_invitation",
     "rotate_token",
+    "transcript",
+    "transcript_lines",
+    "turn_metrics",
     "upgrade_to_head",
     "utcnow",
 ]

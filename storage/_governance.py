@@ -16,7 +16,16 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 
 from ._db import Database
-from ._models import AuditEntry, Interview, Recording, ScoreReport, TranscriptTurn, TurnMetric, utcnow
+from ._models import (
+    AuditEntry,
+    Interview,
+    InterviewStatus,
+    Recording,
+    ScoreReport,
+    TranscriptTurn,
+    TurnMetric,
+    utcnow,
+)
 from ._recordings import RecordingStore, RecordingStoreError
 
 __all__ = ["PurgeResult", "erase_candidate", "purge_expired"]
@@ -118,7 +127,7 @@ def erase_candidate(
     interview in that organisation, or it is still running."""
     with db.session() as s:
         iv = s.get(Interview, interview_id)
-        if iv is None or iv.org_id != org_id or iv.status == "in_progress":
+        if iv is None or iv.org_id != org_id or iv.status == InterviewStatus.IN_PROGRESS:
             return False
         keys = list(s.scalars(select(Recording.path).where(Recording.interview_id == interview_id)))
     if not _delete_objects(store, keys):

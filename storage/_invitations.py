@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from ._models import Interview, InterviewStatus, Invitation, utcnow
+from ._models import OPEN_STATUSES, Interview, Invitation, utcnow
 
 
 class InvitationError(Exception):
@@ -145,7 +145,7 @@ def check_usable(s: Session, inv: Invitation | None, *, now: datetime | None = N
     done = s.scalar(
         select(Interview.id).where(
             Interview.invitation_id == inv.id,
-            Interview.status.notin_([InterviewStatus.INVITED.value, InterviewStatus.IN_PROGRESS.value]),
+            Interview.status.notin_(OPEN_STATUSES),
         )
     )
     if done:
@@ -180,7 +180,7 @@ def current_interview(s: Session, inv: Invitation) -> Interview | None:
         select(Interview)
         .where(
             Interview.invitation_id == inv.id,
-            Interview.status.in_([InterviewStatus.INVITED.value, InterviewStatus.IN_PROGRESS.value]),
+            Interview.status.in_(OPEN_STATUSES),
         )
         .order_by(Interview.created_at.desc())
     )

@@ -26,7 +26,11 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
+from sqlalchemy.types import TypeDecorator
+
+from ._plan_snapshot import PlanSnapshot
 
 
 def utcnow() -> datetime:
@@ -42,12 +46,39 @@ class Base(DeclarativeBase):
 
 
 class InterviewStatus(enum.StrEnum):
+    """Where an interview is. Stored as its plain-text value (``interviews.status`` is a VARCHAR); a
+    ``StrEnum``, so a member equals its text and formats as it (``InterviewStatus.FINISHED == "finished"``).
+    """
+
     INVITED = "invited"
     IN_PROGRESS = "in_progress"
     FINISHED = "finished"
     SCORING = "scoring"
     SCORED = "scored"
     FAILED = "failed"
+
+    @property
+    def is_open(self) -> bool:
+        """The candidate may still start or resume it (invited, in progress)."""
+        return self in OPEN_STATUSES
+
+
+#: The statuses of an interview a candidate may still start or resume (for ``Interview.status.in_(...)``).
+OPEN_STATUSES: tuple[InterviewStatus, ...] = (InterviewStatus.INVITED, InterviewStatus.IN_PROGRESS)
+
+
+class InterviewStatusType(TypeDecorator[InterviewStatus]):
+    """``interviews.status``: a VARCHAR(20) in the database (the schema and its data do not change), an
+    ``InterviewStatus`` in Python. Writes accept the member or its text; an unknown text is refused."""
+
+    impl = String(20)
+    cache_ok = True
+
+    def process_bind_param(self, value: InterviewStatus | str | None, dialect: Dialect) -> str | None:
+        return None if value is None else InterviewStatus(value).value
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> InterviewStatus | None:
+        return None if value is None else InterviewStatus(value)
 
 
 class Organization(Base):
@@ -109,6 +140,11 @@ class InterviewPlan(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # Archived plans leave the list and take no new invitations (links already sent keep working).
     archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    @property
+    def snapshot(self) -> PlanSnapshot:
+        """``spec`` read as typed data: the plan's questions (id, text, competency), role and competencies."""
+        return PlanSnapshot.from_json(self.spec)
 
     @classmethod
     def from_spec(
@@ -189,7 +225,9 @@ class Interview(Base):
     channel: Mapped[str] = mapped_column(
         String(20), default="simulate"
     )  # webrtc | phone | livekit | simulate
-    status: Mapped[str] = mapped_column(String(20), default=InterviewStatus.INVITED.value, index=True)
+    status: Mapped[InterviewStatus] = mapped_column(
+        InterviewStatusType(), default=InterviewStatus.INVITED, index=True
+    )
     candidate_name: Mapped[str] = mapped_column(String(200), default="")
     brain: Mapped[str] = mapped_column(String(20), default="offline")
     call_sid: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
@@ -220,10 +258,19 @@ class Interview(Base):
     )
     metrics: Mapped[list[TurnMetric]] = relationship(order_by="TurnMetric.seq", cascade="all, delete-orphan")
 
+    @validates("status")
+    def _typed_status(self, _key: str, value: InterviewStatus | str) -> InterviewStatus:
+        return InterviewStatus(value)  # ``iv.status = "finished"`` holds the member too
+
     @property
     def spec(self) -> dict[str, Any]:
         """The plan snapshot this interview runs: the candidate's own, else the plan's."""
         return self.plan_spec or (self.plan.spec if self.plan is not None else None) or {}
+
+    @property
+    def snapshot(self) -> PlanSnapshot:
+        """``spec`` read as typed data: the questions (id, text, competency) this interview asks."""
+        return PlanSnapshot.from_json(self.spec)
 
 
 class TranscriptTurn(Base):

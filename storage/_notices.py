@@ -24,7 +24,7 @@ def due_score_notices(
             select(Interview.id)
             .join(Invitation, Invitation.id == Interview.invitation_id)
             .where(
-                Interview.status == InterviewStatus.SCORED.value,
+                Interview.status == InterviewStatus.SCORED,
                 Interview.mode == "recruiter",
                 Interview.score_notice_at.is_(None),
                 Interview.scored_at > now - recent,

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage import (
+    OPEN_STATUSES,
     Interview,
     InterviewStatus,
     Invitation,
@@ -33,7 +34,6 @@ __all__ = [
 ]
 
 FAILED_CALL_STATUSES = frozenset({"busy", "failed", "no-answer", "canceled"})
-_OPEN = (InterviewStatus.INVITED.value, InterviewStatus.IN_PROGRESS.value)
 
 
 def normalise_number(number: str | None) -> str:
@@ -71,7 +71,9 @@ def interview_for_call(
     match_caller_id: bool,
 ) -> Interview | None:
     """The interview a call maps to without a PIN, or None (then we ask for the PIN)."""
-    placed = s.scalar(select(Interview).where(Interview.call_sid == call_sid, Interview.status.in_(_OPEN)))
+    placed = s.scalar(
+        select(Interview).where(Interview.call_sid == call_sid, Interview.status.in_(OPEN_STATUSES))
+    )
     if placed is not None:
         return placed
     outbound = direction.startswith("outbound")
@@ -103,7 +105,7 @@ def interview_for_call(
 def stream_interview(s: Session, interview_id: str) -> Interview | None:
     """The interview a stream token names, if it can still run."""
     interview = s.get(Interview, interview_id)
-    if interview is None or interview.status not in _OPEN:
+    if interview is None or not interview.status.is_open:
         return None
     return interview
 
@@ -117,6 +119,6 @@ def record_call_status(s: Session, *, call_sid: str, status: str, now: datetime 
     if interview is None:
         return False
     interview.last_seen_at = now or utcnow()
-    if status in FAILED_CALL_STATUSES and interview.status == InterviewStatus.INVITED.value:
+    if status in FAILED_CALL_STATUSES and interview.status == InterviewStatus.INVITED:
         interview.end_reason = f"call_{status.replace('-', '_')}"
     return True

@@ -52,7 +52,7 @@ def _settings(queue: str, **kw: object) -> ScoringSettings:
 
 
 class Workers:
-    """Real ``python -m scoring.worker`` processes; logs go to files under the test's tmp dir."""
+    """Real ``mockline worker`` processes; logs go to files under the test's tmp dir."""
 
     def __init__(self, *, db: Database, queue: str, tmp: Path) -> None:
         self.db, self.queue, self.tmp = db, queue, tmp
@@ -76,7 +76,11 @@ class Workers:
             env["MOCKLINE_SCORING_TEST_HOLD_KEY"] = f"{self.queue}:hold"
         log = open(self.tmp / f"worker-{len(self.procs)}.log", "wb")
         proc = subprocess.Popen(
-            [sys.executable, "-m", "scoring.worker"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "mockline", "worker"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         log.close()
         self.procs.append(proc)

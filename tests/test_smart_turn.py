@@ -12,8 +12,8 @@ from livekit import rtc
 from livekit.agents import llm
 
 from agent._io import PushAudioInput
-from agent._smart_turn import SmartTurn, SmartTurnModel, TurnAudioTap
-from agent._turns import build_turn_detector, decide, end_of_turn_probability
+from agent._smart_turn import SmartTurn, SmartTurnModel, TurnAudioTap, build_turn_detector
+from agent._turns import decide, end_of_turn_probability
 from agent.settings import AgentSettings
 from telephony.codec import pcm16_to_ulaw, resample_pcm16, ulaw_to_pcm16
 
@@ -99,6 +99,58 @@ async def test_the_tap_passes_every_frame_through_and_keeps_only_the_last_8_seco
     kept = tap.recent()
     assert kept.size == 16000 * 8
     assert np.allclose(kept, pcm[-16000 * 8 :].astype(np.float32) / 32768.0)
+
+
+def _voice_and_pauses(*parts: tuple[str, float]) -> np.ndarray:
+    """("voice", s) stretches of a loud tone and ("pause", s) stretches of silence, 16 kHz."""
+    out = []
+    for what, seconds in parts:
+        n = round(seconds * 16000)
+        tone = (np.sin(2 * np.pi * 200 * np.arange(n) / 16000) * 8000).astype(np.int16)
+        out.append(tone if what == "voice" else np.zeros(n, dtype=np.int16))
+    return np.concatenate(out)
+
+
+async def _hear(src: PushAudioInput, tap: TurnAudioTap, pcm: np.ndarray, rate: int = 16000) -> None:
+    step = rate // 50
+    for i in range(0, pcm.size - step + 1, step):
+        src.push_frame(rtc.AudioFrame(pcm[i : i + step].tobytes(), rate, 1, step))
+    for _ in range(pcm.size // step):
+        await tap.__anext__()
+
+
+async def test_the_tap_notes_the_pauses_the_candidate_came_back_from() -> None:
+    src = PushAudioInput(max_buffer_s=60)
+    tap = TurnAudioTap(src)
+    pcm = _voice_and_pauses(("voice", 1), ("pause", 2.0), ("voice", 1), ("pause", 0.3), ("voice", 1))
+    await _hear(src, tap, pcm)
+    assert tap.pauses_since(0.0) == pytest.approx((2.0,), abs=0.03)  # a breath of 0.3 s is no pause
+    # on the phone too (8 kHz frames), and the silence at the end is not one: they have not come back
+    src8 = PushAudioInput(max_buffer_s=60)
+    tap8 = TurnAudioTap(src8)
+    narrow = resample_pcm16(
+        _voice_and_pauses(("voice", 1), ("pause", 1.2), ("voice", 1), ("pause", 3)),
+        from_rate=16000,
+        to_rate=8000,
+    )
+    await _hear(src8, tap8, narrow, 8000)
+    assert tap8.pauses_since(0.0) == pytest.approx((1.2,), abs=0.03)
+
+
+async def test_a_session_counts_only_the_pauses_of_the_turn_in_progress() -> None:
+    src = PushAudioInput(max_buffer_s=60)
+    tap, detector = SmartTurn(model=None).listen(src)
+    question = llm.ChatContext()
+    question.add_message(role="assistant", content="Tell me about the book.")
+    question.add_message(role="user", content="It is about two sisters.")
+    # a previous turn's pause
+    await _hear(src, tap, _voice_and_pauses(("voice", 1), ("pause", 3.0), ("voice", 1)))
+    assert detector.resumed_pauses(question) == ()  # the first end of speech of this turn: none yet
+    await _hear(src, tap, _voice_and_pauses(("pause", 2.0), ("voice", 1)))
+    assert detector.resumed_pauses(question) == pytest.approx((2.0,), abs=0.03)
+    # the agent speaks: a new turn starts from nothing
+    question.add_message(role="assistant", content="And which of them do you like best?")
+    assert detector.resumed_pauses(question) == ()
 
 
 async def test_without_its_audio_the_detector_is_the_transcript_rule(model: SmartTurnModel) -> None:

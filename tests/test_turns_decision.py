@@ -15,6 +15,7 @@ from livekit.agents import llm
 
 from agent._turns import (
     TextTurnDetector,
+    answer_wait,
     decide,
     expects_long_answer,
     needs_audio,
@@ -89,7 +90,14 @@ def test_open_questions_expect_an_account_and_yes_no_questions_a_short_reply(
         (CHECK_IN, "Yes, please.", "quick"),
         (CHECK_IN, "No, I'm fine, thanks, just thinking.", "quick"),
         (OPEN, "Ten of clubs.", "quick"),
+        (OPEN, "No, never.", "quick"),
         (OPEN, "", "quick"),
+        # ...but a short turn that opens like an account is the start of the answer
+        (OPEN, "And so, my fellow Americans.", "answer"),
+        (OPEN, "Well, at my last job.", "answer"),
+        (OPEN, "Okay.", "answer"),
+        (CHECK_IN, "Okay.", "quick"),
+        (OPEN, "So, I don't know.", "quick"),
     ],
 )
 def test_the_wait_after_a_pause_follows_the_conversation(question: str, answer: str, wait: str) -> None:
@@ -117,6 +125,17 @@ def test_the_three_waits_are_ordered_on_both_transports() -> None:
         assert t.max_endpointing_delay >= 4.0  # a 4 s thinking pause after a trailing word keeps the floor
 
 
+def test_a_candidate_who_paused_to_think_and_went_on_gets_room_for_the_next_pause() -> None:
+    t = TurnTuning(answer_pause_delay=2.5, max_endpointing_delay=4.5, answer_pause_rhythm=1.5)
+    # a fluent answer: sentence pauses of a second or so change nothing
+    assert answer_wait(t) == answer_wait(t, resumed=[0.8, 1.2, 1.5]) == 2.5
+    # they stopped 2 s and went on: a finished sentence now waits 3 s, after a 3 s pause the hold
+    assert answer_wait(t, resumed=[1.0, 2.0]) == pytest.approx(3.0)
+    assert answer_wait(t, resumed=[3.0, 1.0]) == 4.5
+    assert answer_wait(t, resumed=[9.0]) == 4.5  # never longer than a trailing-off pause is held
+    assert answer_wait(t.model_copy(update={"answer_pause_rhythm": 0.0}), resumed=[3.0]) == 2.5
+
+
 def _ctx(question: str, answer: str) -> llm.ChatContext:
     ctx = llm.ChatContext()
     ctx.add_message(role="assistant", content=question)
@@ -141,6 +160,59 @@ async def test_the_detector_waits_out_a_sentence_pause_until_the_silence_is_long
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
+
+
+async def test_a_candidate_heard_again_before_the_vad_says_so_keeps_the_floor() -> None:
+    """On a loaded machine the VAD can be behind real time: the audio tap hears the candidate resume
+    first, and the detector waits a whole answer wait of silence again (the VAD's start of speech then
+    cancels it)."""
+    readings = iter([0.1, 0.05, 0.2, 0.2])  # silent 0.1 s at the end of speech; speaking again; silent
+    heard: list[float] = []
+
+    def silence() -> float:
+        heard.append(next(readings))
+        return heard[-1]
+
+    det = TextTurnDetector(tuning=TurnTuning(answer_pause_delay=0.2), silence=silence)
+    answer = "We had an outage on the checkout service last spring and I was on call that night."
+    assert await det.predict_end_of_turn(_ctx(OPEN, answer)) > 0.5
+    assert heard == [0.1, 0.05, 0.2]  # the turn ended only after a full 0.2 s of silence
+
+
+class _Thinker(TextTurnDetector):
+    """A detector whose candidate has already paused 2 s in this turn and gone on."""
+
+    def resumed_pauses(self, chat_ctx: llm.ChatContext) -> tuple[float, ...]:
+        return (2.0,)
+
+
+async def test_after_a_thinking_pause_the_next_sentence_pause_is_waited_out_longer() -> None:
+    silence = [2.5]
+    tuning = TurnTuning(answer_pause_delay=2.5, answer_pause_rhythm=1.5)
+    answer = "We had an outage on the checkout service last spring and I was on call that night."
+    # the fluent candidate's 2.5 s of silence ends the turn
+    assert (
+        await TextTurnDetector(tuning=tuning, silence=lambda: silence[0]).predict_end_of_turn(
+            _ctx(OPEN, answer)
+        )
+        > 0.5
+    )
+    # the one who has paused 2 s and gone on still has the floor after 2.5 s...
+    task = asyncio.ensure_future(
+        _Thinker(tuning=tuning, silence=lambda: silence[0]).predict_end_of_turn(_ctx(OPEN, answer))
+    )
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    assert not task.done()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    # ...and loses it after 3 s
+    silence[0] = 3.0
+    assert (
+        await _Thinker(tuning=tuning, silence=lambda: silence[0]).predict_end_of_turn(_ctx(OPEN, answer))
+        > 0.5
+    )
 
 
 async def test_quick_and_hold_answer_at_once() -> None:

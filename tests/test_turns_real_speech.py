@@ -115,7 +115,13 @@ async def test_a_long_real_answer_with_sentence_pauses_is_one_turn_on_the_phone(
 
 BROWSER_RATE = 48_000
 WAIT_MS = 150_000
-# a reply from the interviewer after a caption of the candidate's
+# the candidate's answer is a turn (its caption is shown), then a reply from the interviewer after it,
+# and the interviewer back to listening once it has said the reply (ending the call during it would cut it)
+ANSWERED = "() => window.mocklineJoin.captions.some(x => x.speaker === 'candidate')"
+REPLY_DONE = """(from) => {
+  const s = window.mocklineJoin.agentStates.slice(from);
+  return s.includes('speaking') && s[s.length - 1] === 'listening';
+}"""
 REPLIED = """() => {
   const c = window.mocklineJoin.captions;
   const i = c.findIndex(x => x.speaker === 'candidate');
@@ -155,7 +161,10 @@ async def test_a_long_real_answer_with_sentence_pauses_is_one_turn_in_the_browse
             await page.click("#consent-continue")
             await page.wait_for_selector("#start:enabled", timeout=WAIT_MS)
             await page.click("#start")
-            await page.wait_for_function(REPLIED, timeout=WAIT_MS)  # the interviewer's reply
+            await page.wait_for_function(ANSWERED, timeout=WAIT_MS)
+            states = await page.evaluate("window.mocklineJoin.agentStates.length")
+            await page.wait_for_function(REPLIED, timeout=WAIT_MS)  # the interviewer's reply...
+            await page.wait_for_function(REPLY_DONE, arg=states, timeout=WAIT_MS)  # ...said to its end
             await page.click("#end")  # the page asks first
             await page.click("#end-confirm")
             await page.wait_for_selector("#step-done:not([hidden])", timeout=WAIT_MS)
