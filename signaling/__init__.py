@@ -2,7 +2,7 @@
 
 An aiortc peer per browser connection; the interview (``agent`` runtime) outlives a dropped connection for
 a grace period so the candidate can reopen the link and carry on. Mount with
-``install_signaling(app, SignalingServices.build(runtime=shared_runtime))``.
+``install_signaling(app, SignalingServices.build(runtime=shared))`` (``shared``: an ``agent.SharedRuntime``).
 
 LiveKit room mode (``LIVEKIT_URL``, ``LIVEKIT_API_KEY`` and ``LIVEKIT_API_SECRET`` set): the same page joins
 a LiveKit room instead, with the vendored livekit-client (``static/vendor``); ``POST /rtc/livekit`` admits
