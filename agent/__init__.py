@@ -23,7 +23,7 @@ from ._runtime import (
     InterviewListener,
     ProvidersUnavailable,
 )
-from ._shared import preload_runtime, shared_runtime
+from ._shared import SharedRuntime
 from .settings import AgentSettings, get_agent_settings
 
 __all__ = [
@@ -44,15 +44,14 @@ __all__ = [
     "PersistError",
     "ProvidersUnavailable",
     "PushAudioInput",
+    "SharedRuntime",
     "TurnLatency",
     "add_recording",
     "finish_interview",
     "freeze_loaded",
     "get_agent_settings",
     "interview_report",
-    "preload_runtime",
     "shared_pacing_clock",
-    "shared_runtime",
     "summarise",
     "tune_for_realtime",
 ]

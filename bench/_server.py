@@ -147,23 +147,24 @@ def _interview_id_for_token(token: str) -> str | None:
 
 
 def create_bench_app(runtime: CountingRuntime, *, max_sessions: int) -> Any:
-    from mockline.settings import AppSettings
-    from signaling import SignalingSettings, create_router
-    from telephony import TelephonySettings
-    from telephony import router as telephony_router
+    from agent import SharedRuntime
+    from signaling import SignalingServices, SignalingSettings, install_signaling
+    from telephony import TelephonySettings, TelephonyState, install_telephony
 
+    shared = SharedRuntime(loaded=runtime)  # type: ignore[arg-type]
     app = FastAPI()
-    app.state.settings = AppSettings(public_url=PUBLIC_URL, secret_key=SECRET)
-    app.state.telephony_settings = TelephonySettings(auth_token="bench-token", scheduler_interval_s=0)
-    app.state.runtime = runtime
-    app.include_router(telephony_router)
-    app.include_router(
-        create_router(
-            SignalingSettings(
-                rtc_host_addresses=["127.0.0.1"], max_sessions=max_sessions, resume_grace_seconds=0
-            )
-        )
+    telephony = TelephonyState.build(
+        base_url=PUBLIC_URL,
+        environment="development",
+        secret_key=SECRET,
+        runtime=shared,
+        settings=TelephonySettings(auth_token="bench-token", scheduler_interval_s=0),
     )
+    install_telephony(app, telephony)
+    signaling = SignalingSettings(
+        rtc_host_addresses=["127.0.0.1"], max_sessions=max_sessions, resume_grace_seconds=0
+    )
+    install_signaling(app, SignalingServices.build(settings=signaling, runtime=shared))
 
     @app.post("/bench/setup")
     async def setup(request: Request) -> Any:

@@ -2,15 +2,16 @@
 
 ```python
 from dashboard import install_dashboard
-install_dashboard(app)          # in mockline.web.create_app
+install_dashboard(app, DashboardServices(base_url=..., rate_limiter=...))   # mockline/web.py
 ```
 """
 
+from ._deps import DashboardServices
 from ._errors import AccountError, CsrfRejected, DashboardError, LoginRequired, NotFound
 from ._jobs import DashboardJobs
 from ._mail import MailSettings, get_mail_settings
 from ._passwords import check_password_strength, hash_password, verify_password
-from ._router import install_dashboard, router
+from ._router import install_dashboard, recruiter_api_auth, router
 from ._settings import DashboardSettings, get_dashboard_settings
 from ._users import create_user
 
@@ -19,6 +20,7 @@ __all__ = [
     "CsrfRejected",
     "DashboardError",
     "DashboardJobs",
+    "DashboardServices",
     "DashboardSettings",
     "LoginRequired",
     "MailSettings",
@@ -29,6 +31,7 @@ __all__ = [
     "get_mail_settings",
     "hash_password",
     "install_dashboard",
+    "recruiter_api_auth",
     "router",
     "verify_password",
 ]

@@ -8,6 +8,7 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.staticfiles import StaticFiles
 
+from ._deps import DashboardServices
 from ._errors import DashboardError
 from ._reports import report_router
 from ._routes_auth import router as auth_router
@@ -23,7 +24,7 @@ from ._routes_webhooks import router as webhooks_router
 from ._sessions import Viewer
 from ._web import current_viewer, handle_dashboard_error
 
-__all__ = ["install_dashboard", "router"]
+__all__ = ["install_dashboard", "recruiter_api_auth", "router"]
 
 router = APIRouter()
 for _r in (
@@ -43,19 +44,20 @@ for _r in (
 STATIC_DIR = Path(__file__).parent / "static"
 
 
-def install_dashboard(app: FastAPI) -> None:
+def install_dashboard(app: FastAPI, services: DashboardServices) -> None:
     """Mount the dashboard on ``app``: /login, /logout, /dashboard/…, /practice…, /static/dashboard/…,
-    and the report API (/api/interviews/{id}/report[.pdf]) behind the same login and organisation check."""
+    and the report API (/api/interviews/{id}/report[.pdf]) behind the same login and organisation check.
+    Routes take ``services`` as a typed dependency."""
+    app.state.dashboard = services
     app.include_router(router)
     app.include_router(report_router())
     app.mount("/static/dashboard", StaticFiles(directory=STATIC_DIR), name="dashboard_static")
     app.add_exception_handler(DashboardError, handle_dashboard_error)
-    # JSON APIs of other packages (e.g. telephony's /api/phone-screens) authenticate through this.
-    app.state.recruiter_auth = recruiter_api_auth
 
 
 def recruiter_api_auth(request: Request) -> Viewer:
-    """The logged-in recruiter for a JSON API call; state-changing calls need the session's CSRF token in
+    """The logged-in recruiter for a JSON API call (other packages' APIs, e.g. telephony's /api/phone-screens,
+    get this from the app's services); state-changing calls need the session's CSRF token in
     the ``X-CSRF-Token`` header (cookies alone would let another site make the call)."""
     viewer = current_viewer(request)
     if request.method not in ("GET", "HEAD"):

@@ -9,8 +9,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import func, select
 
-from storage import MemoryRateLimiter, User, get_database
+from storage import User
 
+from ._deps import DatabaseDep, dashboard_of
 from ._passwords import verify_password
 from ._ratelimit import LoginThrottle
 from ._sessions import SESSION_COOKIE, end_session, load_viewer, start_session
@@ -34,11 +35,8 @@ router = APIRouter()
 
 def _throttle(request: Request) -> LoginThrottle:
     settings = get_dashboard_settings()
-    limiter = getattr(request.app.state, "rate_limiter", None)
-    if limiter is None:  # an app without mockline.web's services (a test mounting the router alone)
-        limiter = request.app.state.rate_limiter = MemoryRateLimiter()
     return LoginThrottle(
-        limiter=limiter,
+        limiter=dashboard_of(request.app).rate_limiter,
         per_pair=settings.login_max_failures_per_email,
         per_ip=settings.login_max_failures_per_ip,
         window_s=settings.login_window_seconds,
@@ -73,15 +71,15 @@ def _login_page(
 
 
 @router.get("/login", name="login")
-def login_page(request: Request, next: str = "/dashboard") -> Response:
-    with get_database().session() as s:
+def login_page(request: Request, db: DatabaseDep, next: str = "/dashboard") -> Response:
+    with db.session() as s:
         if load_viewer(s, request.cookies.get(SESSION_COOKIE)) is not None:
             return RedirectResponse(_safe_next(next), status_code=303)
     return _login_page(request, next_path=_safe_next(next))
 
 
 @router.post("/login")
-def login(request: Request, form: AnonForm = Depends(anon_form)) -> Response:
+def login(request: Request, db: DatabaseDep, form: AnonForm = Depends(anon_form)) -> Response:
     email = form.get("email").lower()
     password = form.data.get("password", "")
     password = password if isinstance(password, str) else ""
@@ -112,7 +110,7 @@ def login(request: Request, form: AnonForm = Depends(anon_form)) -> Response:
         response.headers["Retry-After"] = str(wait)
         return response
     lifetime = timedelta(hours=get_dashboard_settings().session_hours)
-    with get_database().session() as s:
+    with db.session() as s:
         user = s.scalar(select(User).where(func.lower(User.email) == email))
         if not verify_password(user.password_hash if user else None, password) or user is None:
             logger.info("login refused")
@@ -142,8 +140,8 @@ def login(request: Request, form: AnonForm = Depends(anon_form)) -> Response:
 
 
 @router.post("/logout", name="logout")
-def logout(request: Request, form: SignedForm = Depends(_signed_form)) -> Response:
-    with get_database().session() as s:
+def logout(request: Request, db: DatabaseDep, form: SignedForm = Depends(_signed_form)) -> Response:
+    with db.session() as s:
         end_session(s, request.cookies.get(SESSION_COOKIE))
     logger.info("logout", extra={"user_id": form.viewer.user_id})
     response = RedirectResponse("/login", status_code=303)

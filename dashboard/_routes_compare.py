@@ -8,10 +8,11 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 
-from storage import get_database
+from storage import Database
 
 from ._compare import STAGES, Comparison, compare_plan, set_stage
 from ._csv import comparison_csv_lines
+from ._deps import DatabaseDep, dashboard_of
 from ._labels import human
 from ._routes_plans import _org_plan
 from ._sessions import Viewer
@@ -30,8 +31,8 @@ def _stage_filter(request: Request) -> str:
     return stage if stage in _STAGE_FILTERS else ""
 
 
-def _load(viewer: Viewer, plan_id: str, stage: str) -> tuple[object, Comparison]:
-    with get_database().session() as s:
+def _load(db: Database, viewer: Viewer, plan_id: str, stage: str) -> tuple[object, Comparison]:
+    with db.session() as s:
         plan = _org_plan(s, viewer, plan_id)
         comparison = compare_plan(
             s, org_id=viewer.org_id, plan_id=plan.id, spec=plan.spec or {}, stage=stage or None
@@ -42,6 +43,7 @@ def _load(viewer: Viewer, plan_id: str, stage: str) -> tuple[object, Comparison]
 
 def _page(
     request: Request,
+    db: Database,
     viewer: Viewer,
     plan_id: str,
     *,
@@ -49,7 +51,7 @@ def _page(
     notice: str | None = None,
     status: int = 200,
 ) -> Response:
-    plan, comparison = _load(viewer, plan_id, stage)
+    plan, comparison = _load(db, viewer, plan_id, stage)
     return render(
         request,
         "compare.html",
@@ -81,14 +83,18 @@ def _stage_notice(changed: int, stage: str) -> str:
 
 
 @router.get("/dashboard/plans/{plan_id}/compare", name="plan_compare")
-def compare(request: Request, plan_id: str, viewer: Viewer = Depends(current_viewer)) -> Response:
-    return _page(request, viewer, plan_id, stage=_stage_filter(request))
+def compare(
+    request: Request, plan_id: str, db: DatabaseDep, viewer: Viewer = Depends(current_viewer)
+) -> Response:
+    return _page(request, db, viewer, plan_id, stage=_stage_filter(request))
 
 
 @router.get("/dashboard/plans/{plan_id}/compare.csv", name="plan_compare_csv")
-def compare_csv(request: Request, plan_id: str, viewer: Viewer = Depends(current_viewer)) -> Response:
-    plan, comparison = _load(viewer, plan_id, _stage_filter(request))
-    base = request.app.state.settings.base_url.rstrip("/")
+def compare_csv(
+    request: Request, plan_id: str, db: DatabaseDep, viewer: Viewer = Depends(current_viewer)
+) -> Response:
+    plan, comparison = _load(db, viewer, plan_id, _stage_filter(request))
+    base = dashboard_of(request.app).base_url.rstrip("/")
     logger.info("comparison exported", extra={"user_id": viewer.user_id, "rows": len(comparison.rows)})
     title = "".join(ch if ch.isalnum() else "-" for ch in plan.title.lower()).strip("-")[:60] or "plan"  # type: ignore[attr-defined]
     return StreamingResponse(
@@ -102,7 +108,9 @@ def compare_csv(request: Request, plan_id: str, viewer: Viewer = Depends(current
 
 
 @router.post("/dashboard/plans/{plan_id}/stage", name="plan_stage")
-def change_stage(request: Request, plan_id: str, form: SignedForm = Depends(signed_form)) -> Response:
+def change_stage(
+    request: Request, plan_id: str, db: DatabaseDep, form: SignedForm = Depends(signed_form)
+) -> Response:
     """Set the stage of the ticked interviews (``interview_id``, repeated); ``stage`` "clear" undoes it.
     ``back=interview`` returns to the single interview's page instead of the comparison."""
     viewer = form.viewer
@@ -110,12 +118,12 @@ def change_stage(request: Request, plan_id: str, form: SignedForm = Depends(sign
     wanted = form.get("stage")
     back_stage = form.get("filter") if form.get("filter") in _STAGE_FILTERS else ""
     if wanted not in (*STAGES, "clear"):
-        return _page(request, viewer, plan_id, stage=back_stage, notice="Choose a stage.", status=422)
+        return _page(request, db, viewer, plan_id, stage=back_stage, notice="Choose a stage.", status=422)
     if not ids:
         return _page(
-            request, viewer, plan_id, stage=back_stage, notice="Tick at least one candidate.", status=422
+            request, db, viewer, plan_id, stage=back_stage, notice="Tick at least one candidate.", status=422
         )
-    with get_database().session() as s:
+    with db.session() as s:
         plan = _org_plan(s, viewer, plan_id)
         changed = set_stage(
             s, org_id=viewer.org_id, interview_ids=ids, stage=None if wanted == "clear" else wanted
@@ -125,4 +133,4 @@ def change_stage(request: Request, plan_id: str, form: SignedForm = Depends(sign
     if form.get("back") == "interview" and len(ids) == 1:
         return RedirectResponse(f"/dashboard/interviews/{ids[0]}", status_code=303)
     notice = _stage_notice(changed, wanted)
-    return _page(request, viewer, plan_id, stage=back_stage, notice=notice)
+    return _page(request, db, viewer, plan_id, stage=back_stage, notice=notice)

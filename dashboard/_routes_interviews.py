@@ -11,19 +11,20 @@ from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from sqlalchemy import select
 
 from storage import (
+    Database,
     Interview,
     InterviewPlan,
     PlanSnapshot,
     RecordingStoreError,
     ScoreOverride,
     erase_candidate,
-    get_database,
     get_recording_store,
 )
 
 from ._charts import Bar, LatencyStages, Segment, competency_bars, latency_bars, latency_legend, talk_timeline
 from ._compare import current_scores
 from ._csv import csv_lines
+from ._deps import DatabaseDep, dashboard_of
 from ._errors import NotFound, Unavailable
 from ._interview import InterviewView, get_org_interview, load_interview_view
 from ._listing import SORTS, STATUSES, interview_rows, org_roles, parse_filter
@@ -42,10 +43,10 @@ _REASON_MAX = 2000
 
 
 @router.get("/dashboard", name="interviews")
-def interview_list(request: Request, viewer: Viewer = Depends(current_viewer)) -> Response:
+def interview_list(request: Request, db: DatabaseDep, viewer: Viewer = Depends(current_viewer)) -> Response:
     f = parse_filter(request.query_params)
     page_size = get_dashboard_settings().page_size
-    with get_database().session() as s:
+    with db.session() as s:
         rows = interview_rows(
             s, org_id=viewer.org_id, f=f, limit=page_size + 1, offset=(f.page - 1) * page_size
         )
@@ -74,7 +75,7 @@ def interview_list(request: Request, viewer: Viewer = Depends(current_viewer)) -
 
 
 @router.get("/dashboard/interviews.csv", name="interviews_csv")
-def interview_csv(request: Request, viewer: Viewer = Depends(current_viewer)) -> Response:
+def interview_csv(request: Request, db: DatabaseDep, viewer: Viewer = Depends(current_viewer)) -> Response:
     f = parse_filter(request.query_params)
     if f.errors:
         return Response(
@@ -82,7 +83,7 @@ def interview_csv(request: Request, viewer: Viewer = Depends(current_viewer)) ->
             status_code=422,
             media_type="text/plain",
         )
-    with get_database().session() as s:
+    with db.session() as s:
         rows = interview_rows(s, org_id=viewer.org_id, f=f)
         scores = current_scores(s, [r.id for r in rows])
         plan_ids = {r.plan_id for r in rows if r.id in scores}
@@ -103,7 +104,7 @@ def interview_csv(request: Request, viewer: Viewer = Depends(current_viewer)) ->
             rows,
             scores=scores,
             question_order=question_order,
-            base_url=request.app.state.settings.base_url,
+            base_url=dashboard_of(request.app).base_url,
         ),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="interviews.csv"', "Cache-Control": "no-store"},
@@ -141,6 +142,7 @@ def _page_context(view: InterviewView) -> dict[str, object]:
 
 def _interview_page(
     request: Request,
+    db: Database,
     viewer: Viewer,
     interview_id: str,
     *,
@@ -148,7 +150,7 @@ def _interview_page(
     form: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    with get_database().session() as s:
+    with db.session() as s:
         iv = get_org_interview(s, org_id=viewer.org_id, interview_id=interview_id)
         view = load_interview_view(s, interview=iv)
     context = _page_context(view)
@@ -163,29 +165,35 @@ def _interview_page(
 
 
 @router.get("/dashboard/interviews/{interview_id}", name="interview")
-def interview_page(request: Request, interview_id: str, viewer: Viewer = Depends(current_viewer)) -> Response:
-    return _interview_page(request, viewer, interview_id)
+def interview_page(
+    request: Request, interview_id: str, db: DatabaseDep, viewer: Viewer = Depends(current_viewer)
+) -> Response:
+    return _interview_page(request, db, viewer, interview_id)
 
 
 @router.get("/dashboard/interviews/{interview_id}/recording", name="recording")
-def recording(request: Request, interview_id: str, viewer: Viewer = Depends(current_viewer)) -> Response:
+def recording(
+    request: Request, interview_id: str, db: DatabaseDep, viewer: Viewer = Depends(current_viewer)
+) -> Response:
     """Both voices (Ogg/Opus, candidate left, interviewer right), with HTTP Range support so the player
     can seek. Another organisation's interview is a 404 like a missing one."""
-    with get_database().session() as s:
+    with db.session() as s:
         iv = get_org_interview(s, org_id=viewer.org_id, interview_id=interview_id)
         rec = latest_recording(s, iv.id)
     return recording_response(request, rec)
 
 
 @router.post("/dashboard/interviews/{interview_id}/erase", name="erase")
-def erase(request: Request, interview_id: str, form: SignedForm = Depends(signed_form)) -> Response:
+def erase(
+    request: Request, interview_id: str, db: DatabaseDep, form: SignedForm = Depends(signed_form)
+) -> Response:
     """Erase the candidate's audio, transcript and report (the erasure itself goes in the audit log)."""
     viewer = form.viewer
-    with get_database().session() as s:
+    with db.session() as s:
         get_org_interview(s, org_id=viewer.org_id, interview_id=interview_id)  # 404 for other organisations
     try:
         erased = erase_candidate(
-            get_database(),
+            db,
             get_recording_store(),
             interview_id=interview_id,
             org_id=viewer.org_id,
@@ -225,9 +233,11 @@ def _parse_override(form: SignedForm, view: InterviewView) -> tuple[dict[str, st
 
 
 @router.post("/dashboard/interviews/{interview_id}/overrides", name="override")
-def override_score(request: Request, interview_id: str, form: SignedForm = Depends(signed_form)) -> Response:
+def override_score(
+    request: Request, interview_id: str, db: DatabaseDep, form: SignedForm = Depends(signed_form)
+) -> Response:
     viewer = form.viewer
-    with get_database().session() as s:
+    with db.session() as s:
         iv = get_org_interview(s, org_id=viewer.org_id, interview_id=interview_id)
         view = load_interview_view(s, interview=iv)
         if view.report is None:
@@ -248,6 +258,7 @@ def override_score(request: Request, interview_id: str, form: SignedForm = Depen
     if errors:
         return _interview_page(
             request,
+            db,
             viewer,
             interview_id,
             errors=errors,

@@ -11,15 +11,16 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from storage import (
+    Database,
     Invitation,
     create_invitation,
     extend_invitation,
-    get_database,
     revoke_invitation,
     rotate_token,
 )
 
 from ._bulk_invite import BulkInvited, BulkReport, parse_candidates
+from ._deps import DatabaseDep, dashboard_of
 from ._errors import NotFound
 from ._invite_delivery import send_invitations
 from ._mail import Mailer, MailError, get_mail_settings
@@ -42,20 +43,24 @@ def _org_invitation(s, viewer: Viewer, invitation_id: str) -> Invitation:  # typ
 
 
 @router.post("/dashboard/invitations/{invitation_id}/revoke", name="revoke_invitation")
-def revoke(request: Request, invitation_id: str, form: SignedForm = Depends(signed_form)) -> Response:
+def revoke(
+    request: Request, invitation_id: str, db: DatabaseDep, form: SignedForm = Depends(signed_form)
+) -> Response:
     viewer = form.viewer
-    with get_database().session() as s:
+    with db.session() as s:
         inv = _org_invitation(s, viewer, invitation_id)
         revoke_invitation(inv)
         plan_id, name = inv.plan_id, inv.candidate_name
     logger.info("invitation withdrawn", extra={"invitation_id": invitation_id, "user_id": viewer.user_id})
     return _plan_page(
-        request, viewer, plan_id, notice=f"The invitation for {name or 'the candidate'} was withdrawn."
+        request, db, viewer, plan_id, notice=f"The invitation for {name or 'the candidate'} was withdrawn."
     )
 
 
 @router.post("/dashboard/invitations/{invitation_id}/extend", name="extend_invitation")
-def extend(request: Request, invitation_id: str, form: SignedForm = Depends(signed_form)) -> Response:
+def extend(
+    request: Request, invitation_id: str, db: DatabaseDep, form: SignedForm = Depends(signed_form)
+) -> Response:
     viewer = form.viewer
     try:
         days = int(form.get("days") or 7)
@@ -63,27 +68,29 @@ def extend(request: Request, invitation_id: str, form: SignedForm = Depends(sign
             raise ValueError
     except ValueError:
         days = 0
-    with get_database().session() as s:
+    with db.session() as s:
         inv = _org_invitation(s, viewer, invitation_id)
         plan_id = inv.plan_id
         if days == 0 or inv.revoked:
             message = "Extend by 1 to 90 days." if days == 0 else "A withdrawn invitation cannot be extended."
-            return _plan_page(request, viewer, plan_id, notice=message, status_code=422)
+            return _plan_page(request, db, viewer, plan_id, notice=message, status_code=422)
         extend_invitation(inv, by=timedelta(days=days))
     logger.info("invitation extended", extra={"invitation_id": invitation_id, "user_id": viewer.user_id})
-    return _plan_page(request, viewer, plan_id, notice=f"The invitation now runs {days} more day(s).")
+    return _plan_page(request, db, viewer, plan_id, notice=f"The invitation now runs {days} more day(s).")
 
 
 @router.post("/dashboard/invitations/{invitation_id}/email", name="email_invitation")
-def email(request: Request, invitation_id: str, form: SignedForm = Depends(signed_form)) -> Response:
+def email(
+    request: Request, invitation_id: str, db: DatabaseDep, form: SignedForm = Depends(signed_form)
+) -> Response:
     """E-mail the candidate a new link (links are only known when made; the old one stops working)."""
     viewer = form.viewer
-    with get_database().session() as s:
+    with db.session() as s:
         inv = _org_invitation(s, viewer, invitation_id)
         plan_id = inv.plan_id
         if not inv.candidate_email or inv.revoked:
             why = "This invitation has no e-mail address." if not inv.candidate_email else "It was withdrawn."
-            return _plan_page(request, viewer, plan_id, notice=why, status_code=422)
+            return _plan_page(request, db, viewer, plan_id, notice=why, status_code=422)
         token = rotate_token(s, inv)
         shown = {
             "link": _link(request, token),
@@ -91,23 +98,31 @@ def email(request: Request, invitation_id: str, form: SignedForm = Depends(signe
             "candidate": inv.candidate_name,
             "invitation_id": inv.id,
         }
-    notice = _email_one(request, invitation_id, token)
-    return _plan_page(request, viewer, plan_id, new_link=shown, notice=notice)
+    notice = _email_one(request, db, invitation_id, token)
+    return _plan_page(request, db, viewer, plan_id, new_link=shown, notice=notice)
 
 
 @router.post("/dashboard/plans/{plan_id}/invitations/bulk", name="bulk_invite")
-async def bulk_invite(request: Request, plan_id: str, form: SignedForm = Depends(signed_form)) -> Response:
+async def bulk_invite(
+    request: Request, plan_id: str, db: DatabaseDep, form: SignedForm = Depends(signed_form)
+) -> Response:
     upload = form.data.get("candidates_csv")
     data = b""
     if isinstance(upload, UploadFile) and upload.filename:
         data = await upload.read(get_dashboard_settings().upload_max_bytes + 1)
     return await run_in_threadpool(
-        _bulk, request, form.viewer, plan_id, data, form.get("send_email"), form.get("valid_days")
+        _bulk, request, db, form.viewer, plan_id, data, form.get("send_email"), form.get("valid_days")
     )
 
 
 def _bulk(
-    request: Request, viewer: Viewer, plan_id: str, data: bytes, send_email: str, valid_days: str
+    request: Request,
+    db: Database,
+    viewer: Viewer,
+    plan_id: str,
+    data: bytes,
+    send_email: str,
+    valid_days: str,
 ) -> Response:
     settings = get_dashboard_settings()
     errors: dict[str, str] = {}
@@ -123,12 +138,12 @@ def _bulk(
         errors["bulk_days"] = "The links must be valid for 1 to 90 days."
         days = 0
     if errors:
-        with get_database().session() as s:
+        with db.session() as s:
             _org_plan(s, viewer, plan_id)
-        return _plan_page(request, viewer, plan_id, errors=errors, status_code=422)
+        return _plan_page(request, db, viewer, plan_id, errors=errors, status_code=422)
     rows, problems = parse_candidates(data)
     made: list[tuple[str, str, BulkInvited]] = []
-    with get_database().session() as s:
+    with db.session() as s:
         plan = _org_plan(s, viewer, plan_id)
         if plan.archived_at is not None:
             raise Archived()
@@ -158,7 +173,7 @@ def _bulk(
     if emailed:
         try:
             outcome = send_invitations(
-                get_database(), Mailer(), request.app.state.settings.base_url, [(i, t) for i, t, _ in made]
+                db, Mailer(), dashboard_of(request.app).base_url, [(i, t) for i, t, _ in made]
             )
             invited = [
                 BulkInvited(m.line, m.name, m.email, m.link, m.pin, outcome.get(i)) for i, _, m in made
@@ -172,4 +187,4 @@ def _bulk(
         extra={"plan_id": plan_id, "user_id": viewer.user_id},
     )
     report = BulkReport(invited=invited, problems=problems, emailed=emailed, mail_error=mail_error)
-    return _plan_page(request, viewer, plan_id, bulk=report, status_code=200 if made else 422)
+    return _plan_page(request, db, viewer, plan_id, bulk=report, status_code=200 if made else 422)

@@ -12,14 +12,15 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from storage import (
+    Database,
     Organization,
     delete_email_template,
-    get_database,
     get_email_template,
     save_email_template,
     utcnow,
 )
 
+from ._deps import DatabaseDep, dashboard_of
 from ._invitation_mail import format_deadline
 from ._mail import get_mail_settings
 from ._mail_template import (
@@ -47,7 +48,7 @@ PATH = "/dashboard/email-template"
 
 def _sample(request: Request, company: str) -> dict[str, str]:
     """Made-up values for the preview (no real candidate's link is ever shown here)."""
-    base = request.app.state.settings.base_url.rstrip("/")
+    base = dashboard_of(request.app).base_url.rstrip("/")
     days = get_dashboard_settings().invitation_days
     return {
         "candidate_name": "Dana Whitfield",
@@ -63,6 +64,7 @@ def _sample(request: Request, company: str) -> dict[str, str]:
 def _page(
     request: Request,
     viewer: Viewer,
+    db: Database,
     *,
     subject: str | None = None,
     body: str | None = None,
@@ -71,7 +73,7 @@ def _page(
     saved: bool = False,
     status_code: int = 200,
 ) -> Response:
-    with get_database().session() as s:
+    with db.session() as s:
         org = s.get(Organization, viewer.org_id)
         company = org.name if org is not None else ""
         own = get_email_template(s, org_id=viewer.org_id, kind=KIND)
@@ -99,16 +101,18 @@ def _page(
 
 
 @router.get(PATH, name="email_template")
-def email_template(request: Request, viewer: Viewer = Depends(need(EDIT))) -> Response:
-    return _page(request, viewer)
+def email_template(request: Request, db: DatabaseDep, viewer: Viewer = Depends(need(EDIT))) -> Response:
+    return _page(request, viewer, db)
 
 
 @router.post(PATH, name="email_template_post")
-def email_template_post(request: Request, form: SignedForm = Depends(edit_form(EDIT))) -> Response:
+def email_template_post(
+    request: Request, db: DatabaseDep, form: SignedForm = Depends(edit_form(EDIT))
+) -> Response:
     viewer = form.viewer
     action = form.get("action")
     if action == "reset":
-        with get_database().session() as s:
+        with db.session() as s:
             delete_email_template(s, org_id=viewer.org_id, kind=KIND)
         logger.info("invitation e-mail back to the standard wording", extra={"user_id": viewer.user_id})
         return RedirectResponse(PATH, status_code=303)
@@ -118,19 +122,19 @@ def email_template_post(request: Request, form: SignedForm = Depends(edit_form(E
         check(subject, body)
     except TemplateProblem as e:
         return _page(
-            request, viewer, subject=subject, body=body, errors={e.field: e.message}, status_code=422
+            request, viewer, db, subject=subject, body=body, errors={e.field: e.message}, status_code=422
         )
-    with get_database().session() as s:
+    with db.session() as s:
         org = s.get(Organization, viewer.org_id)
         company = org.name if org is not None else ""
     preview = render(
         subject, body, values=_sample(request, company), dial_in=get_mail_settings().dial_in_number
     )
     if action != "save":
-        return _page(request, viewer, subject=subject, body=body, preview=preview)
-    with get_database().session() as s:
+        return _page(request, viewer, db, subject=subject, body=body, preview=preview)
+    with db.session() as s:
         save_email_template(
             s, org_id=viewer.org_id, kind=KIND, subject=subject, body=body, user_id=viewer.user_id
         )
     logger.info("invitation e-mail template saved", extra={"user_id": viewer.user_id})
-    return _page(request, viewer, subject=subject, body=body, preview=preview, saved=True)
+    return _page(request, viewer, db, subject=subject, body=body, preview=preview, saved=True)

@@ -10,8 +10,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import update
 
-from storage import Interview, InterviewPlan, get_database, utcnow
+from storage import Interview, InterviewPlan, utcnow
 
+from ._deps import DatabaseDep
 from ._plan_edit import EDIT_ROUNDS, PlanEdit, PlanEditError, edit_from_spec, parse_edit, read_form
 from ._roles import EDIT
 from ._routes_plans import _org_plan
@@ -61,8 +62,10 @@ def _validated(spec: dict[str, object]) -> dict[str, object]:
 
 
 @router.get("/dashboard/plans/{plan_id}/edit", name="plan_edit")
-def plan_edit(request: Request, plan_id: str, viewer: Viewer = Depends(need(EDIT))) -> Response:
-    with get_database().session() as s:
+def plan_edit(
+    request: Request, plan_id: str, db: DatabaseDep, viewer: Viewer = Depends(need(EDIT))
+) -> Response:
+    with db.session() as s:
         plan = _org_plan(s, viewer, plan_id)
         s.expunge(plan)
     edit = edit_from_spec(plan.title, plan.time_limit_minutes, plan.job_description, plan.spec or {})
@@ -70,11 +73,13 @@ def plan_edit(request: Request, plan_id: str, viewer: Viewer = Depends(need(EDIT
 
 
 @router.post("/dashboard/plans/{plan_id}/edit", name="plan_save")
-def plan_save(request: Request, plan_id: str, form: SignedForm = Depends(signed_form)) -> Response:
+def plan_save(
+    request: Request, plan_id: str, db: DatabaseDep, form: SignedForm = Depends(signed_form)
+) -> Response:
     """``action=preview`` shows the questions as they would be; ``action=save`` stores them."""
     viewer = form.viewer
     edit = read_form({k: v for k, v in form.data.items() if isinstance(v, str)})
-    with get_database().session() as s:
+    with db.session() as s:
         plan = _org_plan(s, viewer, plan_id)
         try:
             spec = _validated(parse_edit(edit, plan.spec or {}))
@@ -102,9 +107,11 @@ def plan_save(request: Request, plan_id: str, form: SignedForm = Depends(signed_
 
 
 @router.post("/dashboard/plans/{plan_id}/duplicate", name="plan_duplicate")
-def plan_duplicate(request: Request, plan_id: str, form: SignedForm = Depends(signed_form)) -> Response:
+def plan_duplicate(
+    request: Request, plan_id: str, db: DatabaseDep, form: SignedForm = Depends(signed_form)
+) -> Response:
     viewer = form.viewer
-    with get_database().session() as s:
+    with db.session() as s:
         plan = _org_plan(s, viewer, plan_id)
         copy = InterviewPlan.from_spec(
             dict(plan.spec or {}),
@@ -121,11 +128,13 @@ def plan_duplicate(request: Request, plan_id: str, form: SignedForm = Depends(si
 
 
 @router.post("/dashboard/plans/{plan_id}/archive", name="plan_archive")
-def plan_archive(request: Request, plan_id: str, form: SignedForm = Depends(signed_form)) -> Response:
+def plan_archive(
+    request: Request, plan_id: str, db: DatabaseDep, form: SignedForm = Depends(signed_form)
+) -> Response:
     """``action=archive`` hides the plan from the list and stops new invitations; ``restore`` undoes it.
     Links already sent keep working."""
     viewer = form.viewer
-    with get_database().session() as s:
+    with db.session() as s:
         plan = _org_plan(s, viewer, plan_id)
         plan.archived_at = utcnow() if form.get("action") != "restore" else None
     return RedirectResponse(f"/dashboard/plans/{plan_id}", status_code=303)

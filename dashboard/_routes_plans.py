@@ -14,17 +14,18 @@ from starlette.datastructures import UploadFile
 
 from storage import (
     OPEN_STATUSES,
+    Database,
     Interview,
     InterviewPlan,
     InterviewStatus,
     Invitation,
     create_invitation,
-    get_database,
     rotate_token,
     utcnow,
 )
 
 from ._bulk_invite import BulkReport
+from ._deps import DatabaseDep, dashboard_of
 from ._errors import DashboardError, NotFound
 from ._invite_delivery import invitation_link, send_invitations
 from ._mail import Mailer, MailError, get_mail_settings
@@ -78,8 +79,8 @@ def _plan_form_page(
 
 
 @router.get("/dashboard/plans", name="plans")
-def plan_list(request: Request, viewer: Viewer = Depends(current_viewer)) -> Response:
-    with get_database().session() as s:
+def plan_list(request: Request, db: DatabaseDep, viewer: Viewer = Depends(current_viewer)) -> Response:
+    with db.session() as s:
         counts = (
             select(Invitation.plan_id, func.count(Invitation.id).label("n"))
             .where(Invitation.org_id == viewer.org_id)
@@ -114,7 +115,7 @@ def plan_new(request: Request, viewer: Viewer = Depends(need(EDIT))) -> Response
 
 
 @router.post("/dashboard/plans", name="plan_create")
-async def plan_create(request: Request, form: SignedForm = Depends(signed_form)) -> Response:
+async def plan_create(request: Request, db: DatabaseDep, form: SignedForm = Depends(signed_form)) -> Response:
     viewer = form.viewer
     pf = PlanForm(
         title=form.get("title"),
@@ -128,17 +129,17 @@ async def plan_create(request: Request, form: SignedForm = Depends(signed_form))
         job_description=form.get("job_description"),
     )
     # Building the plan reads the question bank and the database: off the event loop.
-    return await run_in_threadpool(_create_plan, request, viewer, pf)
+    return await run_in_threadpool(_create_plan, request, db, viewer, pf)
 
 
-def _create_plan(request: Request, viewer: Viewer, pf: PlanForm) -> Response:
+def _create_plan(request: Request, db: Database, viewer: Viewer, pf: PlanForm) -> Response:
     """The plan carries the job description; résumés belong to candidates (their invitations)."""
     try:
         args = pf.checked()
         spec = build_spec(args)
     except PlanFormError as e:
         return _plan_form_page(request, viewer, pf, e.errors, status_code=422)
-    with get_database().session() as s:
+    with db.session() as s:
         plan = InterviewPlan.from_spec(
             spec,
             title=pf.title or f"{spec['role']} ({spec['seniority']}, {spec['interview_type']})",
@@ -173,6 +174,7 @@ def _invitation_state(inv: Invitation, interview_status: InterviewStatus | None)
 
 def _plan_page(
     request: Request,
+    db: Database,
     viewer: Viewer,
     plan_id: str,
     *,
@@ -183,7 +185,7 @@ def _plan_page(
     bulk: BulkReport | None = None,
     status_code: int = 200,
 ) -> Response:
-    with get_database().session() as s:
+    with db.session() as s:
         plan = _org_plan(s, viewer, plan_id)
         latest = (
             select(Interview.status)
@@ -222,20 +224,22 @@ def _plan_page(
 
 
 @router.get("/dashboard/plans/{plan_id}", name="plan")
-def plan_page(request: Request, plan_id: str, viewer: Viewer = Depends(current_viewer)) -> Response:
+def plan_page(
+    request: Request, plan_id: str, db: DatabaseDep, viewer: Viewer = Depends(current_viewer)
+) -> Response:
     saved = "The plan is saved." if request.query_params.get("saved") else None
-    return _plan_page(request, viewer, plan_id, notice=saved)
+    return _plan_page(request, db, viewer, plan_id, notice=saved)
 
 
 def _link(request: Request, token: str) -> str:
-    return invitation_link(request.app.state.settings.base_url, token)
+    return invitation_link(dashboard_of(request.app).base_url, token)
 
 
-def _email_one(request: Request, invitation_id: str, token: str) -> str:
+def _email_one(request: Request, db: Database, invitation_id: str, token: str) -> str:
     """Send one invitation e-mail; the sentence to show the recruiter."""
     try:
         problem = send_invitations(
-            get_database(), Mailer(), request.app.state.settings.base_url, [(invitation_id, token)]
+            db, Mailer(), dashboard_of(request.app).base_url, [(invitation_id, token)]
         )[invitation_id]
     except MailError as e:
         return f"The e-mail was not sent: {e.message} Copy the link below instead."
@@ -276,7 +280,9 @@ def _candidate_resume(form: SignedForm, errors: dict[str, str]) -> str:
 
 
 @router.post("/dashboard/plans/{plan_id}/invitations", name="invite")
-def invite(request: Request, plan_id: str, form: SignedForm = Depends(signed_form)) -> Response:
+def invite(
+    request: Request, plan_id: str, db: DatabaseDep, form: SignedForm = Depends(signed_form)
+) -> Response:
     viewer = form.viewer
     values = {
         k: form.get(k)
@@ -299,8 +305,8 @@ def invite(request: Request, plan_id: str, form: SignedForm = Depends(signed_for
     resume = _candidate_resume(form, errors)
     values["resume_text"] = form.get("resume_text")
     if errors:
-        return _plan_page(request, viewer, plan_id, errors=errors, form=values, status_code=422)
-    with get_database().session() as s:
+        return _plan_page(request, db, viewer, plan_id, errors=errors, form=values, status_code=422)
+    with db.session() as s:
         plan = _org_plan(s, viewer, plan_id)
         if plan.archived_at is not None:
             raise Archived()
@@ -329,14 +335,16 @@ def invite(request: Request, plan_id: str, form: SignedForm = Depends(signed_for
     logger.info("invitation created", extra={"plan_id": plan_id, "user_id": viewer.user_id})
     notice = None
     if values["send_email"] and values["candidate_email"] and get_mail_settings().enabled:
-        notice = _email_one(request, shown["invitation_id"], token)
-    return _plan_page(request, viewer, plan_id, new_link=shown, notice=notice)
+        notice = _email_one(request, db, shown["invitation_id"], token)
+    return _plan_page(request, db, viewer, plan_id, new_link=shown, notice=notice)
 
 
 @router.post("/dashboard/invitations/{invitation_id}/link", name="new_link")
-def new_link(request: Request, invitation_id: str, form: SignedForm = Depends(signed_form)) -> Response:
+def new_link(
+    request: Request, invitation_id: str, db: DatabaseDep, form: SignedForm = Depends(signed_form)
+) -> Response:
     viewer = form.viewer
-    with get_database().session() as s:
+    with db.session() as s:
         inv = s.get(Invitation, invitation_id) if len(invitation_id) <= 64 else None
         if inv is None or inv.org_id != viewer.org_id:
             raise NotFound("No such invitation.")
@@ -349,4 +357,4 @@ def new_link(request: Request, invitation_id: str, form: SignedForm = Depends(si
         }
         plan_id = inv.plan_id
     logger.info("invitation link replaced", extra={"invitation_id": invitation_id, "user_id": viewer.user_id})
-    return _plan_page(request, viewer, plan_id, new_link=shown)
+    return _plan_page(request, db, viewer, plan_id, new_link=shown)

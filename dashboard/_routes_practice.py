@@ -16,16 +16,15 @@ from sqlalchemy import desc, select
 from sqlalchemy.orm import Session
 
 from storage import (
+    Database,
     Interview,
     InterviewPlan,
     Invitation,
-    MemoryRateLimiter,
-    RateLimiter,
     create_invitation,
-    get_database,
     hash_token,
 )
 
+from ._deps import DatabaseDep, dashboard_of
 from ._errors import NotFound
 from ._interview import load_interview_view
 from ._plans import DIFFICULTIES, SENIORITIES, PlanForm, PlanFormError, build_spec, role_choices
@@ -49,6 +48,7 @@ def _remembered(request: Request) -> list[str]:
 
 def _practice_page(
     request: Request,
+    db: Database,
     *,
     form: PlanForm,
     errors: dict[str, str],
@@ -59,7 +59,7 @@ def _practice_page(
     recent = []
     remembered = _remembered(request)
     if remembered:
-        with get_database().session() as s:
+        with db.session() as s:
             hashes = {hash_token(t): t for t in remembered}
             for inv, title in s.execute(
                 select(Invitation, InterviewPlan.title)
@@ -93,20 +93,13 @@ def _enabled() -> None:
 
 
 @router.get("/practice", name="practice")
-def practice_page(request: Request) -> Response:
+def practice_page(request: Request, db: DatabaseDep) -> Response:
     _enabled()
-    return _practice_page(request, form=PlanForm(), errors={})
-
-
-def _limiter(request: Request) -> RateLimiter:
-    limiter = getattr(request.app.state, "rate_limiter", None)
-    if limiter is None:  # an app without mockline.web's services (a test mounting the router alone)
-        limiter = request.app.state.rate_limiter = MemoryRateLimiter()
-    return limiter
+    return _practice_page(request, db, form=PlanForm(), errors={})
 
 
 @router.post("/practice")
-def practice_start(request: Request, form: AnonForm = Depends(anon_form)) -> Response:
+def practice_start(request: Request, db: DatabaseDep, form: AnonForm = Depends(anon_form)) -> Response:
     _enabled()
     settings = get_dashboard_settings()
     pf = PlanForm(
@@ -119,19 +112,21 @@ def practice_start(request: Request, form: AnonForm = Depends(anon_form)) -> Res
     try:
         spec = build_spec(pf.checked(), mode="practice")
     except PlanFormError as e:
-        return _practice_page(request, form=pf, errors=e.errors, token=form.csrf_token, status_code=422)
+        return _practice_page(request, db, form=pf, errors=e.errors, token=form.csrf_token, status_code=422)
     ip = request.client.host if request.client else "unknown"
     # Reserved, not checked-then-recorded: concurrent requests cannot all pass the limit.
-    hit = _limiter(request).hit(f"practice:{ip}", limit=settings.practice_per_ip_per_hour, window_s=3600.0)
+    limiter = dashboard_of(request.app).rate_limiter
+    hit = limiter.hit(f"practice:{ip}", limit=settings.practice_per_ip_per_hour, window_s=3600.0)
     if not hit.allowed:
         return _practice_page(
             request,
+            db,
             form=pf,
             token=form.csrf_token,
             status_code=429,
             errors={"form": "Too many practice interviews from here; try again later."},
         )
-    with get_database().session() as s:
+    with db.session() as s:
         plan = InterviewPlan.from_spec(spec, title=f"Practice: {spec['role']}")
         s.add(plan)
         s.flush()
@@ -174,17 +169,17 @@ def _practice_interview(s: Session, token: str) -> tuple[Invitation, Interview |
 
 
 @router.get("/practice/report/{token}/recording", name="practice_recording")
-def practice_recording(request: Request, token: str) -> Response:
+def practice_recording(request: Request, token: str, db: DatabaseDep) -> Response:
     """The candidate's own interview recording, to the holder of the practice link only."""
-    with get_database().session() as s:
+    with db.session() as s:
         _inv, iv = _practice_interview(s, token)
         rec = latest_recording(s, iv.id) if iv is not None else None
     return recording_response(request, rec)
 
 
 @router.get("/practice/report/{token}", name="practice_report")
-def practice_report(request: Request, token: str) -> Response:
-    with get_database().session() as s:
+def practice_report(request: Request, token: str, db: DatabaseDep) -> Response:
+    with db.session() as s:
         inv, iv = _practice_interview(s, token)
         view = load_interview_view(s, interview=iv) if iv is not None else None
         plan_title = inv.plan.title

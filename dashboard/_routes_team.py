@@ -8,8 +8,9 @@ import secrets
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from storage import get_database
+from storage import Database
 
+from ._deps import DatabaseDep
 from ._errors import AccountError
 from ._roles import ADMIN, ROLES, role_label
 from ._sessions import Viewer
@@ -24,6 +25,7 @@ router = APIRouter()
 
 def _page(
     request: Request,
+    db: Database,
     viewer: Viewer,
     *,
     errors: dict[str, str] | None = None,
@@ -32,7 +34,7 @@ def _page(
     new_member: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    with get_database().session() as s:
+    with db.session() as s:
         members = org_users(s, viewer.org_id)
     return render(
         request,
@@ -53,17 +55,17 @@ def _page(
 
 
 @router.get("/dashboard/team", name="team")
-def team(request: Request, viewer: Viewer = Depends(need(ADMIN))) -> Response:
-    return _page(request, viewer)
+def team(request: Request, db: DatabaseDep, viewer: Viewer = Depends(need(ADMIN))) -> Response:
+    return _page(request, db, viewer)
 
 
 @router.post("/dashboard/team", name="team_add")
-def team_add(request: Request, form: SignedForm = Depends(edit_form(ADMIN))) -> Response:
+def team_add(request: Request, db: DatabaseDep, form: SignedForm = Depends(edit_form(ADMIN))) -> Response:
     viewer = form.viewer
     values = {k: form.get(k) for k in ("email", "name", "role")}
     password = secrets.token_urlsafe(15)  # 20 characters, shown once; they change it after logging in
     try:
-        with get_database().session() as s:
+        with db.session() as s:
             create_user(
                 s,
                 email=values["email"],
@@ -73,32 +75,36 @@ def team_add(request: Request, form: SignedForm = Depends(edit_form(ADMIN))) -> 
                 role=values["role"],
             )
     except AccountError as e:
-        return _page(request, viewer, errors={"email": e.message}, form=values, status_code=422)
+        return _page(request, db, viewer, errors={"email": e.message}, form=values, status_code=422)
     logger.info("team member added", extra={"user_id": viewer.user_id, "role": values["role"]})
     shown = {"email": values["email"].strip().lower(), "password": password}
-    return _page(request, viewer, new_member=shown)
+    return _page(request, db, viewer, new_member=shown)
 
 
 @router.post("/dashboard/team/{user_id}/role", name="team_role")
-def team_role(request: Request, user_id: str, form: SignedForm = Depends(edit_form(ADMIN))) -> Response:
+def team_role(
+    request: Request, user_id: str, db: DatabaseDep, form: SignedForm = Depends(edit_form(ADMIN))
+) -> Response:
     viewer = form.viewer
     try:
-        with get_database().session() as s:
+        with db.session() as s:
             user = change_role(s, org_id=viewer.org_id, user_id=user_id, role=form.get("role"))
             notice = f"{user.email} is now {user.role}."
     except AccountError as e:
-        return _page(request, viewer, notice=e.message, status_code=422)
+        return _page(request, db, viewer, notice=e.message, status_code=422)
     logger.info("team role changed", extra={"user_id": viewer.user_id, "member_id": user_id})
-    return _page(request, viewer, notice=notice)
+    return _page(request, db, viewer, notice=notice)
 
 
 @router.post("/dashboard/team/{user_id}/remove", name="team_remove")
-def team_remove(request: Request, user_id: str, form: SignedForm = Depends(edit_form(ADMIN))) -> Response:
+def team_remove(
+    request: Request, user_id: str, db: DatabaseDep, form: SignedForm = Depends(edit_form(ADMIN))
+) -> Response:
     viewer = form.viewer
     try:
-        with get_database().session() as s:
+        with db.session() as s:
             email = remove_user(s, org_id=viewer.org_id, user_id=user_id, acting_user_id=viewer.user_id)
     except AccountError as e:
-        return _page(request, viewer, notice=e.message, status_code=422)
+        return _page(request, db, viewer, notice=e.message, status_code=422)
     logger.info("team member removed", extra={"user_id": viewer.user_id, "member_id": user_id})
-    return _page(request, viewer, notice=f"{email} was removed from the team.")
+    return _page(request, db, viewer, notice=f"{email} was removed from the team.")

@@ -11,8 +11,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import desc, select
 
-from storage import WebhookDelivery, WebhookEndpoint, get_database
+from storage import Database, WebhookDelivery, WebhookEndpoint
 
+from ._deps import DatabaseDep
 from ._errors import NotFound
 from ._roles import ADMIN
 from ._sessions import Viewer
@@ -27,6 +28,7 @@ router = APIRouter()
 
 def _page(
     request: Request,
+    db: Database,
     viewer: Viewer,
     *,
     errors: dict[str, str] | None = None,
@@ -34,7 +36,7 @@ def _page(
     new_secret: str | None = None,
     status_code: int = 200,
 ) -> Response:
-    with get_database().session() as s:
+    with db.session() as s:
         endpoints = list(
             s.scalars(
                 select(WebhookEndpoint)
@@ -68,12 +70,14 @@ def _page(
 
 
 @router.get("/dashboard/webhooks", name="webhooks")
-def webhooks(request: Request, viewer: Viewer = Depends(need(ADMIN))) -> Response:
-    return _page(request, viewer)
+def webhooks(request: Request, db: DatabaseDep, viewer: Viewer = Depends(need(ADMIN))) -> Response:
+    return _page(request, db, viewer)
 
 
 @router.post("/dashboard/webhooks", name="webhook_create")
-def webhook_create(request: Request, form: SignedForm = Depends(edit_form(ADMIN))) -> Response:
+def webhook_create(
+    request: Request, db: DatabaseDep, form: SignedForm = Depends(edit_form(ADMIN))
+) -> Response:
     viewer = form.viewer
     url = form.get("url")
     events = [e for e in form.data.getlist("events") if e in EVENTS]
@@ -84,12 +88,12 @@ def webhook_create(request: Request, form: SignedForm = Depends(edit_form(ADMIN)
     if not events:
         errors["events"] = "Choose at least one event."
     if errors:
-        return _page(request, viewer, errors=errors, form={"url": url}, status_code=422)
+        return _page(request, db, viewer, errors=errors, form={"url": url}, status_code=422)
     secret = "whsec_" + secrets.token_urlsafe(32)
-    with get_database().session() as s:
+    with db.session() as s:
         s.add(WebhookEndpoint(org_id=viewer.org_id, url=url, secret=secret, events=events))
     logger.info("webhook endpoint added", extra={"user_id": viewer.user_id})
-    return _page(request, viewer, new_secret=secret)
+    return _page(request, db, viewer, new_secret=secret)
 
 
 def _endpoint(s, viewer: Viewer, endpoint_id: str) -> WebhookEndpoint:  # type: ignore[no-untyped-def]
@@ -100,16 +104,20 @@ def _endpoint(s, viewer: Viewer, endpoint_id: str) -> WebhookEndpoint:  # type: 
 
 
 @router.post("/dashboard/webhooks/{endpoint_id}/toggle", name="webhook_toggle")
-def webhook_toggle(endpoint_id: str, form: SignedForm = Depends(edit_form(ADMIN))) -> Response:
-    with get_database().session() as s:
+def webhook_toggle(
+    endpoint_id: str, db: DatabaseDep, form: SignedForm = Depends(edit_form(ADMIN))
+) -> Response:
+    with db.session() as s:
         ep = _endpoint(s, form.viewer, endpoint_id)
         ep.active = not ep.active
     return RedirectResponse("/dashboard/webhooks", status_code=303)
 
 
 @router.post("/dashboard/webhooks/{endpoint_id}/delete", name="webhook_delete")
-def webhook_delete(endpoint_id: str, form: SignedForm = Depends(edit_form(ADMIN))) -> Response:
-    with get_database().session() as s:
+def webhook_delete(
+    endpoint_id: str, db: DatabaseDep, form: SignedForm = Depends(edit_form(ADMIN))
+) -> Response:
+    with db.session() as s:
         s.delete(_endpoint(s, form.viewer, endpoint_id))
     logger.info("webhook endpoint removed", extra={"user_id": form.viewer.user_id})
     return RedirectResponse("/dashboard/webhooks", status_code=303)

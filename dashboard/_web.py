@@ -106,9 +106,9 @@ def render(
 
 def secure_cookies(request: Request) -> bool:
     """Cookies carry ``Secure`` when the public URL is https."""
-    settings = getattr(request.app.state, "settings", None)
-    base = getattr(settings, "base_url", "") or ""
-    return base.startswith("https://")
+    from ._deps import dashboard_of
+
+    return dashboard_of(request.app).base_url.startswith("https://")
 
 
 def _here(request: Request) -> str:

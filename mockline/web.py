@@ -8,18 +8,24 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from storage import build_rate_limiter, get_database
+from storage import get_database
 
 from ._guard import BodyLimit, RefuseNulInUrl, SecurityHeaders
 from ._stale import run_stale_sweeper
 from ._validation import validation_failed
 from .settings import AppSettings, get_app_settings
+
+if TYPE_CHECKING:
+    from agent import AgentRuntime
+    from storage import RateLimiter
+    from telephony import TelephonySettings
 
 logger = logging.getLogger("mockline.web")
 
@@ -37,12 +43,23 @@ def _body_limits(settings: AppSettings) -> Callable[[str, str], int]:
     return limit_for
 
 
-def create_app(settings: AppSettings | None = None) -> FastAPI:
+def create_app(
+    settings: AppSettings | None = None,
+    *,
+    telephony: TelephonySettings | None = None,
+    runtime: AgentRuntime | None = None,
+    rate_limiter: RateLimiter | None = None,
+) -> FastAPI:
+    """The web app. ``telephony``, ``runtime``, ``rate_limiter``: what tests hand in instead of the
+    environment's (see :func:`mockline._services.build_services`)."""
+    from ._services import build_services  # imports every package: only when an app is built
+
     settings = settings or get_app_settings()
+    services = build_services(settings, telephony=telephony, runtime=runtime, rate_limiter=rate_limiter)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        from agent import preload_runtime, tune_for_realtime
+        from agent import tune_for_realtime
         from scoring import ScoringRuntime
 
         tune_for_realtime()  # GC thresholds and a thread pool sized for many sessions (agent/_process.py)
@@ -51,10 +68,9 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
         # runs in both cases so no finished interview stays unscored.
         scoring = ScoringRuntime()
         await scoring.start()
-        app.state.scoring = scoring
         # Every transport shares one agent runtime; finished interviews go straight to scoring.
-        app.state.runtime_options = {"on_finished": scoring.enqueue_scoring}
-        preload = asyncio.create_task(preload_runtime(app.state)) if settings.preload_agent else None
+        services.runtime.on_finished = scoring.enqueue_scoring
+        preload = asyncio.create_task(services.runtime.preload()) if settings.preload_agent else None
         # Invitation reminders by e-mail and signed webhooks (dashboard/_jobs.py).
         from dashboard import DashboardJobs
 
@@ -62,8 +78,7 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
         dashboard_jobs.start()
 
         def live() -> set[str]:
-            runtime = getattr(app.state, "runtime", None)
-            return runtime.live_interview_ids if runtime is not None else set()
+            return services.runtime.live_interview_ids
 
         stale = asyncio.create_task(
             run_stale_sweeper(
@@ -79,10 +94,8 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
-            runtime = getattr(app.state, "runtime", None)
             try:
-                if runtime is not None:
-                    await runtime.aclose()
+                await services.runtime.aclose()
             finally:
                 await dashboard_jobs.aclose()
                 await scoring.aclose()
@@ -95,17 +108,15 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
         redoc_url="/redoc" if docs else None,
         openapi_url="/openapi.json" if docs else None,
     )
-    app.state.settings = settings
+    app.state.services = services  # for tests and benchmarks; routes take their part as a dependency
     app.add_exception_handler(RequestValidationError, validation_failed)
-    # Attempt counters shared by every replica when REDIS_URL is set (login, practice, browser admission).
-    app.state.rate_limiter = build_rate_limiter()
     app.add_middleware(BodyLimit, limit_for=_body_limits(settings))
     app.add_middleware(RefuseNulInUrl)
     app.add_middleware(SecurityHeaders)
 
     from dashboard import install_dashboard
 
-    install_dashboard(app)
+    install_dashboard(app, services.dashboard)
 
     @app.get("/healthz")
     def healthz() -> JSONResponse:
@@ -117,12 +128,10 @@ def create_app(settings: AppSettings | None = None) -> FastAPI:
             return JSONResponse({"status": "error", "database": "unreachable"}, status_code=503)
         return JSONResponse({"status": "ok", "database": "ok"})
 
-    from telephony import router as telephony_router
+    from signaling import install_signaling
+    from telephony import install_telephony
 
-    app.include_router(telephony_router)
-
-    from signaling import create_router as signaling_router
-
-    app.include_router(signaling_router())
+    install_telephony(app, services.telephony)
+    install_signaling(app, services.signaling)
 
     return app

@@ -2,7 +2,7 @@
 
 An aiortc peer per browser connection; the interview (``agent`` runtime) outlives a dropped connection for
 a grace period so the candidate can reopen the link and carry on. Mount with
-``app.include_router(create_router())``.
+``install_signaling(app, SignalingServices.build(runtime=shared))`` (``shared``: an ``agent.SharedRuntime``).
 
 LiveKit room mode (``LIVEKIT_URL``, ``LIVEKIT_API_KEY`` and ``LIVEKIT_API_SECRET`` set): the same page joins
 a LiveKit room instead, with the vendored livekit-client (``static/vendor``); ``POST /rtc/livekit`` admits
@@ -12,7 +12,8 @@ the candidate and dispatches a ``mockline agent`` worker (``signaling._livekit``
 from ._errors import BadRequest, PayloadTooLarge, ServerBusy, SignalingError
 from ._events import EventChannel, ProtocolError, encode, parse_client_message
 from ._registry import SessionRegistry
-from ._routes import create_router
+from ._routes import install_signaling, router
+from ._services import SignalingServices, signaling_of
 from ._session import BrowserInterview
 from ._settings import IceServer, SignalingSettings, get_signaling_settings
 from ._tracks import AgentAudioTrack, InboundConverter
@@ -29,9 +30,12 @@ __all__ = [
     "ServerBusy",
     "SessionRegistry",
     "SignalingError",
+    "SignalingServices",
     "SignalingSettings",
-    "create_router",
     "encode",
     "get_signaling_settings",
+    "install_signaling",
     "parse_client_message",
+    "router",
+    "signaling_of",
 ]

@@ -17,15 +17,14 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from storage import InvitationError, get_database, get_recording_settings, resolve_token
+from storage import InvitationError, get_recording_settings, resolve_token
 
 from ._errors import BadRequest, PayloadTooLarge, SignalingError, TooManyRequests
 from ._ice import set_host_addresses
-from ._livekit import LiveKitUnavailable, join_livekit, livekit_configured
-from ._registry import SessionRegistry
-from ._settings import SignalingSettings, get_signaling_settings
+from ._livekit import LiveKitUnavailable, join_livekit
+from ._services import RegistryDep, SignalingDep, SignalingServices, signaling_of
 
-__all__ = ["create_router"]
+__all__ = ["install_signaling", "router"]
 
 logger = logging.getLogger("mockline.signaling")
 
@@ -86,158 +85,144 @@ def _parse_offer(body: bytes, model: type[BaseModel] = OfferIn) -> Any:
         raise BadRequest(f"Missing or invalid fields: {', '.join(fields)}.") from e
 
 
-def create_router(settings: SignalingSettings | None = None, *, livekit: Any = None) -> APIRouter:
-    """The browser-interview routes; the router's lifespan owns the sessions of this process.
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Owns the sessions of this process (``install_signaling`` put the services on the app)."""
+    registry = signaling_of(app).open_registry()
+    try:
+        yield
+    finally:
+        await registry.aclose()
 
-    ``livekit``: ``livekit_room.LiveKitSettings``; default from the environment. When its URL, key
-    and secret are set, the join page joins a LiveKit room (``POST /rtc/livekit``) instead of aiortc."""
-    settings = settings or get_signaling_settings()
-    if livekit is None:
-        from livekit_room.settings import get_livekit_settings
 
-        livekit = get_livekit_settings()
-    lk_settings = livekit if livekit_configured(livekit) else None
-    set_host_addresses(settings.rtc_host_addresses)
+router = APIRouter(lifespan=_lifespan)
 
-    async def runtime_of(app: FastAPI) -> Any:
-        # One runtime per process, shared with telephony; loaded on first use (docs/agent-runtime.md).
-        from agent import shared_runtime
 
-        return await shared_runtime(app.state)
+def install_signaling(app: FastAPI, services: SignalingServices) -> None:
+    """Mount the browser-interview routes on ``app``; they take ``services`` as a typed dependency."""
+    set_host_addresses(services.settings.rtc_host_addresses)
+    app.state.signaling = services
+    app.include_router(router)
 
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.signaling = SessionRegistry(
-            settings=settings,
-            runtime=lambda: runtime_of(app),
-            database=get_database,
-            limiter=getattr(app.state, "rate_limiter", None),
-        )
-        try:
-            yield
-        finally:
-            await app.state.signaling.aclose()
 
-    router = APIRouter(lifespan=lifespan)
+@router.get("/i/{token}", response_class=HTMLResponse)
+async def join_page(request: Request, token: str, services: SignalingDep) -> Response:
+    settings, lk_settings, database = services.settings, services.livekit, services.database
 
-    @router.get("/i/{token}", response_class=HTMLResponse)
-    async def join_page(request: Request, token: str) -> Response:
-        def lookup() -> dict[str, Any]:
-            with get_database().session() as s:
-                inv = resolve_token(s, token)
-                return {
-                    "candidate_name": inv.candidate_name,
-                    "title": inv.plan.title or inv.plan.role,
-                    "mode": inv.mode,
-                    "time_limit_minutes": inv.plan.time_limit_minutes,
-                }
-
-        try:
-            ctx: dict[str, Any] = {"error": None, **await asyncio.to_thread(lookup)}
-            status = 200
-        except InvitationError as e:
-            ctx, status = {"error": e.message, "error_code": e.code}, e.http_status
-        report_url = None
-        if ctx.get("mode") == "practice" and settings.report_url_template:
-            report_url = settings.report_url_template.format(token=token, interview_id="")
-        rec = get_recording_settings()
-        ctx["recording"] = {
-            "enabled": rec.enabled,
-            "audio_days": rec.retention_days,
-            "transcript_days": rec.transcript_retention_days,
-        }
-        ctx["livekit"] = lk_settings is not None
-        ctx["config"] = {
-            "offerUrl": str(request.url_for("rtc_offer").path),
-            "livekitJoinUrl": str(request.url_for("rtc_livekit").path) if lk_settings else None,
-            "iceServers": [s.model_dump(exclude_none=True) for s in settings.ice_servers],
-            "mode": ctx.get("mode"),
-            "reportUrl": report_url,
-        }
-        return _templates.TemplateResponse(
-            request, "join.html", ctx, status_code=status, headers=_PAGE_HEADERS
-        )
-
-    @router.get("/rtc/static/{name}", name="rtc_static")
-    async def static(name: str) -> Response:
-        if name not in _STATIC:
-            return JSONResponse({"error": "not_found", "message": "No such file."}, status_code=404)
-        path, media_type = _STATIC[name]
-        return FileResponse(_HERE / "static" / path, media_type=media_type)
-
-    @router.post("/rtc/livekit", name="rtc_livekit")
-    async def rtc_livekit(request: Request) -> JSONResponse:
-        if lk_settings is None:
-            return JSONResponse(
-                {"error": "not_found", "message": "LiveKit room mode is not enabled."}, status_code=404
-            )
-        registry: SessionRegistry = request.app.state.signaling
-        try:
-            body = _parse_offer(await _read_capped(request, settings.max_message_bytes), LiveKitJoinIn)
-            address = request.client.host if request.client else "unknown"
-            await asyncio.to_thread(registry.limit_join, address=address, token=body.token)
-            join = await join_livekit(get_database(), body.token, lk_settings)
-        except TooManyRequests as e:
-            return JSONResponse(
-                {"error": e.code, "message": e.message},
-                status_code=e.http_status,
-                headers={"Retry-After": str(e.retry_after)},
-            )
-        except (SignalingError, InvitationError, LiveKitUnavailable) as e:
-            return JSONResponse({"error": e.code, "message": e.message}, status_code=e.http_status)
-        except Exception:
-            logger.exception("joining a LiveKit room failed")
-            return JSONResponse(
-                {"error": "internal", "message": "Something went wrong on our side. Please try again."},
-                status_code=500,
-            )
-        if join["mode"] == "practice" and settings.report_url_template:
-            join["report_url"] = settings.report_url_template.format(token=body.token, interview_id="")
-        return JSONResponse(join, headers={"Cache-Control": "no-store"})
-
-    @router.post("/rtc/offer", name="rtc_offer")
-    async def rtc_offer(request: Request) -> JSONResponse:
-        registry: SessionRegistry = request.app.state.signaling
-        try:
-            offer = _parse_offer(await _read_capped(request, settings.max_message_bytes))
-            answer = await registry.offer(
-                token=offer.token,
-                sdp=offer.sdp,
-                type_=offer.type,
-                resume=offer.resume,
-                address=request.client.host if request.client else "unknown",
-            )
-        except TooManyRequests as e:
-            return JSONResponse(
-                {"error": e.code, "message": e.message},
-                status_code=e.http_status,
-                headers={"Retry-After": str(e.retry_after)},
-            )
-        except (SignalingError, InvitationError) as e:
-            return _error(e)
-        except Exception:
-            logger.exception("answering an offer failed")
-            return JSONResponse(
-                {"error": "internal", "message": "Something went wrong on our side. Please try again."},
-                status_code=500,
-            )
-        return JSONResponse(answer, headers={"Cache-Control": "no-store"})
-
-    @router.get("/rtc/status")
-    async def rtc_status(request: Request) -> JSONResponse:
-        """Capacity, for a logged-in recruiter (the dashboard's login); nobody else learns how busy we are."""
-        auth = getattr(request.app.state, "recruiter_auth", None)
-        if auth is None:
-            return JSONResponse({"error": "not_found", "message": "Not found."}, status_code=404)
-        await run_in_threadpool(auth, request)
-        registry: SessionRegistry = request.app.state.signaling
-        return JSONResponse(
-            {
-                "sessions": len(registry.sessions),
-                "live": registry.live_count,
-                "pending": registry.pending_count,
-                "max_sessions": settings.max_sessions,
+    def lookup() -> dict[str, Any]:
+        with database().session() as s:
+            inv = resolve_token(s, token)
+            return {
+                "candidate_name": inv.candidate_name,
+                "title": inv.plan.title or inv.plan.role,
+                "mode": inv.mode,
+                "time_limit_minutes": inv.plan.time_limit_minutes,
             }
-        )
 
-    return router
+    try:
+        ctx: dict[str, Any] = {"error": None, **await asyncio.to_thread(lookup)}
+        status = 200
+    except InvitationError as e:
+        ctx, status = {"error": e.message, "error_code": e.code}, e.http_status
+    report_url = None
+    if ctx.get("mode") == "practice" and settings.report_url_template:
+        report_url = settings.report_url_template.format(token=token, interview_id="")
+    rec = get_recording_settings()
+    ctx["recording"] = {
+        "enabled": rec.enabled,
+        "audio_days": rec.retention_days,
+        "transcript_days": rec.transcript_retention_days,
+    }
+    ctx["livekit"] = lk_settings is not None
+    ctx["config"] = {
+        "offerUrl": str(request.url_for("rtc_offer").path),
+        "livekitJoinUrl": str(request.url_for("rtc_livekit").path) if lk_settings else None,
+        "iceServers": [s.model_dump(exclude_none=True) for s in settings.ice_servers],
+        "mode": ctx.get("mode"),
+        "reportUrl": report_url,
+    }
+    return _templates.TemplateResponse(request, "join.html", ctx, status_code=status, headers=_PAGE_HEADERS)
+
+
+@router.get("/rtc/static/{name}", name="rtc_static")
+async def static(name: str) -> Response:
+    if name not in _STATIC:
+        return JSONResponse({"error": "not_found", "message": "No such file."}, status_code=404)
+    path, media_type = _STATIC[name]
+    return FileResponse(_HERE / "static" / path, media_type=media_type)
+
+
+@router.post("/rtc/livekit", name="rtc_livekit")
+async def rtc_livekit(request: Request, services: SignalingDep) -> JSONResponse:
+    settings, lk_settings = services.settings, services.livekit
+    if lk_settings is None:
+        return JSONResponse(
+            {"error": "not_found", "message": "LiveKit room mode is not enabled."}, status_code=404
+        )
+    try:
+        body = _parse_offer(await _read_capped(request, settings.max_message_bytes), LiveKitJoinIn)
+        address = request.client.host if request.client else "unknown"
+        await asyncio.to_thread(services.running_registry().limit_join, address=address, token=body.token)
+        join = await join_livekit(services.database(), body.token, lk_settings)
+    except TooManyRequests as e:
+        return JSONResponse(
+            {"error": e.code, "message": e.message},
+            status_code=e.http_status,
+            headers={"Retry-After": str(e.retry_after)},
+        )
+    except (SignalingError, InvitationError, LiveKitUnavailable) as e:
+        return JSONResponse({"error": e.code, "message": e.message}, status_code=e.http_status)
+    except Exception:
+        logger.exception("joining a LiveKit room failed")
+        return JSONResponse(
+            {"error": "internal", "message": "Something went wrong on our side. Please try again."},
+            status_code=500,
+        )
+    if join["mode"] == "practice" and settings.report_url_template:
+        join["report_url"] = settings.report_url_template.format(token=body.token, interview_id="")
+    return JSONResponse(join, headers={"Cache-Control": "no-store"})
+
+
+@router.post("/rtc/offer", name="rtc_offer")
+async def rtc_offer(request: Request, services: SignalingDep, registry: RegistryDep) -> JSONResponse:
+    try:
+        offer = _parse_offer(await _read_capped(request, services.settings.max_message_bytes))
+        answer = await registry.offer(
+            token=offer.token,
+            sdp=offer.sdp,
+            type_=offer.type,
+            resume=offer.resume,
+            address=request.client.host if request.client else "unknown",
+        )
+    except TooManyRequests as e:
+        return JSONResponse(
+            {"error": e.code, "message": e.message},
+            status_code=e.http_status,
+            headers={"Retry-After": str(e.retry_after)},
+        )
+    except (SignalingError, InvitationError) as e:
+        return _error(e)
+    except Exception:
+        logger.exception("answering an offer failed")
+        return JSONResponse(
+            {"error": "internal", "message": "Something went wrong on our side. Please try again."},
+            status_code=500,
+        )
+    return JSONResponse(answer, headers={"Cache-Control": "no-store"})
+
+
+@router.get("/rtc/status")
+async def rtc_status(request: Request, services: SignalingDep) -> JSONResponse:
+    """Capacity, for a logged-in recruiter (the dashboard's login); nobody else learns how busy we are."""
+    if services.recruiter_auth is None:
+        return JSONResponse({"error": "not_found", "message": "Not found."}, status_code=404)
+    await run_in_threadpool(services.recruiter_auth, request)
+    registry = services.running_registry()
+    return JSONResponse(
+        {
+            "sessions": len(registry.sessions),
+            "live": registry.live_count,
+            "pending": registry.pending_count,
+            "max_sessions": services.settings.max_sessions,
+        }
+    )

@@ -1,6 +1,6 @@
 """Recruiter-facing API: schedule a phone screen (call now, or at a time).
 
-Authentication belongs to the dashboard: the app sets ``app.state.recruiter_auth`` to a callable
+Authentication belongs to the dashboard: the app sets ``TelephonyState.recruiter_auth`` to a callable
 ``(request) -> user`` (sync or async) that raises ``HTTPException`` for anyone else. Until it is wired the
 route answers 503 rather than placing calls for anonymous callers.
 """
@@ -16,10 +16,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from storage import Invitation, get_database
+from storage import Invitation
 
 from ._errors import OutboundCallError
-from ._state import telephony_state
+from ._state import TelephonyDep, TelephonyState
 from .outbound import PlacedCall, schedule_phone_screen
 
 __all__ = ["PhoneScreenRequest", "router"]
@@ -32,8 +32,9 @@ class PhoneScreenRequest(BaseModel):
     at: datetime | None = None  # ISO 8601 with a timezone; omitted = call now
 
 
-async def _recruiter(request: Request) -> Any:
-    auth = getattr(request.app.state, "recruiter_auth", None)
+async def recruiter(request: Request, state: TelephonyState) -> Any:
+    """The logged-in recruiter (checked in the route, after the body: a bad body is a 422 for anyone)."""
+    auth = state.recruiter_auth
     if auth is None:
         raise HTTPException(status_code=503, detail="recruiter authentication is not configured")
     user = auth(request)
@@ -41,12 +42,13 @@ async def _recruiter(request: Request) -> Any:
 
 
 @router.post("/phone-screens", status_code=202)
-async def create_phone_screen(body: PhoneScreenRequest, request: Request) -> JSONResponse:
-    user = await _recruiter(request)
-    state = telephony_state(request.app)
+async def create_phone_screen(
+    body: PhoneScreenRequest, request: Request, state: TelephonyDep
+) -> JSONResponse:
+    user = await recruiter(request, state)
 
     def run() -> Any:
-        db = get_database()
+        db = state.database()
         with db.session() as s:
             inv = s.get(Invitation, body.invitation_id)
             user_org = getattr(user, "org_id", None)

@@ -11,10 +11,10 @@ from fastapi import APIRouter, FastAPI
 
 from . import _api, _stream, _webhooks
 from ._settings import check_settings
-from ._state import run_scheduler, stop_scheduler, telephony_state
+from ._state import TelephonyState, run_scheduler, stop_scheduler, telephony_state
 from .outbound import place_due_calls
 
-__all__ = ["router"]
+__all__ = ["install_telephony", "router"]
 
 
 @asynccontextmanager
@@ -35,3 +35,9 @@ router = APIRouter(lifespan=_lifespan)
 router.include_router(_webhooks.router)
 router.include_router(_stream.router)
 router.include_router(_api.router)
+
+
+def install_telephony(app: FastAPI, state: TelephonyState) -> None:
+    """Mount the phone routes on ``app``; they take ``state`` as a typed dependency."""
+    app.state.telephony = state
+    app.include_router(router)

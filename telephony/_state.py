@@ -5,56 +5,80 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Depends, Request
 from starlette.applications import Starlette
+from starlette.requests import HTTPConnection
 
-from storage import DatabaseRateLimiter, RateLimiter, get_database
+from agent import SharedRuntime
+from storage import Database, DatabaseRateLimiter, RateLimiter, get_database
 
 from ._bridge import LiveCalls
 from ._security import StreamTokens
 from ._settings import TelephonySettings, get_telephony_settings
 
-__all__ = ["TelephonyState", "get_runtime", "telephony_state"]
+__all__ = ["TelephonyDep", "TelephonyState", "telephony_state"]
 
 logger = logging.getLogger("mockline.telephony")
 
 
-@dataclass
+@dataclass(kw_only=True)
 class TelephonyState:
+    """What the phone routes need, built once by the application (:meth:`build`) and handed to the router
+    with :func:`telephony.install_telephony`; routes take it as the typed dependency :data:`TelephonyDep`.
+
+    ``recruiter_auth``: the dashboard's login for the phone-screen API (``(request) -> user``, sync or async);
+    ``None`` answers 503. ``scheduler``: the due-call dialler, owned by the router's lifespan."""
+
     settings: TelephonySettings
     base_url: str
     environment: str
     tokens: StreamTokens
+    runtime: SharedRuntime
+    database: Callable[[], Database] = get_database
+    recruiter_auth: Callable[[Request], Any] | None = None
     live_calls: LiveCalls = field(default_factory=LiveCalls)
     # PIN attempt counters: in the database, so a redial or another replica sees the same count.
     pin_attempts: RateLimiter = field(default_factory=lambda: DatabaseRateLimiter(get_database))
     scheduler: asyncio.Task[None] | None = None
 
+    @classmethod
+    def build(
+        cls,
+        *,
+        base_url: str,
+        environment: str,
+        secret_key: str,
+        runtime: SharedRuntime,
+        settings: TelephonySettings | None = None,
+        recruiter_auth: Callable[[Request], Any] | None = None,
+    ) -> TelephonyState:
+        """Settings from the environment where not given; stream tokens signed with ``secret_key``."""
+        settings = settings or get_telephony_settings()
+        return cls(
+            settings=settings,
+            base_url=base_url,
+            environment=environment,
+            tokens=StreamTokens(secret_key=secret_key, ttl_s=settings.stream_token_ttl_s),
+            runtime=runtime,
+            recruiter_auth=recruiter_auth,
+        )
+
 
 def telephony_state(app: Starlette) -> TelephonyState:
-    """Built on first use from ``app.state.settings`` (AppSettings) and ``app.state.telephony_settings``
-    (tests may set it) or the environment."""
-    state: TelephonyState | None = getattr(app.state, "telephony", None)
-    if state is None:
-        app_settings = app.state.settings
-        settings = getattr(app.state, "telephony_settings", None) or get_telephony_settings()
-        state = TelephonyState(
-            settings=settings,
-            base_url=app_settings.base_url,
-            environment=app_settings.environment,
-            tokens=StreamTokens(secret_key=app_settings.secret_key, ttl_s=settings.stream_token_ttl_s),
-        )
-        app.state.telephony = state
+    """The state ``install_telephony`` put on ``app`` (tests issue stream tokens with it)."""
+    state: TelephonyState = app.state.telephony
     return state
 
 
-async def get_runtime(app: Starlette) -> Any:
-    """The process's shared ``AgentRuntime`` (``app.state.runtime``), loaded on first use."""
-    from agent import shared_runtime
+def _telephony(conn: HTTPConnection) -> TelephonyState:
+    return telephony_state(conn.app)
 
-    return await shared_runtime(app.state)
+
+TelephonyDep = Annotated[TelephonyState, Depends(_telephony)]
 
 
 async def run_scheduler(state: TelephonyState, place_due: Any) -> None:

@@ -7,13 +7,11 @@ import logging
 from fastapi import APIRouter, WebSocket
 from starlette.concurrency import run_in_threadpool
 
-from storage import get_database
-
 from ._bridge import StreamBridge
 from ._calls import stream_interview
 from ._errors import SignatureInvalid
 from ._security import validate_signature, websocket_url_for
-from ._state import get_runtime, telephony_state
+from ._state import TelephonyDep
 
 __all__ = ["router"]
 
@@ -23,8 +21,7 @@ router = APIRouter(prefix="/twilio", tags=["telephony"])
 
 
 @router.websocket("/stream")
-async def stream(websocket: WebSocket) -> None:
-    state = telephony_state(websocket.app)
+async def stream(websocket: WebSocket, state: TelephonyDep) -> None:
     signature = websocket.headers.get("x-twilio-signature")
     if signature is not None or state.settings.skip_signature:
         url = websocket_url_for(state.base_url, websocket.url.path)
@@ -40,7 +37,7 @@ async def stream(websocket: WebSocket) -> None:
 
     async def check_interview(interview_id: str, call_sid: str) -> bool:
         def check() -> bool:
-            with get_database().session() as s:
+            with state.database().session() as s:
                 interview = stream_interview(s, interview_id)
                 if interview is None:
                     return False
@@ -50,12 +47,9 @@ async def stream(websocket: WebSocket) -> None:
 
         return await run_in_threadpool(check)
 
-    async def runtime_factory() -> object:
-        return await get_runtime(websocket.app)
-
     bridge = StreamBridge(
         websocket=websocket,
-        runtime_factory=runtime_factory,
+        runtime_factory=state.runtime.get,
         tokens=state.tokens,
         live_calls=state.live_calls,
         check_interview=check_interview,

@@ -17,7 +17,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from storage import Interview, InvitationError, get_database, get_recording_settings
+from storage import Interview, InvitationError, get_recording_settings
 
 from . import _twiml
 from ._calls import (
@@ -29,7 +29,7 @@ from ._calls import (
 )
 from ._errors import SignatureInvalid
 from ._security import public_url_for, validate_signature, websocket_url_for
-from ._state import TelephonyState, telephony_state
+from ._state import TelephonyDep, TelephonyState
 
 __all__ = ["router"]
 
@@ -40,9 +40,8 @@ router = APIRouter(prefix="/twilio", tags=["telephony"])
 _UNAVAILABLE = "Sorry, this interview is not available right now. Please try again later. Goodbye."
 
 
-async def verified_params(request: Request) -> dict[str, str]:
+async def verified_params(request: Request, state: TelephonyState) -> dict[str, str]:
     """The webhook's form parameters, once its Twilio signature checks out; 403 otherwise."""
-    state = telephony_state(request.app)
     form = await request.form()
     params = {key: value for key, value in form.items() if isinstance(value, str)}
     if any("\x00" in key or "\x00" in value for key, value in params.items()):  # never Twilio
@@ -89,17 +88,16 @@ def _ask_pin(state: TelephonyState, *, attempt: int) -> Response:
 
 
 @router.post("/voice")
-async def voice(request: Request) -> Response:
+async def voice(request: Request, state: TelephonyDep) -> Response:
     """A call was answered (inbound, or one we placed): connect it, or ask for the PIN."""
-    params = await verified_params(request)
-    state = telephony_state(request.app)
+    params = await verified_params(request, state)
     call_sid = params.get("CallSid", "")
     if not call_sid:
         raise HTTPException(status_code=400, detail="missing CallSid")
     wanted = request.query_params.get("interview")
 
     def lookup() -> str | None:
-        with get_database().session() as s:
+        with state.database().session() as s:
             interview: Interview | None
             if wanted:  # a call we placed for this interview (the URL is covered by the signature)
                 interview = stream_interview(s, wanted)
@@ -128,10 +126,9 @@ async def voice(request: Request) -> Response:
 
 
 @router.post("/pin")
-async def pin(request: Request) -> Response:
+async def pin(request: Request, state: TelephonyDep) -> Response:
     """The gather action: a good PIN connects the stream; a wrong one retries, up to the limit."""
-    params = await verified_params(request)
-    state = telephony_state(request.app)
+    params = await verified_params(request, state)
     call_sid = params.get("CallSid", "")
     if not call_sid:
         raise HTTPException(status_code=400, detail="missing CallSid")
@@ -152,7 +149,7 @@ async def pin(request: Request) -> Response:
         return per_caller.allowed and overall.allowed
 
     def lookup() -> str:
-        with get_database().session() as s:
+        with state.database().session() as s:
             return interview_for_pin(s, digits, call_sid=call_sid, phone=params.get("From")).id
 
     if not await run_in_threadpool(reserve):
@@ -170,15 +167,15 @@ async def pin(request: Request) -> Response:
 
 
 @router.post("/status", status_code=204)
-async def status(request: Request) -> Response:
+async def status(request: Request, state: TelephonyDep) -> Response:
     """Call status callbacks (initiated, ringing, answered, completed, busy, no-answer, failed…)."""
-    params = await verified_params(request)
+    params = await verified_params(request, state)
     call_sid, call_status = params.get("CallSid", ""), params.get("CallStatus", "")
     if not call_sid or not call_status:
         raise HTTPException(status_code=400, detail="missing CallSid or CallStatus")
 
     def save() -> bool:
-        with get_database().session() as s:
+        with state.database().session() as s:
             return record_call_status(s, call_sid=call_sid, status=call_status)
 
     matched = await run_in_threadpool(save)

@@ -21,9 +21,11 @@ PUBLIC = "https://phone.example.com"
 
 
 def main() -> None:
-    app = create_app(AppSettings(public_url=PUBLIC, secret_key=SECRET))
-    app.state.telephony_settings = TelephonySettings(auth_token="crash-token", scheduler_interval_s=0)
-    app.state.runtime = AgentRuntime.load(AgentSettings(turn_detector="vad", user_away_timeout=120.0))
+    app = create_app(
+        AppSettings(public_url=PUBLIC, secret_key=SECRET),
+        telephony=TelephonySettings(auth_token="crash-token", scheduler_interval_s=0),
+        runtime=AgentRuntime.load(AgentSettings(turn_detector="vad", user_away_timeout=120.0)),
+    )
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     sock.listen(64)

@@ -21,8 +21,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from livekit import api
 
+from agent import SharedRuntime
 from livekit_room import LiveKitSettings, parse_dispatch_metadata
-from signaling import create_router
+from signaling import SignalingServices, install_signaling, signaling_of
 from signaling._livekit import open_livekit_interview
 from storage import Interview, Invitation, TranscriptTurn, get_database
 from tests.fakes.livekit_twirp import FakeLiveKitAPI
@@ -41,8 +42,9 @@ def lk_app(fake: FakeLiveKitAPI | None) -> FastAPI:
         api_secret=fake.api_secret if fake else "",
     )
     app = FastAPI()
-    app.include_router(create_router(rtc_settings(), livekit=livekit))
-    app.state.runtime = ScriptedRuntime()  # must stay unused in LiveKit mode: workers run the interview
+    # The runtime must stay unused in LiveKit mode: workers run the interview.
+    runtime = SharedRuntime(loaded=ScriptedRuntime())  # type: ignore[arg-type]
+    install_signaling(app, SignalingServices.build(settings=rtc_settings(), livekit=livekit, runtime=runtime))
     return app
 
 
@@ -87,7 +89,7 @@ async def test_the_page_joins_the_interview_room_with_a_token_for_exactly_this_c
         inv = s.get(Invitation, interview.invitation_id)
         assert inv is not None and inv.used_at is not None  # the link now counts as opened
     assert dispatch.room == f"interview-{interview_id}" == probe["room"]
-    assert app.state.runtime.handles == []  # nothing ran in the web process
+    assert signaling_of(app).runtime.loaded.handles == []  # nothing ran in the web process
 
     # livekit-client opened LiveKit's signalling websocket with our token
     first = fake.rtc_requests[0]

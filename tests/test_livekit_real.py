@@ -26,13 +26,14 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
+from agent import SharedRuntime
 from agent.plans import build_plan
 from bench._livekit_caller import LiveKitCaller
 from bench.fakes import ANSWERS, warble
 from livekit_room import LiveKitSettings
 from scoring import ScoringSettings, report_json
 from scoring.worker import build_worker
-from signaling import create_router
+from signaling import SignalingServices, install_signaling
 from signaling._livekit import open_livekit_interview
 from signaling.livekit_token import start_livekit_interview
 from storage import (
@@ -347,7 +348,10 @@ BOTH_CAPTIONED = "() => ['agent', 'candidate'].every(s => mocklineJoin.captions.
 def web_app(server: LiveKitServer) -> FastAPI:
     """The web process's join page and ``POST /rtc/livekit`` against the real server (no runtime here)."""
     app = FastAPI()
-    app.include_router(create_router(rtc_settings(), livekit=lk_settings(server)))
+    services = SignalingServices.build(
+        settings=rtc_settings(), livekit=lk_settings(server), runtime=SharedRuntime()
+    )
+    install_signaling(app, services)
     return app
 
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from signaling import signaling_of
+
 from .test_signaling_rtc import sessions_become
 from .test_signaling_support import (
     Candidate,
@@ -60,7 +62,7 @@ async def test_pending_sessions_from_one_address_do_not_take_the_rooms(sqlite_db
             assert (await candidate.connect()).status_code == 200
             await candidate.wait_for(lambda: "connected" in candidate.states)
             await candidate.wait_for(lambda: len(runtime.handles) == 1)
-            registry = server.app.state.signaling
+            registry = signaling_of(server.app).running_registry()
             assert (registry.live_count, registry.pending_count) == (1, 2)
         finally:
             for peer in [candidate, *(g.peer for g in ghosts)]:
@@ -77,7 +79,7 @@ async def test_attackers_from_many_addresses_crowd_out_each_other_not_the_candid
         candidate = Candidate(server.url, new_invitation(name="Ada"))
         try:
             assert [(await g.offer()).status_code for g in ghosts] == [200] * 4
-            registry = server.app.state.signaling
+            registry = signaling_of(server.app).running_registry()
             assert registry.pending_count == 3  # the oldest made way for the newest
 
             assert (await candidate.connect()).status_code == 200

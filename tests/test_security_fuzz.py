@@ -93,8 +93,10 @@ def fuzz_app(db, tmp_path):
         s.flush()
         new = create_invitation(s, plan_id=plan.id, org_id=seeded.org_a, candidate_phone="+15550001111")
         known = [new.token, new.invitation.id, new.invitation.pin, plan.id, seeded.scored_a, seeded.plan_a]
-    app = create_app(AppSettings(data_dir=str(tmp_path), api_docs=True))
-    app.state.telephony_settings = TelephonySettings(skip_signature=True, scheduler_interval_s=0)
+    app = create_app(
+        AppSettings(data_dir=str(tmp_path), api_docs=True),
+        telephony=TelephonySettings(skip_signature=True, scheduler_interval_s=0),
+    )
     with (
         TestClient(app, raise_server_exceptions=False) as recruiter,
         TestClient(app, raise_server_exceptions=False, client=("198.51.100.20", 4000)) as anon,

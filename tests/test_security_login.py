@@ -98,8 +98,8 @@ def test_the_limit_holds_across_web_replicas_sharing_redis(seeded, tmp_path):
     prefix = f"mockline-test:{uuid.uuid4().hex}:"
     replicas = []
     for _ in range(2):
-        app = create_app(AppSettings(data_dir=str(tmp_path)))
-        app.state.rate_limiter = RedisRateLimiter(client, prefix=prefix)  # what REDIS_URL gives each replica
+        limiter = RedisRateLimiter(client, prefix=prefix)  # what REDIS_URL gives each replica
+        app = create_app(AppSettings(data_dir=str(tmp_path)), rate_limiter=limiter)
         replicas.append(TestClient(app, client=("198.51.100.7", 5000)))
     try:
         for i in range(5):  # alternating between the two replicas behind a load balancer

@@ -31,8 +31,10 @@ TOKEN = "test-auth-token-0123456789abcdef"
 
 def _replica(**telephony: object) -> TestClient:
     """One web process; two of these share the database like two replicas (or a restart) would."""
-    app = create_app(AppSettings(public_url=PUBLIC, secret_key="s" * 32))
-    app.state.telephony_settings = TelephonySettings(auth_token=TOKEN, scheduler_interval_s=0, **telephony)
+    app = create_app(
+        AppSettings(public_url=PUBLIC, secret_key="s" * 32),
+        telephony=TelephonySettings(auth_token=TOKEN, scheduler_interval_s=0, **telephony),
+    )
     return TestClient(app)
 
 

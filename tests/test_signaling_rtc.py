@@ -15,6 +15,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from signaling import signaling_of
 from storage import Interview, InterviewPlan, InterviewStatus, TranscriptTurn, create_invitation, get_database
 
 from .test_signaling_support import (
@@ -33,7 +34,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(120)]
 async def sessions_become(server: ServerThread, count: int, within: float = 30.0) -> None:
     """Wait until the server holds ``count`` sessions (woken by the registry's observer hook)."""
     loop, changed = asyncio.get_running_loop(), asyncio.Event()
-    registry = server.app.state.signaling
+    registry = signaling_of(server.app).running_registry()
     observer = lambda: loop.call_soon_threadsafe(changed.set)  # noqa: E731
     registry.observers.append(observer)
     try:
@@ -128,7 +129,7 @@ async def test_mute_and_malformed_messages(sqlite_db):
                 cand.send(junk)
             cand.send({"type": "mute", "muted": True})
             await cand.wait_for(lambda: {"type": "muted", "muted": True} in cand.events)
-            session = server.app.state.signaling.sessions[0]
+            session = signaling_of(server.app).running_registry().sessions[0]
             assert session.events.malformed == 5  # counted, ignored, and the call goes on
             assert cand.pc.connectionState == "connected"
 
@@ -194,7 +195,7 @@ async def test_bad_input_gets_clear_errors_and_other_sessions_keep_running(db):
                     assert res.json()["error"] == code
                     assert words in res.json()["message"]
             # The garbage offer with a good token left nothing behind: the link still works.
-            assert len(server.app.state.signaling.sessions) == 1
+            assert len(signaling_of(server.app).running_registry().sessions) == 1
             again = Candidate(server.url, good)
             try:
                 assert (await again.connect()).status_code == 200

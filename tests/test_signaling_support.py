@@ -27,7 +27,8 @@ from fastapi import FastAPI
 from livekit import rtc
 from sqlalchemy import func, select
 
-from signaling import SignalingSettings, create_router
+from agent import SharedRuntime
+from signaling import SignalingServices, SignalingSettings, install_signaling
 from storage import (
     Interview,
     InterviewPlan,
@@ -188,9 +189,7 @@ class ServerThread:
 
 def make_app(settings: SignalingSettings, runtime: Any) -> FastAPI:
     app = FastAPI()
-    app.include_router(create_router(settings))
-    app.state.runtime = runtime
-
+    install_signaling(app, SignalingServices.build(settings=settings, runtime=SharedRuntime(loaded=runtime)))
     return app
 
 

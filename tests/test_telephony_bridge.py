@@ -230,12 +230,14 @@ async def serve(app: Any) -> AsyncIterator[str]:
 
 @pytest.fixture
 async def harness(sqlite_db, tmp_path) -> AsyncIterator[Harness]:
-    app = create_app(AppSettings(public_url="https://phone.example.com", secret_key=SECRET))
-    app.state.telephony_settings = TelephonySettings(
-        auth_token=TOKEN, scheduler_interval_s=0, start_timeout_s=1.0, mark_timeout_s=10.0
-    )
     runtime = ScriptedRuntime()
-    app.state.runtime = runtime
+    app = create_app(
+        AppSettings(public_url="https://phone.example.com", secret_key=SECRET),
+        telephony=TelephonySettings(
+            auth_token=TOKEN, scheduler_interval_s=0, start_timeout_s=1.0, mark_timeout_s=10.0
+        ),
+        runtime=runtime,
+    )
     async with serve(app) as host:
         yield Harness(app=app, url=f"ws://{host}/twilio/stream", runtime=runtime, db=sqlite_db)
 
@@ -313,7 +315,7 @@ async def test_caller_hanging_up_mid_answer_closes_the_interview_as_hangup(harne
     await asyncio.wait_for(handle.wait(), timeout=10)
     assert handle.closed_with == "hangup"
     assert result.closed_by == "caller"
-    assert harness.app.state.telephony.live_calls.__len__() == 0
+    assert len(telephony_state(harness.app).live_calls) == 0
 
 
 async def test_polite_stop_ends_the_interview_as_hangup(harness, tmp_path):

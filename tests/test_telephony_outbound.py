@@ -22,6 +22,7 @@ from telephony import (
     place_call,
     place_due_calls,
     schedule_phone_screen,
+    telephony_state,
 )
 from tests.fakes.twilio_rest import FakeTwilioRest
 
@@ -83,8 +84,10 @@ def test_answered_outbound_call_connects_without_a_pin(sqlite_db, twilio_api):
     # Twilio now requests the Url it was given, signed with our auth token.
     url = f"{PUBLIC}/twilio/voice?interview={placed.interview_id}"
     params = {"CallSid": placed.call_sid, "Direction": "outbound-api", "To": "+15550123456", "From": FROM}
-    app = create_app(APP)
-    app.state.telephony_settings = settings
+    app = create_app(
+        APP,
+        telephony=settings,
+    )
     with TestClient(app) as client:
         response = client.post(
             f"/twilio/voice?interview={placed.interview_id}",
@@ -165,14 +168,16 @@ def test_schedule_now_dials_immediately(sqlite_db, twilio_api):
 
 def test_phone_screen_api_needs_a_recruiter(sqlite_db, twilio_api):
     invitation_id = _invitation(sqlite_db, org_id=None)
-    app = create_app(APP)
-    app.state.telephony_settings = _settings(twilio_api)
+    app = create_app(
+        APP,
+        telephony=_settings(twilio_api),
+    )
     with TestClient(app) as client:
         # The dashboard's login guards the route: no session, no call.
         refused = client.post("/api/phone-screens", json={"invitation_id": invitation_id})
         assert refused.status_code == 401 and twilio_api.calls == []
 
-        app.state.recruiter_auth = lambda request: SimpleNamespace(org_id=None)
+        telephony_state(app).recruiter_auth = lambda request: SimpleNamespace(org_id=None)
         later = (utcnow() + timedelta(days=1)).isoformat()
         scheduled = client.post("/api/phone-screens", json={"invitation_id": invitation_id, "at": later})
         assert scheduled.status_code == 202 and scheduled.json()["status"] == "scheduled"

@@ -24,8 +24,10 @@ SECRET = "test-secret-key-for-stream-tokens"
 
 
 def _app(**telephony: object) -> TestClient:
-    app = create_app(AppSettings(public_url=PUBLIC, secret_key=SECRET))
-    app.state.telephony_settings = TelephonySettings(auth_token=TOKEN, scheduler_interval_s=0, **telephony)
+    app = create_app(
+        AppSettings(public_url=PUBLIC, secret_key=SECRET),
+        telephony=TelephonySettings(auth_token=TOKEN, scheduler_interval_s=0, **telephony),
+    )
     return TestClient(app)
 
 

@@ -47,9 +47,11 @@ def runtime() -> AgentRuntime:
 
 @pytest_asyncio.fixture(loop_scope="module")
 async def phone(sqlite_db, runtime) -> AsyncIterator[dict[str, Any]]:
-    app = create_app(AppSettings(public_url=PUBLIC, secret_key="e2e-secret-key"))
-    app.state.telephony_settings = TelephonySettings(auth_token=TOKEN, scheduler_interval_s=0)
-    app.state.runtime = runtime
+    app = create_app(
+        AppSettings(public_url=PUBLIC, secret_key="e2e-secret-key"),
+        telephony=TelephonySettings(auth_token=TOKEN, scheduler_interval_s=0),
+        runtime=runtime,
+    )
     async with serve(app) as host:
         yield {"app": app, "host": host, "db": sqlite_db}
 
