@@ -17,6 +17,13 @@ Audio longer than whisper's 30 s window is decoded in windows of at most ``_MAX_
 cut at the quietest moment of its last seconds (a gap between words, not a word's middle) and primed
 with the previous window's text, as whisper primes its own 30 s windows: no word past 30 s is lost.
 
+faster-whisper's public API (``WhisperModel.transcribe``) always encodes the whole 30 s window, so the
+decode uses what it is built from: the model's ``hf_tokenizer``, ``feature_extractor`` and CTranslate2
+``model``, ``faster_whisper.tokenizer.Tokenizer`` and ``get_suppressed_tokens``. They are not public, so
+the version is pinned (``FASTER_WHISPER_VERSION``, ``pyproject.toml``) and
+``tests/test_stt_faster_whisper_contract.py`` checks each of them: an upgrade fails there, loudly, before
+it fails in a session.
+
 Vocabulary biasing: ``context`` (the interview's terms, comma separated, most important first) goes in
 the same "previous text" slot ahead of the carried text, as faster-whisper's ``hotwords`` do, cut to
 whole terms within ``_MAX_CONTEXT_TOKENS`` so a long job description neither slows every decode nor
@@ -47,8 +54,17 @@ from ._respell import respell
 from ._settings import SpeechSettings
 from ._whisper_models import PACKAGED, packaged_model_dir
 
-__all__ = ["Priority", "Transcript", "WhisperEngine", "cut_points", "default_model_path", "quietest"]
+__all__ = [
+    "FASTER_WHISPER_VERSION",
+    "Priority",
+    "Transcript",
+    "WhisperEngine",
+    "cut_points",
+    "default_model_path",
+    "quietest",
+]
 
+FASTER_WHISPER_VERSION = "1.2.1"  # the internals used below were checked against this release
 _ENGINES: dict[tuple[str, str, str, int, int], WhisperEngine] = {}
 _ENGINES_LOCK = threading.Lock()
 _FRAMES_PER_S = 100  # whisper features: one frame every 10 ms
