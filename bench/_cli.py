@@ -68,6 +68,7 @@ def main(argv: list[str] | None = None) -> None:
     t.add_argument("--bands", default="clean,phone")
     t.add_argument("--voices", type=int, default=3, help="speakers of the technical set (1-3)")
     t.add_argument("--priming-cost", action="store_true", help="decode time primed / unprimed, back to back")
+    t.add_argument("--priming-repeats", type=int, default=2, help="passes over the clips (--priming-cost)")
     t.add_argument("--no-terms", action="store_true", help="only WER/RTF on the LibriVox clips")
     g = sub.add_parser("scoring", help="hang-up to scored report")
     g.add_argument("--interviews", type=int, default=5)
@@ -188,10 +189,14 @@ def main(argv: list[str] | None = None) -> None:
             from ._stt_terms import run_priming_cost
 
             for m in models:
-                cost = asyncio.run(run_priming_cost(model=m))
+                cost = asyncio.run(run_priming_cost(model=m, repeats=args.priming_repeats))
                 out += cost
                 for c in cost:
-                    line = f"median {c.ratio.median:.3f} p95 {c.ratio.p95:.3f} ({c.pairs} pairs)"
+                    cpu = c.cpu_ratio
+                    line = (
+                        f"wall median {c.ratio.median:.3f} p95 {c.ratio.p95:.3f}, CPU median "
+                        f"{cpu.median:.3f} p95 {cpu.p95:.3f} ({c.pairs} pairs)"
+                    )
                     print(
                         f"{c.model} beam {c.beam_size}: primed/unprimed decode time {line}", file=sys.stderr
                     )

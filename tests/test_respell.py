@@ -36,3 +36,28 @@ def test_ordinary_words_and_plurals_are_not_turned_into_terms() -> None:
 
 def test_without_context_nothing_changes() -> None:
     assert respell("item potency key", "") == "item potency key"
+
+
+def test_long_terms_are_found_two_sounds_off() -> None:
+    context = "duplicate invoices, cache invalidation, Debezium, Salesforce"
+    heard = "A retry never creates duplicating voices, and we used nebezium with cash in validation."
+    assert respell(heard, context) == (
+        "A retry never creates duplicate invoices, and we used Debezium with cache invalidation."
+    )
+
+
+def test_the_words_around_a_term_are_kept() -> None:
+    context = "Salesforce, dead letter queue, user interviews"
+    assert respell("Logged in sales force.", context) == "Logged in Salesforce."
+    assert respell("It went to a dead ladder queue.", context) == "It went to a dead letter queue."
+    assert respell("I ran 20 user interviews.", context) == "I ran 20 user interviews."
+
+
+def test_a_symbol_in_a_term_matches_its_spoken_word() -> None:
+    assert respell("We ran a slash V test.", KAFKA) == "We ran A/B test."
+
+
+def test_short_terms_are_not_matched_loosely() -> None:
+    context = "pricing, deadlock, churn, recall, precision, data drift"
+    said = "Prices kept rising, the dead luck of it, a church, a decision, and a data shift."
+    assert respell(said, context) == said

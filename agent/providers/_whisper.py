@@ -134,4 +134,5 @@ class WhisperSTT(stt.STT):
             beam_size=self._beam_size,
             language=language if is_given(language) else self._language,
             conn_options=conn_options,
+            context=lambda: self._context,  # set_context applies to streams already open
         )

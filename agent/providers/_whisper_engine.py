@@ -17,6 +17,13 @@ Audio longer than whisper's 30 s window is decoded in windows of at most ``_MAX_
 cut at the quietest moment of its last seconds (a gap between words, not a word's middle) and primed
 with the previous window's text, as whisper primes its own 30 s windows: no word past 30 s is lost.
 
+faster-whisper's public API (``WhisperModel.transcribe``) always encodes the whole 30 s window, so the
+decode uses what it is built from: the model's ``hf_tokenizer``, ``feature_extractor`` and CTranslate2
+``model``, ``faster_whisper.tokenizer.Tokenizer`` and ``get_suppressed_tokens``. They are not public, so
+the version is pinned (``FASTER_WHISPER_VERSION``, ``pyproject.toml``) and
+``tests/test_stt_faster_whisper_contract.py`` checks each of them: an upgrade fails there, loudly, before
+it fails in a session.
+
 Vocabulary biasing: ``context`` (the interview's terms, comma separated, most important first) goes in
 the same "previous text" slot ahead of the carried text, as faster-whisper's ``hotwords`` do, cut to
 whole terms within ``_MAX_CONTEXT_TOKENS`` so a long job description neither slows every decode nor
@@ -47,8 +54,17 @@ from ._respell import respell
 from ._settings import SpeechSettings
 from ._whisper_models import PACKAGED, packaged_model_dir
 
-__all__ = ["Priority", "Transcript", "WhisperEngine", "cut_points", "default_model_path", "quietest"]
+__all__ = [
+    "FASTER_WHISPER_VERSION",
+    "Priority",
+    "Transcript",
+    "WhisperEngine",
+    "cut_points",
+    "default_model_path",
+    "quietest",
+]
 
+FASTER_WHISPER_VERSION = "1.2.1"  # the internals used below were checked against this release
 _ENGINES: dict[tuple[str, str, str, int, int], WhisperEngine] = {}
 _ENGINES_LOCK = threading.Lock()
 _FRAMES_PER_S = 100  # whisper features: one frame every 10 ms
@@ -56,7 +72,7 @@ _MAX_FRAMES = 3000  # the 30 s window the encoder's positions cover
 _MAX_LENGTH = 448  # whisper's decoder positions
 _MAX_PREFIX_TOKENS = 200  # of known text forced at the start (whisper's own limit is 223)
 _MAX_CARRY_TOKENS = 96  # of the previous window's text priming the next window
-_MAX_CONTEXT_TOKENS = 48  # of vocabulary priming every decode (measured in bench/_stt.py)
+_MAX_CONTEXT_TOKENS = 56  # of vocabulary priming every decode (cost: python -m bench stt --priming-cost)
 _MAX_WINDOW = 28.0  # s: longest window of long audio (2 s short of whisper's, so a cut can find a gap)
 _MIN_WINDOW = 20.0  # s: a long audio's window is cut at its quietest moment between these two
 _CUT_FRAME = 0.02  # s: energy frames searched for the quietest cut...

@@ -32,9 +32,9 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 from livekit.agents import stt, vad
@@ -44,9 +44,6 @@ from livekit.agents.utils import aio
 
 from ._audio import WHISPER_RATE, int16_to_float32
 from ._whisper_engine import Priority, Transcript, WhisperEngine, quietest
-
-if TYPE_CHECKING:
-    from ._whisper import WhisperSTT
 
 __all__ = ["StreamTuning", "WhisperSpeechStream"]
 
@@ -116,11 +113,11 @@ class _Segment:
 
 
 class WhisperSpeechStream(stt.RecognizeStream):
-    def __init__(self, *, stt: WhisperSTT, engine: WhisperEngine, segmenter_vad: vad.VAD,
+    def __init__(self, *, stt: stt.STT, engine: WhisperEngine, segmenter_vad: vad.VAD,
                  tuning: StreamTuning, beam_size: int, language: str,
-                 conn_options: APIConnectOptions) -> None:  # fmt: skip
+                 conn_options: APIConnectOptions, context: Callable[[], str] = str) -> None:  # fmt: skip
         super().__init__(stt=stt, conn_options=conn_options, sample_rate=WHISPER_RATE)
-        self._owner = stt  # its ``context`` primes every decode, read afresh each time
+        self._context = context  # the vocabulary priming every decode, asked afresh each time
         self._engine = engine
         self._segmenter_vad = segmenter_vad
         self._tuning = tuning
@@ -263,7 +260,7 @@ class WhisperSpeechStream(stt.RecognizeStream):
             beam_size=beam_size,
             priority=priority,
             prefix=committed,
-            context=self._owner.context,
+            context=self._context(),
             previous=self._previous,
         )
         agreed, pending = _agree(before.pending if before is not None else "", result.text)
