@@ -27,7 +27,13 @@ from aiortc import rtp as aiortc_rtp
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from livekit import rtc
 
-__all__ = ["AgentAudioTrack", "InboundConverter", "pump_inbound", "set_inbound_prefetch"]
+__all__ = [
+    "AgentAudioTrack",
+    "InboundConverter",
+    "pump_inbound",
+    "set_inbound_prefetch",
+    "use_vectorised_audio_level",
+]
 
 logger = logging.getLogger("mockline.signaling")
 
@@ -51,8 +57,11 @@ def audio_level_dbov(frame: av.AudioFrame) -> int:
 def set_inbound_prefetch(receiver: object, prefetch: int) -> bool:
     """Give an aiortc audio ``RTCRtpReceiver`` a jitter buffer that releases a frame after ``prefetch``
     complete frames (aiortc fixes 4 for audio: ~60 ms more than 1 on every inbound frame). Frames still
-    leave in sequence order, so reordered packets are handled alike. aiortc keeps the buffer in a private
-    attribute; returns False (and changes nothing) if that attribute is not what 1.16 has."""
+    leave in sequence order, so reordered packets are handled alike.
+
+    aiortc has no public setting for this: the buffer is a name-mangled private attribute. aiortc is pinned
+    to the exact version this was written against (pyproject.toml) and ``tests/test_library_contracts.py``
+    fails on an upgrade that moves it; at run time a mismatch returns False and changes nothing."""
     name = "_RTCRtpReceiver__jitter_buffer"
     current = getattr(receiver, name, None)
     if not isinstance(current, aiortc_jitterbuffer.JitterBuffer) or current._is_video:
@@ -61,8 +70,13 @@ def set_inbound_prefetch(receiver: object, prefetch: int) -> bool:
     return True
 
 
-# aiortc's sender calls ``rtp.compute_audio_level_dbov`` through the module: use the vectorised one.
-aiortc_rtp.compute_audio_level_dbov = audio_level_dbov
+def use_vectorised_audio_level() -> None:
+    """Make aiortc's sender compute the RTP audio level with :func:`audio_level_dbov`. Idempotent.
+
+    aiortc has no public hook for this: its sender calls ``aiortc.rtp.compute_audio_level_dbov`` through
+    the module, so the module attribute is replaced. Called when a peer connection is created (not at
+    import); pinned and contract-tested like :func:`set_inbound_prefetch`."""
+    aiortc_rtp.compute_audio_level_dbov = audio_level_dbov
 
 
 class AgentAudioTrack(MediaStreamTrack):
