@@ -1,15 +1,27 @@
 """``PacedAudioOutput``: the session captures agent audio (TTS frames of up to ~200 ms, faster than real
-time); the base class splits them into 20 ms frames and hands each one to the transport's ``send_frame``
-when it is due. Subclasses override ``send_frame`` and optionally ``on_clear``, ``on_drop_buffered`` and
-``wait_remote_playout``.
+time); the base class splits them into 20 ms frames and lets exactly one clock decide when each leaves.
 
-Pacing: one :class:`PacingClock` per event loop ticks every 20 ms and sends the due frames of every active
-output (one timer for the whole process instead of one sleeping task per session, whose lateness piled up
-under load). Each segment has its own schedule: frame *k* is due at ``anchor + k·20 ms`` and leaves up to
-``lead_s`` early (the far end buffers it), so a late tick costs nothing as long as it is less than
-``lead_s`` late. A frame that leaves more than ``max_gap_s − 20 ms`` after its slot means the listener's
+Two clocks, one at a time:
+
+- **Pushed** (default; Twilio): the event loop's :class:`PacingClock` hands each due frame to the
+  transport's synchronous ``send_frame`` (it must not block: queue the frame and return). Subclasses
+  override ``send_frame`` and optionally ``on_clear``, ``on_drop_buffered`` and ``wait_remote_playout``.
+- **Pulled** (WebRTC while a peer is attached): the transport has its own media clock (aiortc calls the
+  track's ``recv()`` every 20 ms), so after :meth:`PacedAudioOutput.start_pulling` frames leave only
+  through :meth:`PacedAudioOutput.pull_frame`, one per call, at the moment the transport plays it; no
+  buffer sits between the two, so a clear or a pause is silent on the very next frame.
+
+Pushed pacing: one :class:`PacingClock` per event loop ticks every 20 ms and sends the due frames of every
+active output (one timer for the whole process instead of one sleeping task per session, whose lateness
+piled up under load). Each segment has its own schedule: frame *k* is due at ``anchor + k·20 ms`` and
+leaves up to ``lead_s`` early (the far end buffers it), so a late tick costs nothing as long as it is less
+than ``lead_s`` late. A frame that leaves more than ``max_gap_s − 20 ms`` after its slot means the listener's
 buffer ran dry mid-segment: an *underrun*; the schedule then restarts from now (no catch-up burst). Pauses
 and the gaps between segments restart the schedule without counting.
+
+A pulled frame is played when it is pulled: playback position, recorder timestamps and
+``on_playback_started`` follow the pull. A pull that finds the current segment's queue empty before its
+``flush()`` is an underrun (the TTS fell behind; the listener hears a gap), counted once per dry spell.
 
 Segment protocol (livekit ``voice/io.py``): a segment opens with the first ``capture_frame`` and closes with
 ``flush()``; ``clear_buffer()`` interrupts it. ``on_playback_started`` fires when the first 20 ms frame
@@ -21,6 +33,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import inspect
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -55,6 +68,7 @@ class _Segment:
     pushed_s: float = 0.0
     played_s: float = 0.0  # handed to the transport
     started: bool = False
+    dry: bool = False  # pulled: a pull found no frame before the flush (the TTS is behind)
     flushed: bool = False
     finished: bool = False
     frames: collections.deque[tuple[rtc.AudioFrame, float]] = field(default_factory=collections.deque)
@@ -72,7 +86,13 @@ class PacedAudioOutput(io.AudioOutput):
     By default every output of an event loop shares :func:`shared_pacing_clock` and sends up to ``lead_s``
     (default two frames) ahead of each frame's slot. Passing ``clock``/``sleep`` (tests) or ``pacer`` gives
     the output its own clock; with a private clock ``lead_s`` defaults to 0 (each frame leaves on its slot).
+    A transport with its own media clock calls :meth:`start_pulling` and reads :meth:`pull_frame` instead.
     """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if inspect.iscoroutinefunction(cls.send_frame):  # its frames would silently never leave
+            raise TypeError(f"{cls.__name__}.send_frame must be synchronous: queue the frame and return")
 
     def __init__(
         self,
@@ -110,7 +130,7 @@ class PacedAudioOutput(io.AudioOutput):
         self._capturing: _Segment | None = None
         self._anchor: float | None = None  # slot of frame 0 of the current schedule
         self._sent_since_anchor = 0
-        self._sending: asyncio.Task[None] | None = None  # a send_frame that did not complete at once
+        self._pulling = False  # the transport's clock pulls frames (pull_frame); the pacer stays out
         self._finishing: asyncio.Task[None] | None = None  # waiting for the remote playout of a segment
         self._closed = False
         self._paused = False
@@ -120,9 +140,10 @@ class PacedAudioOutput(io.AudioOutput):
 
     # -- transport hooks ---------------------------------------------------------------------------
 
-    async def send_frame(self, frame: rtc.AudioFrame) -> None:
-        """Send one 20 ms frame to the remote side. Should not block: it runs on the shared clock's tick
-        (a send that suspends holds back only this output's next frames)."""
+    def send_frame(self, frame: rtc.AudioFrame) -> None:
+        """Pushed: send one 20 ms frame to the remote side. It runs on the shared clock's tick, so it must
+        not block: queue the frame (an outbox, a socket buffer) and return. An exception is logged and
+        pacing goes on."""
         raise NotImplementedError
 
     def on_clear(self) -> None:
@@ -224,8 +245,8 @@ class PacedAudioOutput(io.AudioOutput):
         self._paused = True
         self.pacer.discard(self)
         seg = self._segments[0] if self._segments else None
-        if seg is None or seg.finished or self._finishing is not None or self._sending is not None:
-            return
+        if seg is None or seg.finished or self._finishing is not None:
+            return  # (pulled: nothing is ahead of the listener, the next pull is silent)
         now = self.pacer.clock()
         unplayed = [item for item in seg.inflight if item[2] + self._frame_s > now + 1e-6]
         if not unplayed:
@@ -257,12 +278,11 @@ class PacedAudioOutput(io.AudioOutput):
         self.clear_buffer()
         if self._pacer is not None:
             self._pacer.discard(self)
-        for task in (self._sending, self._finishing):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
-        self._sending = self._finishing = None
+        task, self._finishing = self._finishing, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
         if self._own_pacer and self._pacer is not None:
             await self._pacer.aclose()
 
@@ -276,20 +296,19 @@ class PacedAudioOutput(io.AudioOutput):
         return rtc.AudioFrame(data, frame.sample_rate, 1, self._frame_samples)
 
     def _kick(self) -> None:
-        """Something changed (audio arrived, a send completed, resume…): send what is due now and stay on
+        """Something changed (audio arrived, resume, back to pushing…): send what is due now and stay on
         the clock while more can go out."""
-        if self._closed or self._paused or self._sending is not None or self._finishing is not None:
+        if self._closed or self._paused or self._pulling or self._finishing is not None:
             return
-        self._tick(self.pacer.clock())
+        self.tick(self.pacer.clock())
 
-    def _tick(self, now: float) -> None:
+    def tick(self, now: float) -> None:
+        """Pushed: send the frames due at ``now`` (called by the :class:`PacingClock`)."""
         pacer = self.pacer
-        if self._closed or self._paused or self._sending is not None or self._finishing is not None:
+        if self._closed or self._paused or self._pulling or self._finishing is not None:
             pacer.discard(self)
             return
-        while self._segments and self._segments[0].finished:
-            self._segments.popleft()
-        seg = self._segments[0] if self._segments else None
+        seg = self._current()
         if seg is None:
             pacer.discard(self)
             return
@@ -307,19 +326,14 @@ class PacedAudioOutput(io.AudioOutput):
                     self.stats.underruns += 1
                 self._anchor, self._sent_since_anchor = now, 0  # restart the schedule, never burst
                 slot = now
-            frame, real_s = seg.frames.popleft()
-            if not seg.started:
-                seg.started = True
-                self.stats.first_frame_times.append(time.time())
-                self.on_playback_started(created_at=time.time())
-            seg.played_s += real_s  # handed to the transport
+            frame, real_s = self._take(seg, at=time.time() + (slot - now))
             seg.inflight.append((frame, real_s, slot))
-            self.stats.frames_sent += 1
             self._sent_since_anchor += 1
-            if self.recorder_tap is not None:
-                self.recorder_tap.frame(frame, at=time.time() + (slot - now))
-            self._send(frame)
-            if self._sending is not None or seg.finished:  # the send suspended, or it cleared us
+            try:
+                self.send_frame(frame)
+            except Exception:
+                logger.exception("send_frame failed", extra={"label": self.label})
+            if seg.finished or self._pulling or self._closed:  # the send cleared or closed us
                 pacer.discard(self)
                 return
         if seg.frames:
@@ -332,48 +346,71 @@ class PacedAudioOutput(io.AudioOutput):
             )
         # else: the TTS is behind; capture_frame kicks us when audio arrives (late frames count)
 
-    def _send(self, frame: rtc.AudioFrame) -> None:
-        """Run ``send_frame``; most transports complete without suspending, so no task is created."""
-        coro = self.send_frame(frame)
-        done, waiting_on = self._step(coro)
-        if done:
+    # -- pulled --------------------------------------------------------------------------------------
+
+    @property
+    def pulling(self) -> bool:
+        return self._pulling
+
+    def start_pulling(self) -> None:
+        """The transport's own clock takes over: from now on frames leave only through
+        :meth:`pull_frame` (the pacing clock lets go of this output)."""
+        self._pulling = True
+        if self._pacer is not None:
+            self._pacer.discard(self)
+        self._anchor = None
+
+    def stop_pulling(self) -> None:
+        """Back to the pacing clock and ``send_frame`` (the transport's reader went away)."""
+        if not self._pulling:
             return
-        self._sending = asyncio.get_running_loop().create_task(
-            self._continue_send(coro, waiting_on), name=f"paced-output-send-{self.label}"
-        )
+        self._pulling = False
+        self._anchor = None  # restart the schedule: a change of clock is not an underrun
+        self._kick()
 
-    def _step(self, coro: Any) -> tuple[bool, Any]:
-        """Advance a ``send_frame`` coroutine to its next suspension: (False, what it waits on), or
-        (True, None) once it returned or raised (a failure is logged; pacing goes on)."""
-        try:
-            return False, coro.send(None)
-        except StopIteration:
-            return True, None
-        except Exception:
-            logger.exception("send_frame failed", extra={"label": self.label})
-            return True, None
+    def pull_frame(self) -> rtc.AudioFrame | None:
+        """Pulled: the frame to play now, or None for silence (idle, paused, or the TTS is behind).
 
-    async def _continue_send(self, coro: Any, waiting_on: Any) -> None:
-        try:
-            while True:
-                if isinstance(waiting_on, asyncio.Future):
-                    waiting_on._asyncio_future_blocking = False
-                    try:
-                        await asyncio.wait([waiting_on])  # the coroutine reads its result itself
-                    except asyncio.CancelledError:
-                        waiting_on.cancel()
-                        coro.close()
-                        raise
-                else:  # a bare yield (asyncio.sleep(0))
-                    await asyncio.sleep(0)
-                done, waiting_on = self._step(coro)
-                if done:
-                    return
-        finally:
-            if self._sending is asyncio.current_task():
-                self._sending = None
-                if not self._closed:
-                    asyncio.get_running_loop().call_soon(self._kick)
+        Call it at the moment the frame is played (once per ``frame_s``); the frame counts as heard."""
+        if self._closed or self._paused or not self._pulling or self._finishing is not None:
+            return None
+        seg = self._current()
+        while seg is not None and seg.flushed and not seg.frames:  # its last frame was pulled already
+            self._finish(seg, interrupted=False)
+            seg = self._current()
+        if seg is None:
+            return None
+        if not seg.frames:
+            if seg.started:
+                seg.dry = True  # mid-segment: the listener hears a gap
+            return None
+        if seg.dry:
+            seg.dry = False
+            self.stats.underruns += 1
+        frame, _real_s = self._take(seg, at=time.time())
+        if seg.flushed and not seg.frames:  # the last frame is playing: the segment is done
+            self._finish(seg, interrupted=False)
+        return frame
+
+    # -- shared ------------------------------------------------------------------------------------
+
+    def _current(self) -> _Segment | None:
+        while self._segments and self._segments[0].finished:
+            self._segments.popleft()
+        return self._segments[0] if self._segments else None
+
+    def _take(self, seg: _Segment, *, at: float) -> tuple[rtc.AudioFrame, float]:
+        """Pop the segment's next frame as leaving now, to be played at wall time ``at``."""
+        frame, real_s = seg.frames.popleft()
+        if not seg.started:
+            seg.started = True
+            self.stats.first_frame_times.append(time.time())
+            self.on_playback_started(created_at=time.time())
+        seg.played_s += real_s  # handed to the transport
+        self.stats.frames_sent += 1
+        if self.recorder_tap is not None:
+            self.recorder_tap.frame(frame, at=at)
+        return frame, real_s
 
     async def _finish_after_playout(self, seg: _Segment) -> None:
         try:

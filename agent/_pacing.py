@@ -1,7 +1,8 @@
 """``PacingClock``: one 20 ms ticker per event loop that sends the due frames of every active paced output.
 
 One timer for the whole process instead of one sleeping task per session, whose lateness piled up under
-load. What is due is each output's own business (``PacedAudioOutput._tick``, ``_paced_output.py``).
+load. What is due is each output's own business: the clock only calls :meth:`Paced.tick` (implemented by
+``PacedAudioOutput``, ``_paced_output.py``, which imports this module and not the other way round).
 """
 
 from __future__ import annotations
@@ -12,14 +13,20 @@ import logging
 import time
 import weakref
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from ._paced_output import PacedAudioOutput
-
-__all__ = ["PacingClock", "shared_pacing_clock"]
+__all__ = ["Paced", "PacingClock", "shared_pacing_clock"]
 
 logger = logging.getLogger("mockline.agent")
+
+
+class Paced(Protocol):
+    """What the clock drives: an output that sends the frames due at ``now`` when it ticks."""
+
+    @property
+    def label(self) -> str: ...
+
+    def tick(self, now: float) -> None: ...
 
 
 class PacingClock:
@@ -41,7 +48,7 @@ class PacingClock:
         self.frame_s = frame_s
         self.clock = clock
         self._sleep = sleep
-        self._active: dict[PacedAudioOutput, None] = {}  # insertion-ordered set
+        self._active: dict[Paced, None] = {}  # insertion-ordered set
         self._task: asyncio.Task[None] | None = None
         self.ticks = 0
         self.late_ticks = 0  # ticks that ran more than one frame after their deadline
@@ -49,12 +56,12 @@ class PacingClock:
     def __len__(self) -> int:
         return len(self._active)
 
-    def add(self, out: PacedAudioOutput) -> None:
+    def add(self, out: Paced) -> None:
         self._active[out] = None
         if self._task is None or self._task.done() or self._task.cancelling():
             self._task = asyncio.get_running_loop().create_task(self._run(), name="pacing-clock")
 
-    def discard(self, out: PacedAudioOutput) -> None:
+    def discard(self, out: Paced) -> None:
         self._active.pop(out, None)
         task = self._task
         if not self._active and task is not None and task is not asyncio.current_task():
@@ -74,7 +81,7 @@ class PacingClock:
             self.ticks += 1
             for out in list(self._active):
                 try:
-                    out._tick(now)
+                    out.tick(now)
                 except Exception:
                     logger.exception("paced output tick failed", extra={"label": out.label})
                     self.discard(out)

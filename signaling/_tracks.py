@@ -2,8 +2,9 @@
 
 Outbound: :class:`AgentAudioTrack` is an aiortc ``MediaStreamTrack`` whose ``recv()`` returns one 20 ms
 mono frame per call, paced against a monotonic clock anchored at the first frame (pts counts samples, so
-there is no drift), silence when the agent is idle. The agent's output pushes PCM with :meth:`put`, which
-waits while the buffer is full, so the track's clock is the one that paces playback.
+there is no drift), silence when the agent is idle. It is the only clock on the way out: at each frame's
+slot it pulls that frame from its source (the agent's ``WebRTCAudioOutput.pull_frame``); nothing is
+buffered in between, so what the source hands over is what the browser plays next.
 
 Inbound: :class:`InboundConverter` turns the browser's decoded Opus (48 kHz, usually stereo) into mono PCM
 at the agent's rate with one libswresample pass (cheaper than a numpy downmix followed by the session's own
@@ -17,7 +18,6 @@ import fractions
 import logging
 import math
 import time
-from collections import deque
 from collections.abc import Callable
 
 import av
@@ -27,7 +27,13 @@ from aiortc import rtp as aiortc_rtp
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from livekit import rtc
 
-__all__ = ["AgentAudioTrack", "InboundConverter", "pump_inbound", "set_inbound_prefetch"]
+__all__ = [
+    "AgentAudioTrack",
+    "InboundConverter",
+    "pump_inbound",
+    "set_inbound_prefetch",
+    "use_vectorised_audio_level",
+]
 
 logger = logging.getLogger("mockline.signaling")
 
@@ -51,8 +57,11 @@ def audio_level_dbov(frame: av.AudioFrame) -> int:
 def set_inbound_prefetch(receiver: object, prefetch: int) -> bool:
     """Give an aiortc audio ``RTCRtpReceiver`` a jitter buffer that releases a frame after ``prefetch``
     complete frames (aiortc fixes 4 for audio: ~60 ms more than 1 on every inbound frame). Frames still
-    leave in sequence order, so reordered packets are handled alike. aiortc keeps the buffer in a private
-    attribute; returns False (and changes nothing) if that attribute is not what 1.16 has."""
+    leave in sequence order, so reordered packets are handled alike.
+
+    aiortc has no public setting for this: the buffer is a name-mangled private attribute. aiortc is pinned
+    to the exact version this was written against (pyproject.toml) and ``tests/test_library_contracts.py``
+    fails on an upgrade that moves it; at run time a mismatch returns False and changes nothing."""
     name = "_RTCRtpReceiver__jitter_buffer"
     current = getattr(receiver, name, None)
     if not isinstance(current, aiortc_jitterbuffer.JitterBuffer) or current._is_video:
@@ -61,32 +70,29 @@ def set_inbound_prefetch(receiver: object, prefetch: int) -> bool:
     return True
 
 
-# aiortc's sender calls ``rtp.compute_audio_level_dbov`` through the module: use the vectorised one.
-aiortc_rtp.compute_audio_level_dbov = audio_level_dbov
+def use_vectorised_audio_level() -> None:
+    """Make aiortc's sender compute the RTP audio level with :func:`audio_level_dbov`. Idempotent.
+
+    aiortc has no public hook for this: its sender calls ``aiortc.rtp.compute_audio_level_dbov`` through
+    the module, so the module attribute is replaced. Called when a peer connection is created (not at
+    import); pinned and contract-tested like :func:`set_inbound_prefetch`."""
+    aiortc_rtp.compute_audio_level_dbov = audio_level_dbov
 
 
 class AgentAudioTrack(MediaStreamTrack):
-    """Agent speech for one peer connection: 20 ms frames, real-time paced, silence when idle."""
+    """Agent speech for one peer connection: 20 ms frames, real-time paced, silence when idle.
+
+    ``recv()`` waits for each frame's slot, then asks the source set with :meth:`play_from` for the PCM
+    to play (one frame of mono int16 at ``sample_rate``, or None for silence)."""
 
     kind = "audio"
 
-    def __init__(
-        self, *, sample_rate: int = 48000, max_buffer_ms: int = 200, prebuffer_frames: int = 2
-    ) -> None:
+    def __init__(self, *, sample_rate: int = 48000) -> None:
         super().__init__()
         self.sample_rate = sample_rate
         self.samples_per_frame = sample_rate * FRAME_MS // 1000
         self._frame_bytes = self.samples_per_frame * 2
-        self._max_frames = max(1, max_buffer_ms // FRAME_MS)
-        self._prebuffer = max(1, prebuffer_frames)
-        self._queue: deque[bytes] = deque()
-        self._partial = b""
-        self._space = asyncio.Event()
-        self._space.set()
-        self._drained = asyncio.Event()
-        self._drained.set()
-        self._playing = False
-        self._waited = 0
+        self._source: Callable[[], bytes | None] | None = None
         self._start: float | None = None
         self._pts = 0
         self._silence = bytes(self._frame_bytes)
@@ -98,64 +104,22 @@ class AgentAudioTrack(MediaStreamTrack):
         # stalled): the browser's jitter buffer may hide a little of it, so this is the pessimistic count
         self.late_frames = 0
 
-    @property
-    def buffered_ms(self) -> int:
-        return len(self._queue) * FRAME_MS
+    def play_from(self, source: Callable[[], bytes | None] | None) -> None:
+        """Where each frame comes from (None: silence from now on)."""
+        self._source = source
 
-    async def put(self, pcm: bytes) -> None:
-        """Queue mono int16 PCM at ``sample_rate`` (any length); waits while the buffer is full."""
-        data = self._partial + pcm
-        whole = len(data) - len(data) % self._frame_bytes
-        self._partial = data[whole:]
-        for off in range(0, whole, self._frame_bytes):
-            while len(self._queue) >= self._max_frames and self.readyState == "live":
-                self._space.clear()
-                await self._space.wait()
-            if self.readyState != "live":
-                return
-            self._queue.append(data[off : off + self._frame_bytes])
-            self._drained.clear()
-
-    async def wait_drained(self) -> None:
-        """Returns once everything queued so far has been handed to the encoder (or dropped)."""
-        await self._drained.wait()
-
-    def end_segment(self) -> None:
-        """Pad and queue a trailing partial frame (the end of an utterance)."""
-        if self._partial:
-            self._queue.append(self._partial.ljust(self._frame_bytes, b"\0"))
-            self._partial = b""
-            self._drained.clear()
-
-    def clear(self) -> None:
-        """Drop everything not yet played (the candidate interrupted)."""
-        self._queue.clear()
-        self._partial = b""
-        self._playing = False
-        self._space.set()
-        self._drained.set()
-
-    def stop(self) -> None:
-        super().stop()
-        self._space.set()
-        self._drained.set()
-
-    def _next_payload(self) -> bytes:
-        # A small prebuffer at the start of each talk spurt absorbs the phase between the producer's
-        # 20 ms clock and ours, so a spurt plays without gaps.
-        if not self._playing and self._queue:
-            self._waited += 1
-            if len(self._queue) >= self._prebuffer or self._waited >= self._prebuffer:
-                self._playing = True
-        if not self._playing:
-            return self._silence
-        payload = self._queue.popleft()
-        self._space.set()
-        self.voiced_frames_sent += 1
-        if not self._queue:
-            self._playing = False
-            self._waited = 0
-            self._drained.set()
+    def _next_payload(self) -> bytes | None:
+        source = self._source
+        if source is None:
+            return None
+        try:
+            payload = source()
+        except Exception:  # aiortc's sender loop must not die with the agent's output
+            logger.exception("agent audio source failed")
+            return None
+        if payload is not None and len(payload) != self._frame_bytes:
+            logger.warning("agent audio frame of the wrong size dropped", extra={"bytes": len(payload)})
+            return None
         return payload
 
     async def recv(self) -> av.AudioFrame:
@@ -171,9 +135,13 @@ class AgentAudioTrack(MediaStreamTrack):
             if wait > 0:
                 await asyncio.sleep(wait)
             late = wait < -_LATE_S
-        payload = self._next_payload()
-        if late and payload is not self._silence:
-            self.late_frames += 1
+        payload = self._next_payload()  # pulled at its slot: the frame plays now
+        if payload is None:
+            payload = self._silence
+        else:
+            self.voiced_frames_sent += 1
+            if late:
+                self.late_frames += 1
         frame = av.AudioFrame(format="s16", layout="mono", samples=self.samples_per_frame)
         frame.planes[0].update(payload)
         frame.sample_rate = self.sample_rate

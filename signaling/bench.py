@@ -1,7 +1,7 @@
 """Benchmarks for the browser audio path: ``python -m signaling.bench [--seconds 10]``.
 
-1. Outbound: a real ``WebRTCAudioOutput`` (the agent's ``PacedAudioOutput``) feeds an ``AgentAudioTrack``
-   with one continuous TTS-like segment; the track is read as aiortc's sender does. Reports the clock
+1. Outbound: an ``AgentAudioTrack`` pulls one continuous TTS-like segment from a real ``WebRTCAudioOutput``
+   (the agent's ``PacedAudioOutput``); the track is read as aiortc's sender does. Reports the clock
    drift of the track (pts time vs wall time at the end), the worst lateness of a frame, and the gaps
    (silent frames) inside the segment.
 2. Inbound: the cost per 20 ms browser frame (48 kHz stereo) of the two ways to reach 16 kHz mono.
@@ -22,8 +22,8 @@ from ._output import WebRTCAudioOutput
 from ._tracks import AgentAudioTrack, InboundConverter
 
 
-async def outbound(seconds: float, prebuffer: int = 2) -> dict[str, float]:
-    track = AgentAudioTrack(sample_rate=48000, prebuffer_frames=prebuffer)
+async def outbound(seconds: float) -> dict[str, float]:
+    track = AgentAudioTrack(sample_rate=48000)
     out = WebRTCAudioOutput()
     out.attach(track)
     rate, chunk = 22050, 4410  # piper-like: 200 ms chunks at 22.05 kHz, faster than real time
@@ -99,9 +99,8 @@ def inbound(n: int = 5000) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="length of the outbound segment")
-    parser.add_argument("--prebuffer", type=int, default=2, help="track prebuffer in 20 ms frames")
     args = parser.parse_args()
-    print("outbound:", asyncio.run(outbound(args.seconds, args.prebuffer)))
+    print("outbound:", asyncio.run(outbound(args.seconds)))
     print("inbound: ", inbound())
 
 

@@ -109,7 +109,7 @@ class TwilioAudioOutput(PacedAudioOutput):
         self.marks_echoed = 0
         self.clears_sent = 0
 
-    async def send_frame(self, frame: rtc.AudioFrame) -> None:
+    def send_frame(self, frame: rtc.AudioFrame) -> None:
         self._outbox.put(self._media.encode_pcm16(frame.data), media=True)
 
     def on_clear(self) -> None:

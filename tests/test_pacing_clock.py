@@ -44,7 +44,7 @@ class Ear(PacedAudioOutput):
         super().__init__(label=label, sample_rate=8000, pacer=pacer)
         self.heard: list[int] = []
 
-    async def send_frame(self, frame: rtc.AudioFrame) -> None:
+    def send_frame(self, frame: rtc.AudioFrame) -> None:
         self.heard.append(int(np.frombuffer(frame.data, dtype=np.int16)[0]))
 
 

@@ -76,7 +76,7 @@ class Ear(PacedAudioOutput):
         self.started.clear()
         self.changed.set()
 
-    async def send_frame(self, frame: rtc.AudioFrame) -> None:
+    def send_frame(self, frame: rtc.AudioFrame) -> None:
         self.frames += 1
 
     async def agent_finished(self, count: int) -> None:

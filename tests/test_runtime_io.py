@@ -23,11 +23,15 @@ class FakeClock:
     def __init__(self, *, oversleep: float = 0.0) -> None:
         self.now = 1000.0
         self.oversleep = oversleep
+        self.stopped: asyncio.Event | None = None  # time stands still until this is set
 
     def __call__(self) -> float:
         return self.now
 
     async def sleep(self, seconds: float) -> None:
+        if self.stopped is not None:
+            await self.stopped.wait()
+            self.stopped = None
         self.now += seconds + self.oversleep
         await asyncio.sleep(0)
 
@@ -48,11 +52,11 @@ class RecordingOutput(PacedAudioOutput):
         self.on("playback_started", lambda ev: self.events.append(("started", ev)))
         self.on("playback_finished", lambda ev: self.events.append(("finished", ev)))
 
-    async def send_frame(self, frame: rtc.AudioFrame) -> None:
+    def send_frame(self, frame: rtc.AudioFrame) -> None:
         self.sent.append((self.clock(), frame))
         if self.gate_at is not None and len(self.sent) == self.gate_at:
             self.reached.set()
-            await self.gate.wait()
+            self.clock.stopped = self.gate  # the next frame waits until the test opens the gate
 
     def on_clear(self) -> None:
         self.clears += 1
@@ -209,8 +213,8 @@ async def test_waits_for_remote_playout_before_finishing() -> None:
 
 async def test_send_errors_do_not_stop_playback_and_close_finishes_open_segments() -> None:
     class Flaky(RecordingOutput):
-        async def send_frame(self, frame: rtc.AudioFrame) -> None:
-            await super().send_frame(frame)
+        def send_frame(self, frame: rtc.AudioFrame) -> None:
+            super().send_frame(frame)
             if len(self.sent) == 2:
                 raise ConnectionError("socket hiccup")
 
@@ -281,5 +285,137 @@ async def test_pause_holds_audio_and_resume_continues_where_it_stopped() -> None
         ev = await asyncio.wait_for(out.wait_for_playout(), 10)
         assert ev.interrupted is False and ev.playback_position == pytest.approx(0.2)
         assert len(out.sent) == 10 and out.stats.underruns == 0
+    finally:
+        await out.aclose()
+
+
+def test_a_transport_whose_send_frame_suspends_is_refused() -> None:
+    with pytest.raises(TypeError, match="synchronous"):
+
+        class Blocking(PacedAudioOutput):
+            async def send_frame(self, frame: rtc.AudioFrame) -> None:  # type: ignore[override]
+                pass
+
+
+# -- pulled: the transport's own media clock takes each frame when it plays it (WebRTC) ------------------
+
+
+class Tap:
+    """A recorder's interviewer side: what was played, and when (wall time)."""
+
+    def __init__(self) -> None:
+        self.frames: list[int] = []
+        self.cuts = 0
+
+    def frame(self, frame: rtc.AudioFrame, *, at: float) -> None:
+        self.frames.append(int(np.frombuffer(frame.data, dtype=np.int16)[0]))
+
+    def cut(self) -> None:
+        self.cuts += 1
+
+
+def pulled(**kw: object) -> RecordingOutput:
+    out = RecordingOutput(clock=FakeClock(), **kw)  # type: ignore[arg-type]
+    out.start_pulling()
+    return out
+
+
+def level(frame: rtc.AudioFrame | None) -> int | None:
+    return None if frame is None else int(np.frombuffer(frame.data, dtype=np.int16)[0])
+
+
+async def test_pulled_output_plays_one_frame_per_pull_and_finishes_with_the_last() -> None:
+    out = pulled()
+    try:
+        assert out.pull_frame() is None  # idle: the transport plays silence
+        await out.capture_frame(tone(60, value=7))
+        await out.capture_frame(tone(50, value=8))  # 110 ms: the tail is padded
+        out.flush()
+        heard = [level(out.pull_frame()) for _ in range(7)]
+        assert heard == [7, 7, 7, 8, 8, 8, None]
+        ev = out.finished()[0]
+        assert ev.interrupted is False and ev.playback_position == pytest.approx(0.11)  # type: ignore[attr-defined]
+        assert [k for k, _ in out.events] == ["started", "finished"]
+        assert out.sent == [] and len(out.pacer) == 0  # the pacing clock never touched it
+        assert out.stats.underruns == 0 and out.stats.frames_sent == 6
+    finally:
+        await out.aclose()
+
+
+async def test_pulled_barge_in_is_silent_on_the_next_frame_and_reports_what_was_played() -> None:
+    out = pulled()
+    tap = out.recorder_tap = Tap()
+    try:
+        await out.capture_frame(tone(1000))  # one second queued, the TTS still talking
+        for _ in range(12):
+            assert out.pull_frame() is not None
+        out.clear_buffer()  # the candidate interrupted
+        assert out.pull_frame() is None
+        ev = await asyncio.wait_for(out.wait_for_playout(), 10)
+        assert ev.interrupted is True and ev.playback_position == pytest.approx(12 * 0.02)
+        assert tap.frames == [1000] * 12 and tap.cuts == 1  # the recording has exactly what was played
+        await out.capture_frame(tone(200))  # late TTS audio of the interrupted reply
+        assert out.pull_frame() is None
+    finally:
+        await out.aclose()
+
+
+async def test_pulled_pause_is_silent_at_once_and_resume_continues_where_it_stopped() -> None:
+    out = pulled()
+    try:
+        await out.capture_frame(tone(100, value=1))
+        await out.capture_frame(tone(100, value=2))
+        out.flush()
+        assert [level(out.pull_frame()) for _ in range(3)] == [1, 1, 1]
+        out.pause()  # it might be an interruption
+        assert [out.pull_frame() for _ in range(5)] == [None] * 5
+        out.resume()  # only a cough
+        assert [level(out.pull_frame()) for _ in range(8)] == [1, 1, 2, 2, 2, 2, 2, None]
+        ev = out.finished()[0]
+        assert ev.interrupted is False and ev.playback_position == pytest.approx(0.2)  # type: ignore[attr-defined]
+        assert out.stats.underruns == 0
+    finally:
+        await out.aclose()
+
+
+async def test_pulled_counts_one_underrun_per_gap_when_the_tts_falls_behind() -> None:
+    out = pulled()
+    try:
+        assert out.pull_frame() is None  # waiting for the first audio is not an underrun
+        await out.capture_frame(tone(40))
+        assert [out.pull_frame() is not None for _ in range(5)] == [True, True, False, False, False]
+        await out.capture_frame(tone(40))  # the TTS caught up after a 60 ms gap
+        out.flush()
+        assert [out.pull_frame() is not None for _ in range(3)] == [True, True, False]
+        assert out.stats.underruns == 1
+        assert out.finished()[0].playback_position == pytest.approx(0.08)  # type: ignore[attr-defined]
+    finally:
+        await out.aclose()
+
+
+async def test_when_the_puller_goes_away_the_pacing_clock_takes_over_mid_reply() -> None:
+    out = pulled()
+    try:
+        await out.capture_frame(tone(100, value=1))
+        await out.capture_frame(tone(100, value=2))
+        out.flush()
+        assert [level(out.pull_frame()) for _ in range(2)] == [1, 1]
+        out.stop_pulling()  # the peer disconnected: the agent keeps talking in real time to nobody
+        ev = await asyncio.wait_for(out.wait_for_playout(), 10)
+        assert ev.interrupted is False and ev.playback_position == pytest.approx(0.2)
+        assert [int(np.frombuffer(f.data, dtype=np.int16)[0]) for _, f in out.sent] == [
+            1,
+            1,
+            1,
+            2,
+            2,
+            2,
+            2,
+            2,
+        ]
+        out.start_pulling()  # a reconnect: the new track pulls the next reply
+        await out.capture_frame(tone(20, value=3))
+        out.flush()
+        assert level(out.pull_frame()) == 3 and len(out.sent) == 8
     finally:
         await out.aclose()

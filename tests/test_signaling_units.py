@@ -10,9 +10,11 @@ import av
 import numpy as np
 import pytest
 from aiortc.mediastreams import MediaStreamError
+from livekit import rtc
 
 from signaling import AgentAudioTrack, EventChannel, InboundConverter, ProtocolError, parse_client_message
 from signaling._events import EndMessage, MuteMessage
+from signaling._output import WebRTCAudioOutput
 
 pytestmark = pytest.mark.unit
 
@@ -109,38 +111,52 @@ async def test_track_sends_20ms_frames_with_sample_pts_and_silence_when_idle():
         await track.recv()
 
 
-async def test_track_plays_queued_audio_in_order_then_returns_to_silence():
-    track = AgentAudioTrack(sample_rate=48000, prebuffer_frames=2)
-    # 2.5 frames: the tail is padded at the end of the segment.
-    await track.put(_pcm(960, 100) + _pcm(960, 200) + _pcm(480, 300))
-    track.end_segment()
+async def test_track_plays_what_its_source_hands_over_at_each_slot_then_silence():
+    track = AgentAudioTrack(sample_rate=48000)
+    spoken = [_pcm(960, 100), _pcm(960, 200), _pcm(960, 300)]
+    track.play_from(lambda: spoken.pop(0) if spoken else None)
     out = [int(np.abs(f.to_ndarray()).max()) for f in [await track.recv() for _ in range(5)]]
     assert out == [100, 200, 300, 0, 0]
     assert track.voiced_frames_sent == 3
-    await track.wait_drained()  # returns at once: everything was handed to the encoder
-    track.stop()
-
-
-async def test_clear_drops_unplayed_audio():
-    track = AgentAudioTrack(sample_rate=48000)
-    await track.put(_pcm(960 * 5, 1000))
-    assert track.buffered_ms == 100
-    track.clear()
-    assert track.buffered_ms == 0
+    track.play_from(None)  # detached: silence, the source is not asked again
+    spoken.append(_pcm(960, 400))
     assert not (await track.recv()).to_ndarray().any()
     track.stop()
 
 
-async def test_put_waits_for_room_instead_of_growing_without_bound():
-    track = AgentAudioTrack(sample_rate=48000, max_buffer_ms=60)
-    writer = asyncio.create_task(track.put(_pcm(960 * 6, 500)))
-    await asyncio.sleep(0)  # one loop turn: the writer runs until it has to wait
-    assert not writer.done() and track.buffered_ms == 60  # full: the producer waits for playback
-    for _ in range(4):
-        await track.recv()
-    await writer
-    assert track.buffered_ms <= 60
+async def test_a_failing_source_costs_one_silent_frame_not_the_sender():
+    track = AgentAudioTrack(sample_rate=48000)
+    calls = []
+
+    def source() -> bytes | None:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("agent output bug")
+        return _pcm(960, 500)
+
+    track.play_from(source)
+    frames = [int(np.abs((await track.recv()).to_ndarray()).max()) for _ in range(2)]
+    assert frames == [0, 500]
     track.stop()
+
+
+async def test_the_agent_speaks_through_the_track_and_a_barge_in_is_silent_on_the_next_frame():
+    out = WebRTCAudioOutput()
+    track = AgentAudioTrack(sample_rate=48000)
+    out.attach(track)
+    try:
+        await out.capture_frame(rtc.AudioFrame(_pcm(24000, 1000), 24000, 1, 24000))  # 1 s of TTS at 24 kHz
+        levels = [int(np.abs((await track.recv()).to_ndarray()).max()) for _ in range(6)]
+        assert all(v > 0 for v in levels)  # queued audio plays from the very next frame: no prebuffer
+        out.clear_buffer()  # the candidate interrupts
+        assert not (await track.recv()).to_ndarray().any()
+        ev = await asyncio.wait_for(out.wait_for_playout(), 5)
+        assert ev.interrupted and ev.playback_position == pytest.approx(out.stats.frames_sent * 0.02)
+        out.detach(track)
+        assert not out.pulling
+    finally:
+        await out.aclose()
+        track.stop()
 
 
 # -- inbound ----------------------------------------------------------------------------------------------

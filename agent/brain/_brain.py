@@ -53,17 +53,28 @@ log = logging.getLogger("mockline.brain")
 
 
 class _OwnedFallbackAdapter(llm.FallbackAdapter):
-    """FallbackAdapter whose background recovery probes are cancelled on ``aclose`` (it leaves them)."""
+    """FallbackAdapter that closes the LLMs it was given and its background recovery probes on ``aclose``
+    (livekit-agents 1.8.9 leaves both running).
+
+    The probes are only reachable through the adapter's private ``_status`` list: livekit-agents is pinned
+    to that exact version in pyproject.toml and ``tests/test_library_contracts.py`` fails on an upgrade
+    that changes it."""
+
+    def __init__(self, instances: list[llm.LLM], **options: Any) -> None:
+        super().__init__(instances, **options)
+        self._owned = list(instances)
+
+    def recovery_tasks(self) -> list[asyncio.Task[None]]:
+        """The background probes still running (private to livekit-agents; see the class docstring)."""
+        return [t for s in self._status if (t := s.recovering_task) is not None and not t.done()]
 
     async def aclose(self) -> None:
-        tasks = [
-            s.recovering_task for s in self._status if s.recovering_task and not s.recovering_task.done()
-        ]
+        tasks = self.recovery_tasks()
         for t in tasks:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await super().aclose()
-        for instance in self._llm_instances:
+        for instance in self._owned:
             await instance.aclose()
 
 

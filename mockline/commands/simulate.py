@@ -164,7 +164,7 @@ def _make_ear(mix: _Mix) -> Any:
                 self.changed.clear()
                 await self.changed.wait()
 
-        async def send_frame(self, frame: Any) -> None:
+        def send_frame(self, frame: Any) -> None:
             mix.add(np.frombuffer(frame.data, dtype=np.int16).copy())
 
     return Ear()
