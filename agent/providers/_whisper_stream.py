@@ -117,7 +117,7 @@ class WhisperSpeechStream(stt.RecognizeStream):
                  tuning: StreamTuning, beam_size: int, language: str,
                  conn_options: APIConnectOptions, context: Callable[[], str] = str) -> None:  # fmt: skip
         super().__init__(stt=stt, conn_options=conn_options, sample_rate=WHISPER_RATE)
-        self._context = context  # the vocabulary priming every decode, asked afresh each time
+        self._vocabulary = context  # the vocabulary priming every decode, asked afresh each time
         self._engine = engine
         self._segmenter_vad = segmenter_vad
         self._tuning = tuning
@@ -260,7 +260,7 @@ class WhisperSpeechStream(stt.RecognizeStream):
             beam_size=beam_size,
             priority=priority,
             prefix=committed,
-            context=self._context(),
+            context=self._vocabulary(),
             previous=self._previous,
         )
         agreed, pending = _agree(before.pending if before is not None else "", result.text)
