@@ -266,7 +266,7 @@ async def run_simulation(
             s.add(row)
             s.flush()
             iv = Interview(
-                plan_id=row.id, channel="simulate", brain=brain, candidate_name="Simulated Candidate"
+                plan_id=row.id, channel="simulate", brain=brain, candidate_name="Alex Rivera"
             )
             s.add(iv)
             s.flush()
