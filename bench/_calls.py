@@ -80,10 +80,11 @@ async def run_call(
     deadline_s: float = 900.0,
     on_connected: Callable[[], None] | None = None,
     collect: bool = True,
+    questions: int = 12,
 ) -> CallRecord:
-    """Run ``steps`` on a fresh interview and fetch what the server recorded about it."""
+    """Run ``steps`` on a fresh interview (a plan of ``questions``) and fetch what the server recorded."""
     channel = "phone" if transport == "phone" else "webrtc"
-    creds = (await server.setup(channel, 1, questions=12))[0]
+    creds = (await server.setup(channel, 1, questions=questions))[0]
     if transport == "phone":
         timeline, result = await run_phone_call(server.host, creds, steps, max_call_s=deadline_s)
         record = CallRecord(transport, timeline, violations=result.violation_count)

@@ -9,6 +9,11 @@ when a ``clear`` arrived. The measurements are pure functions of the timeline.
   ``GAP_S`` (the agent went quiet); on the phone also → the ``clear`` message.
 - backchannel pause: a backchannel during agent speech is followed, within ``FALSE_WINDOW_S``, by a
   gap of ``GAP_S`` in the agent's audio (the agent paused, maybe to resume, or stopped).
+- the end of a reply (``AwaitTurn``): the agent spoke after the caller's last words, the transport then
+  said its turn ended (WebRTC: the events channel's agent state back to ``listening``; phone: Twilio's
+  ``mark`` after the reply's last frame, which our output sends once per played reply) after the last
+  stretch of its audio began, and nothing followed for ``settle_s``. Any agent audio followed by quiet is
+  not enough: piper's sentence gaps and a reply cut off half-way look the same (``reply_finished``).
 - false interruption (turn cut): the agent reply the backchannel landed on was stored *interrupted* by
   the server, its end within ``CUT_WINDOW_S`` of the backchannel. Server turn times are offsets from the
   interview start; they are put on the caller's clock by aligning the greeting's start with the first
@@ -25,6 +30,7 @@ from ._voice import Clip
 __all__ = [
     "AwaitAudio",
     "AwaitReply",
+    "AwaitTurn",
     "Pause",
     "Said",
     "Say",
@@ -33,6 +39,7 @@ __all__ = [
     "backchannel_pauses",
     "barge_ins",
     "false_interruptions",
+    "reply_finished",
     "voice_to_voice",
 ]
 
@@ -57,6 +64,16 @@ class AwaitReply:
 
 
 @dataclass(frozen=True)
+class AwaitTurn:
+    """Silence until the agent's reply to what the caller said last has finished (``reply_finished``).
+
+    Running out of ``timeout_s`` is counted in ``Timeline.timeouts`` and named in ``Timeline.timed_out``."""
+
+    timeout_s: float = 60.0
+    settle_s: float = 1.0
+
+
+@dataclass(frozen=True)
 class AwaitAudio:
     """Silence until agent audio arrives after this step began."""
 
@@ -68,7 +85,7 @@ class Pause:
     seconds: float
 
 
-Step = Say | AwaitReply | AwaitAudio | Pause
+Step = Say | AwaitReply | AwaitTurn | AwaitAudio | Pause
 
 
 @dataclass(frozen=True)
@@ -83,7 +100,20 @@ class Timeline:
     said: list[Said] = field(default_factory=list)
     voiced: list[float] = field(default_factory=list)  # arrival times of voiced agent frames
     clears: list[float] = field(default_factory=list)
+    ends: list[float] = field(default_factory=list)  # the transport said the agent's turn ended
+    ended: float | None = None  # the interview ended (the agent said goodbye and hung up)
+    notes: list[tuple[float, str]] = field(default_factory=list)  # what else the transport said (WebRTC
+    # captions and agent states), for reading a run afterwards
     timeouts: int = 0  # await steps that ran out of time
+    timed_out: list[str] = field(default_factory=list)  # the step and what the caller said before it
+
+    def timeout(self, step: str) -> None:
+        self.timeouts += 1
+        self.timed_out.append(f"{step} after {self.said[-1].tag if self.said else 'the start'}")
+
+    def since_said(self) -> float:
+        """End of the caller's last words (start of the call if none): a reply comes after it."""
+        return self.said[-1].end if self.said else float("-inf")
 
     def last_voiced(self) -> float | None:
         return self.voiced[-1] if self.voiced else None
@@ -110,6 +140,28 @@ class Timeline:
         if until is not None and prev > until:
             return None
         return prev
+
+
+REPLY_GAP_S = 0.8  # quiet in the agent's audio this long starts a new stretch (piper's own gaps are shorter)
+
+
+def reply_finished(tl: Timeline, *, since: float, now: float, settle_s: float) -> bool:
+    """The agent's reply to words that ended at ``since`` has finished by ``now``.
+
+    It spoke after ``since``; an end of turn arrived after the latest stretch of its audio began (a
+    reply that went quiet for a while and goes on, or a second reply, needs its own end); and neither
+    audio nor an end came for ``settle_s`` since."""
+    i = bisect.bisect_right(tl.voiced, since)
+    if i == len(tl.voiced):
+        return False
+    stretch = tl.voiced[i]
+    for prev, v in zip(tl.voiced[i:], tl.voiced[i + 1 :], strict=False):
+        if v - prev > REPLY_GAP_S:
+            stretch = v
+    ends = [e for e in tl.ends if e > stretch]
+    if not ends:
+        return False
+    return now - max(ends[-1], tl.voiced[-1]) >= settle_s
 
 
 def _next_said_start(tl: Timeline, after: float) -> float:

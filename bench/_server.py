@@ -241,6 +241,29 @@ async def _serve_with_executor(server: Any, sock: socket.socket) -> None:
     await server.serve(sockets=[sock])
 
 
+_PLAIN = set(vars(__import__("logging").makeLogRecord({})))
+
+
+def _debug_loggers(names: str) -> None:
+    """``MOCKLINE_BENCH_DEBUG=mockline.agent,...``: those loggers at DEBUG on stderr, with a clock
+    (``time.perf_counter``, the bench callers' clock) and the records' ``extra`` fields."""
+    import logging
+    import time
+
+    class _Extras(logging.Formatter):
+        def format(self, record: logging.LogRecord) -> str:
+            extra = {k: v for k, v in vars(record).items() if k not in _PLAIN and k != "message"}
+            return f"{time.perf_counter():.3f} {record.name} {record.getMessage()} {extra}"
+
+    for name in filter(None, names.split(",")):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(_Extras())
+        log = logging.getLogger(name)
+        log.setLevel(logging.DEBUG)
+        log.addHandler(handler)
+        log.propagate = False
+
+
 def serve(*, stack: str, profile: str, database_url: str, max_sessions: int = 200) -> None:
     """Blocking: load the stack, serve on an ephemeral loopback port until SIGTERM."""
     os.environ["DATABASE_URL"] = database_url
@@ -253,6 +276,7 @@ def serve(*, stack: str, profile: str, database_url: str, max_sessions: int = 20
     from ._stacks import build_runtime
 
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    _debug_loggers(os.environ.get("MOCKLINE_BENCH_DEBUG", ""))
     upgrade_to_head(get_database())
     runtime = CountingRuntime(build_runtime(stack=stack, profile=profile))
     _gc_watch()

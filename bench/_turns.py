@@ -1,9 +1,12 @@
 """``python -m bench turns``: turn-taking on real speech, over a real transport, on the offline stack.
 
 One call per transport. The caller says every answer of the real-speech corpus (``tests/audio/corpus.py``)
-with its pauses, waiting for the agent's reply after each, then barges in three times 0.5-1.5 s into a
-reply (mid-call); two more calls barge in 0.3 s and 1.5 s into the greeting (the start of a call). From
-the caller's timeline:
+with its pauses, waiting after each for the agent's reply to it to finish (``AwaitTurn``: the agent's
+turn ended on the transport and nothing followed; never "any audio, then some quiet", which a reply cut
+off half-way or piper's gaps also give, and which let the next answer speak over a reply still coming),
+then barges in three times 0.5-1.5 s into a reply (mid-call); two more calls barge in 0.3 s and 1.5 s
+into the greeting (the start of a call). A wait that runs out is counted and named in the result; the
+call stops at the interview's end. From the caller's timeline:
 
 - false cut-off: the agent's audio *begins* (a voiced frame after >= 0.2 s of quiet) inside a pause of
   an answer or up to 0.5 s after it (the reply was decided in the pause and reached the caller as the
@@ -33,7 +36,7 @@ from typing import Any
 from ._calls import run_call
 from ._latency import fresh_db
 from ._proc import ServerProcess
-from ._script import FRAME_S, GAP_S, AwaitAudio, AwaitReply, Pause, Say, Step, Timeline
+from ._script import FRAME_S, GAP_S, AwaitAudio, AwaitTurn, Pause, Say, Step, Timeline
 from ._stats import Dist, dist
 from ._voice import Clip
 
@@ -64,6 +67,8 @@ class TurnsResult:
     server_v2v: Dist = field(default_factory=lambda: dist([]))
     answers: int = 0
     timeouts: int = 0
+    timed_out: list[str] = field(default_factory=list)  # which waits ran out (step, after what)
+    ended_early: bool = False  # the interview closed before the script's end
     notes: list[str] = field(default_factory=list)
 
 
@@ -94,19 +99,23 @@ def script(transport: str, names: str = "all") -> tuple[list[Step], list[Any]]:
     from tests.audio import corpus
 
     chosen = [a for a in corpus.answers() if names == "all" or a.name in names.split(",")]
-    steps: list[Step] = [AwaitReply(timeout_s=90.0)]
+    steps: list[Step] = [AwaitTurn(timeout_s=90.0, settle_s=SETTLE_S)]
     for a in chosen:
         steps += [
             Say(_clip(a, transport), f"answer:{a.kind}:{a.name}"),
-            AwaitReply(timeout_s=60.0, quiet_s=1.5),
+            AwaitTurn(timeout_s=60.0, settle_s=SETTLE_S),
         ]
     # barge-ins into a reply: the agent answers a short reply, the caller speaks over it
     barge = _clip(corpus.short_replies()[-1], transport)
     setup = _clip(corpus.short_replies()[0], transport)
     for into in MID_BARGE_S:
         steps += [Say(setup, "answer:short:barge-setup"), AwaitAudio(45.0)]
-        steps += [Pause(into), Say(barge, "barge"), AwaitReply(timeout_s=60.0)]
+        steps += [Pause(into), Say(barge, "barge"), AwaitTurn(timeout_s=60.0, settle_s=SETTLE_S)]
     return steps, chosen
+
+
+SETTLE_S = 1.5  # after the agent's turn ended, this much quiet before the caller speaks again
+QUESTIONS = 18  # the plan's length: longer than the script, so the interview does not close mid-script
 
 
 MID_BARGE_S = (0.5, 1.0, 1.5)  # seconds into a reply
@@ -208,6 +217,11 @@ def barge_ins(tl: Timeline) -> tuple[list[float], list[float], int]:
     return stops, clears, skipped
 
 
+def _ended_early(tl: Timeline, steps: list[Step]) -> bool:
+    """The interview closed before the caller had said everything in the script."""
+    return tl.ended is not None and len(tl.said) < sum(isinstance(s, Say) for s in steps)
+
+
 def _save(path: Path, obj: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(pickle.dumps(obj))
@@ -241,7 +255,7 @@ async def run_turns(
     async with ServerProcess(stack=stack, profile=profile, database_url=fresh_db(f"turns-{stack}")) as srv:
         for t in transports:
             steps, chosen = script(t, answers)
-            rec = await run_call(srv, t, steps, deadline_s=1500.0)
+            rec = await run_call(srv, t, steps, deadline_s=1500.0, questions=QUESTIONS)
             records = [rec]
             cuts, long_ms, short_ms = analyse(rec.timeline, chosen, t)
             stops, clears, skipped = barge_ins(rec.timeline)
@@ -249,6 +263,7 @@ async def run_turns(
             s2: list[float] = []
             c2: list[float] = []
             k2, partly, timeouts = 0, 0, 0
+            timed_out: list[str] = list(rec.timeline.timed_out)
             unheard, scored = unheard_scored(rec.server.get("turns", []))
             barge = _clip(corpus_short()[-1], t)
             for into in START_BARGE_S:
@@ -256,9 +271,9 @@ async def run_turns(
                     AwaitAudio(90.0),
                     Pause(into),
                     Say(barge, "barge"),
-                    AwaitReply(60.0),
+                    AwaitTurn(60.0, settle_s=SETTLE_S),
                 ]
-                rec2 = await run_call(srv, t, start_steps, deadline_s=300.0)
+                rec2 = await run_call(srv, t, start_steps, deadline_s=300.0, questions=QUESTIONS)
                 records.append(rec2)
                 a, b, k = barge_ins(rec2.timeline)
                 s2, c2, k2 = s2 + a, c2 + b, k2 + k
@@ -266,6 +281,7 @@ async def run_turns(
                 u, n = unheard_scored(rec2.server.get("turns", []))
                 unheard, scored = unheard + u, scored + n
                 timeouts += rec2.timeline.timeouts
+                timed_out += rec2.timeline.timed_out
             if save is not None:
                 raw = [(r.timeline, r.server) for r in records]
                 _save(save / f"turns-{t}.pickle", (raw, [a.name for a in chosen]))
@@ -289,6 +305,8 @@ async def run_turns(
                     server_eou=dist(_server(rec.server, "eou_delay_ms")),
                     server_v2v=dist(_server(rec.server, "v2v_ms")),
                     timeouts=rec.timeline.timeouts + timeouts,
+                    timed_out=timed_out,
+                    ended_early=_ended_early(rec.timeline, steps),
                 )
             )
     return out

@@ -2,7 +2,8 @@
 
 streamdouble paces the caller's μ-law frames in real time, echoes marks when their audio would have
 played, and records every protocol violation. This subclass adds the bench steps (say a clip, wait for the
-agent's reply) and stamps what the caller heard: each voiced agent frame and each ``clear``.
+agent's reply) and stamps what the caller heard: each voiced agent frame, each ``clear``, and each ``mark``
+(our output sends one after the last frame of every reply it plays: the phone's "the agent's turn ended").
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from streamdouble.protocol import StreamIdentity
 from streamdouble.scenario import Scenario, Step
 from streamdouble.session import Session, SessionConfig, SessionResult
 
-from ._script import AwaitAudio, AwaitReply, Pause, Said, Say, Timeline
+from ._script import AwaitAudio, AwaitReply, AwaitTurn, Pause, Said, Say, Timeline, reply_finished
 from ._script import Step as BenchStep
 
 __all__ = ["PhoneCaller", "run_phone_call"]
@@ -51,6 +52,8 @@ class PhoneCaller(Session):
             await self._say(connection, s)
         elif isinstance(s, Pause):
             await self._stream_silence(connection, s.seconds)
+        elif isinstance(s, AwaitTurn):
+            await self._await_turn(connection, s)
         elif isinstance(s, AwaitAudio | AwaitReply):
             await self._await(connection, s)
 
@@ -81,8 +84,27 @@ class PhoneCaller(Session):
             if last is not None and last > began:
                 if isinstance(s, AwaitAudio) or self.clock() - last >= s.quiet_s:
                     return
+            if self._hung_up:
+                self.timeline.ended = self.clock()
+                return
             await self._stream_frames(connection, silence)
-        self.timeline.timeouts += 1
+        self.timeline.timeout(type(s).__name__)
+
+    async def _await_turn(self, connection: Any, s: AwaitTurn) -> None:
+        began, since = self.clock(), self.timeline.since_said()
+        silence = [sd_audio.silence_frame()]
+        while self.clock() - began < s.timeout_s:
+            if reply_finished(self.timeline, since=since, now=self.clock(), settle_s=s.settle_s):
+                return
+            if self._hung_up:  # the interview ended (or the call's time is up): nothing more will come
+                self.timeline.ended = self.clock()
+                return
+            await self._stream_frames(connection, silence)
+        self.timeline.timeout(type(s).__name__)
+
+    def _handle_mark(self, mark: Any, now: float) -> None:
+        super()._handle_mark(mark, now)
+        self.timeline.ends.append(now)
 
     def _handle_media(self, media: Any, now: float) -> None:
         super()._handle_media(media, now)

@@ -2,7 +2,9 @@
 
 It posts an offer to ``/rtc/offer`` with the invitation token, sends its microphone track (silence, and
 the clips of a bench script at real-time pace), opens the "events" data channel, and stamps each voiced
-agent frame as aiortc hands it over decoded. ``{"type": "end"}`` hangs up like the page's Leave button.
+agent frame as aiortc hands it over decoded, and each time the channel says the agent is back to
+``listening`` (the end of its turn). ``{"type": "end"}`` hangs up like the page's Leave button; an
+``ended`` event (the interview closed) stops the script.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import numpy as np
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from ._script import AwaitAudio, AwaitReply, Pause, Said, Say, Step, Timeline
+from ._script import AwaitAudio, AwaitReply, AwaitTurn, Pause, Said, Say, Step, Timeline, reply_finished
 
 __all__ = ["RATE", "BrowserCaller"]
 
@@ -90,13 +92,16 @@ class BrowserCaller:
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         self.mic = _Microphone(self.timeline)
         self.channel = None
-        self._heard = asyncio.Event()
+        self._heard = asyncio.Event()  # agent audio or an event arrived
+        self._ended = asyncio.Event()
+        self._agent_state: str | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self.frames_heard = 0
 
     async def connect(self) -> None:
         self.pc.addTrack(self.mic)
         self.channel = self.pc.createDataChannel("events")
+        self.channel.on("message", self._on_event)
 
         @self.pc.on("track")
         def _track(track: MediaStreamTrack) -> None:
@@ -110,6 +115,25 @@ class BrowserCaller:
             raise RuntimeError(f"/rtc/offer refused the call: {res.status_code} {res.text[:200]}")
         answer = res.json()
         await self.pc.setRemoteDescription(RTCSessionDescription(sdp=answer["sdp"], type=answer["type"]))
+
+    def _on_event(self, raw: str | bytes) -> None:
+        now = time.perf_counter()
+        try:
+            msg = json.loads(raw)
+        except ValueError:
+            return
+        kind = msg.get("type")
+        if kind == "state" and msg.get("agent") != self._agent_state:
+            self._agent_state = msg.get("agent")
+            self.timeline.notes.append((now, f"state {self._agent_state}"))
+            if self._agent_state == "listening":
+                self.timeline.ends.append(now)
+        elif kind == "caption" and msg.get("final"):
+            self.timeline.notes.append((now, f"caption {msg.get('speaker')}: {msg.get('text')}"))
+        elif kind == "ended":
+            self.timeline.ended = now
+            self._ended.set()
+        self._heard.set()
 
     async def _listen(self, track: MediaStreamTrack) -> None:
         while True:
@@ -129,10 +153,14 @@ class BrowserCaller:
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(deadline_s):
                 for step in steps:
+                    if self._ended.is_set():
+                        break  # the interview is over: the rest of the script has no one to talk to
                     if isinstance(step, Say):
                         await self.mic.say(step).wait()
                     elif isinstance(step, Pause):
                         await asyncio.sleep(step.seconds)  # the caller stays quiet (the mic sends silence)
+                    elif isinstance(step, AwaitTurn):
+                        await self._await_turn(step)
                     else:
                         await self._await(step)
         return self.timeline
@@ -141,7 +169,7 @@ class BrowserCaller:
         began = time.perf_counter()
         try:
             async with asyncio.timeout(step.timeout_s):
-                while True:
+                while not self._ended.is_set():
                     last = self.timeline.last_voiced()
                     if last is not None and last > began:
                         if isinstance(step, AwaitAudio):
@@ -156,7 +184,21 @@ class BrowserCaller:
                     self._heard.clear()
                     await self._heard.wait()
         except TimeoutError:
-            self.timeline.timeouts += 1
+            self.timeline.timeout(type(step).__name__)
+
+    async def _await_turn(self, step: AwaitTurn) -> None:
+        since = self.timeline.since_said()
+        try:
+            async with asyncio.timeout(step.timeout_s):
+                while not self._ended.is_set():
+                    now = time.perf_counter()
+                    if reply_finished(self.timeline, since=since, now=now, settle_s=step.settle_s):
+                        return
+                    self._heard.clear()
+                    with contextlib.suppress(TimeoutError):  # woken by audio, an event, or time passing
+                        await asyncio.wait_for(self._heard.wait(), 0.1)
+        except TimeoutError:
+            self.timeline.timeout(type(step).__name__)
 
     async def hang_up(self) -> None:
         if self.channel is not None and self.channel.readyState == "open":
