@@ -20,7 +20,10 @@ context and returns one of three waits (seconds of silence after the end of spee
 The rule for trailing off: a word no finished English sentence ends on (conjunctions, articles,
 possessives, auxiliaries, fillers). An auxiliary with final punctuation after it is finished: "...than he
 was." ends the sentence, "...than he was" does not. Whisper puts a full stop after nearly every segment,
-so a full stop after "and", "the" or "um" changes nothing.
+so a full stop after "and", "the" or "um" changes nothing. A short turn whose only sign of trailing off
+is a comma at the end ("Seven of clubs,") is asked about the audio: whisper writes that comma after
+finished short replies too (more often on browser audio than on the phone, which made short replies over
+WebRTC wait the hold), so when the audio model hears a finished reply it is judged as one.
 
 livekit's end-of-turn machinery knows two waits (``min_delay`` when the detector says likely, ``max_delay``
 when unlikely). The middle one is taken by the detector itself: it returns only when ``answer`` seconds of
@@ -76,6 +79,7 @@ _DANGLING = frozenset(
 # "um" is whisper's, not the candidate's.
 _ENDS_WITH_STOP = frozenset("is are was were am would could should will must".split())
 _TRAILING = re.compile(r"(\.\.\.|…|,|-|—|:)\s*$")
+_COMMA = re.compile(r"(?<![.,]),\s*$")
 _FINAL = re.compile(r"[.!?]\s*$")
 _WORD = re.compile(r"[a-z']+")
 
@@ -108,8 +112,16 @@ def end_of_turn_probability(text: str) -> float:
 
 
 def needs_audio(answer: str) -> bool:
-    """Whether ``decide`` would use an audio model's verdict on ``answer``: a short complete turn."""
-    return not trails_off(answer) and 0 < len(_WORD.findall(answer.lower())) <= _SHORT_WORDS
+    """Whether ``decide`` would use an audio model's verdict on ``answer``: a short turn that looks
+    complete, or does but for a comma at its end."""
+    short = 0 < len(_WORD.findall(answer.lower())) <= _SHORT_WORDS
+    return short and (not trails_off(answer) or only_a_comma(answer))
+
+
+def only_a_comma(text: str) -> bool:
+    """``text`` trails off only by the comma at its end ("Seven of clubs,", not "and the," or "um,")."""
+    text = text.strip()
+    return bool(_COMMA.search(text)) and not trails_off(text[:-1])
 
 
 def trails_off(text: str) -> bool:
@@ -174,17 +186,21 @@ def decide(
     """How long a silence after ``answer`` (the candidate's turn so far) ends the turn.
 
     ``question``: the agent's last words. ``finished``: an audio model's P(the speaker has finished), if
-    one listened (``agent/_smart_turn.py``); it is asked only about short turns (``needs_audio``) and
-    never shortens a wait: a short turn that does not sound finished ("I worked at a bank" and a breath)
-    gets the answer wait instead of the quick one. Longer turns are judged on the transcript alone: on
-    the real-speech corpus, holding a long sentence that sounded unfinished saved one thinking pause in
-    ten and made real speakers' finished answers wait the long delay (BENCHMARKS.md)."""
+    one listened (``agent/_smart_turn.py``); it is asked only about short turns (``needs_audio``): a short
+    turn that does not sound finished ("I worked at a bank" and a breath) gets the answer wait instead of
+    the quick one, and one that does is not held for the comma whisper wrote at its end. Longer turns
+    are judged on the transcript alone: on the real-speech corpus, holding a long sentence that sounded
+    unfinished saved one thinking pause in ten and made real speakers' finished answers wait the long
+    delay (BENCHMARKS.md)."""
     text = answer.strip()
     words = _WORD.findall(text.lower())
     if not words:
         return TurnVerdict("quick", "nothing said")
     if trails_off(text):
-        return TurnVerdict("hold", "trails off")
+        heard_finished = finished is not None and finished >= 0.5
+        if not (heard_finished and len(words) <= _SHORT_WORDS and only_a_comma(text)):
+            return TurnVerdict("hold", "trails off")
+        text = text.rstrip()[:-1]  # whisper's comma on a reply that sounds finished: judge the words
     if len(words) < _LONG_WORDS and _REQUESTS.search(text.lower()):
         return TurnVerdict("quick", "short request")
     if not expects_long_answer(question) and len(words) < _LONG_WORDS:
