@@ -66,7 +66,11 @@ def main(argv: list[str] | None = None) -> None:
     t.add_argument("--repeats", type=int, default=3)
     t.add_argument("--models", default="tiny.en", help="comma-separated: tiny.en, base, or model directories")
     t.add_argument("--bands", default="clean,phone")
-    t.add_argument("--voices", type=int, default=3, help="speakers of the technical set (1-3)")
+    t.add_argument("--voices", type=int, default=3, help="espeak-ng speakers of the technical set (1-3)")
+    t.add_argument(
+        "--speakers", default="espeak,kokoro", help="voice families of the technical set: espeak, kokoro"
+    )
+    t.add_argument("--kokoro-voices", type=int, default=2, help="Kokoro speakers of the technical set (1-2)")
     t.add_argument("--priming-cost", action="store_true", help="decode time primed / unprimed, back to back")
     t.add_argument("--priming-repeats", type=int, default=2, help="passes over the clips (--priming-cost)")
     t.add_argument("--no-terms", action="store_true", help="only WER/RTF on the LibriVox clips")
@@ -182,7 +186,15 @@ def main(argv: list[str] | None = None) -> None:
         out = [asyncio.run(run_stt(repeats=args.repeats, model=m)) for m in models]
         if not args.no_terms:
             bands = tuple(b for b in args.bands.split(",") if b)
-            terms = asyncio.run(run_stt_terms(models=models, bands=bands, voices=args.voices))
+            terms = asyncio.run(
+                run_stt_terms(
+                    models=models,
+                    bands=bands,
+                    voices=args.voices,
+                    speakers=tuple(s for s in args.speakers.split(",") if s),
+                    kokoro_voices=args.kokoro_voices,
+                )
+            )
             out += terms
             print(render(terms), file=sys.stderr)
         if args.priming_cost:

@@ -6,8 +6,9 @@ points and the role's skills (``agent._vocabulary.interview_vocabulary`` builds 
 plan). ``terms`` are the words of the rubric/skill list that the answer really says: term accuracy is the
 share of them recognised. ``NEUTRAL`` answers say none of their context's terms: every context term in
 their transcript is a false insertion. No registry package ships real people saying such answers (the
-LibriVox clips are 19th-century prose), so they are spoken by espeak-ng voices that differ from the
-interviewer's piper voice, wideband and through a μ-law phone line.
+LibriVox clips are 19th-century prose), so they are spoken by voices that differ from the interviewer's
+piper voice: the espeak-ng voices below, and two Kokoro-82M neural voices (``bench/_stt_voices.py``),
+wideband and through a μ-law phone line.
 """
 
 from __future__ import annotations

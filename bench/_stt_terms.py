@@ -3,8 +3,9 @@
 For each model, band (clean 16 kHz, and phone: 8 kHz G.711 μ-law, as the STT receives it resampled)
 and biasing (without, and with the interview's vocabulary as ``context``):
 
-- **term accuracy**: share of the rubric/skill terms said in ``bench/_stt_set.TECHNICAL`` (espeak-ng
-  voices unlike the interviewer's) that appear in the transcript;
+- **term accuracy**: share of the rubric/skill terms said in ``bench/_stt_set.TECHNICAL`` that appear in
+  the transcript, per speaker family: espeak-ng voices, and Kokoro-82M neural voices
+  (``bench/_stt_voices.py``), both unlike the interviewer's;
 - **false insertions**: context terms that appear in a transcript of speech that did not say them (the
   ``NEUTRAL`` answers, the LibriVox clips read with a technical context, and 3 s of silence);
 - **WER**: real read speech (the LibriVox clips, and the 55 s read of all three, three times over);
@@ -27,6 +28,7 @@ import numpy as np
 from ._proc import ROOT
 from ._stats import Dist, dist
 from ._stt_set import NEUTRAL, TECHNICAL, VOICES, Answer
+from ._stt_voices import KOKORO_VOICES
 
 __all__ = ["PrimingCost", "SttTermsResult", "mentions", "run_priming_cost", "run_stt_terms"]
 
@@ -39,6 +41,7 @@ class SttTermsResult:
     model: str
     band: str  # "clean" or "phone"
     biased: bool
+    speakers: str = "espeak"  # "espeak" or "kokoro"
     terms_said: int = 0
     terms_heard: int = 0
     false_insertions: int = 0
@@ -105,36 +108,62 @@ def _wer_total(pairs: list[tuple[str, str]]) -> float:
 
 
 def _speech(answer: Answer, voice: str) -> np.ndarray:
+    """``voice``: an espeak-ng voice name, or ``kokoro:<voice>`` for a Kokoro one."""
     from tests.audio import concat, silence, speak
 
-    return concat(silence(0.3), speak(answer.text, voice="espeak", espeak_voice=voice), silence(0.3))
+    if voice.startswith("kokoro:"):
+        from ._stt_voices import kokoro_speak
+
+        spoken = kokoro_speak(answer.text, voice.removeprefix("kokoro:"))
+    else:
+        spoken = speak(answer.text, voice="espeak", espeak_voice=voice)
+    return concat(silence(0.3), spoken, silence(0.3))
+
+
+def speaker_voices(speakers: str, *, voices: int = len(VOICES), kokoro_voices: int = len(KOKORO_VOICES)
+                   ) -> list[str]:  # fmt: skip
+    if speakers == "kokoro":
+        return [f"kokoro:{v}" for v, _ in KOKORO_VOICES[:kokoro_voices]]
+    return list(VOICES[:voices])
 
 
 async def run_stt_terms(*, models: list[str], bands: tuple[str, ...] = ("clean", "phone"),
-                        beam_size: int = 5, voices: int = len(VOICES)) -> list[SttTermsResult]:  # fmt: skip
+                        beam_size: int = 5, voices: int = len(VOICES),
+                        speakers: tuple[str, ...] = ("espeak",),
+                        kokoro_voices: int = len(KOKORO_VOICES)) -> list[SttTermsResult]:  # fmt: skip
+    """The LibriVox reads, the 55 s read and the silence are decoded with the first speaker family only
+    (they do not depend on it)."""
     from agent.providers import SpeechSettings, WhisperEngine
     from tests.audio import concat
 
-    technical = [(a, _speech(a, v)) for a in TECHNICAL for v in VOICES[:voices]]
-    neutral = [(a, _speech(a, v)) for a in NEUTRAL for v in VOICES[:voices]]
+    sets = {}
+    for family in speakers:
+        spoken = speaker_voices(family, voices=voices, kokoro_voices=kokoro_voices)
+        sets[family] = (
+            [(a, _speech(a, v)) for a in TECHNICAL for v in spoken],
+            [(a, _speech(a, v)) for a in NEUTRAL for v in spoken],
+        )
     librivox = _librivox()
     long_read = (concat(*[s for s, _ in librivox] * 3), " ".join([t for _, t in librivox] * 3))
     results = []
     for model in models:
         engine = await asyncio.to_thread(WhisperEngine.load, SpeechSettings(stt_model=model))
         await engine.transcribe(_band(librivox[0][0], "clean"), beam_size=beam_size)  # warm-up
-        for band in bands:
-            for biased in (False, True):
-                r = SttTermsResult(model=engine.name, band=band, biased=biased)
-                await _measure(engine, r, technical, neutral, librivox, long_read, beam_size)
-                results.append(r)
-                print(f"{r.model} {band} biased={biased}: terms {r.terms_heard}/{r.terms_said}, insertions "
-                      f"{r.false_insertions}/{r.insertion_chances}, WER tech {r.wer_technical:.3f} read "
-                      f"{r.wer_read:.3f} long {r.wer_long:.3f}", file=sys.stderr, flush=True)  # fmt: skip
+        for family, (technical, neutral) in sets.items():
+            for band in bands:
+                for biased in (False, True):
+                    r = SttTermsResult(model=engine.name, band=band, biased=biased, speakers=family)
+                    read = (librivox, long_read) if family == speakers[0] else None
+                    await _measure(engine, r, technical, neutral, read, beam_size)
+                    results.append(r)
+                    print(f"{r.model} {family} {band} biased={biased}: terms {r.terms_heard}/{r.terms_said}, "
+                          f"insertions {r.false_insertions}/{r.insertion_chances}, WER tech "
+                          f"{r.wer_technical:.3f} read {r.wer_read:.3f} long {r.wer_long:.3f}",
+                          file=sys.stderr, flush=True)  # fmt: skip
     return results
 
 
-async def _measure(engine, r: SttTermsResult, technical, neutral, librivox, long_read,  # type: ignore[no-untyped-def]
+async def _measure(engine, r: SttTermsResult, technical, neutral, read,  # type: ignore[no-untyped-def]
                    beam_size: int) -> None:  # fmt: skip
     def ctx(answer_context: str) -> str:
         return answer_context if r.biased else ""
@@ -165,14 +194,17 @@ async def _measure(engine, r: SttTermsResult, technical, neutral, librivox, long
             _band(samples, r.band), beam_size=beam_size, context=ctx(answer.context)
         )
         _count_insertions(r, answer.context, answer.text, got.text)
-    read = []
+    if read is None:
+        return
+    librivox, long_read = read
+    heard = []
     for samples, text in librivox:
         got = await engine.transcribe(
             _band(samples, r.band), beam_size=beam_size, context=ctx(_LIBRIVOX_CONTEXT)
         )
-        read.append((text, got.text))
+        heard.append((text, got.text))
         _count_insertions(r, _LIBRIVOX_CONTEXT, text, got.text)
-    r.wer_read = _wer_total(read)
+    r.wer_read = _wer_total(heard)
     quiet = np.zeros(3 * 16000, dtype=np.float32)
     got = await engine.transcribe(quiet, beam_size=beam_size, context=ctx(_LIBRIVOX_CONTEXT))
     _count_insertions(r, _LIBRIVOX_CONTEXT, "", got.text)
@@ -230,14 +262,14 @@ def _count_insertions(r: SttTermsResult, context: str, said: str, heard: str) ->
 def render(results: list[SttTermsResult]) -> str:
     """Markdown table, one row per model/band, biasing off and on side by side."""
     head = (
-        "| model | band | term accuracy (no bias → bias) | false insertions (no bias → bias) | WER technical "
-        "| WER read | WER 55 s read | RTF final | RTF caption |"
+        "| model | voices | band | term accuracy (no bias → bias) | false insertions (no bias → bias) "
+        "| WER technical | WER read | WER 55 s read | RTF final | RTF caption |"
     )
-    lines = [head, "|" + " --- |" * 9]
-    by_key: dict[tuple[str, str], dict[bool, SttTermsResult]] = {}
+    lines = [head, "|" + " --- |" * 10]
+    by_key: dict[tuple[str, str, str], dict[bool, SttTermsResult]] = {}
     for r in results:
-        by_key.setdefault((r.model, r.band), {})[r.biased] = r
-    for (model, band), pair in by_key.items():
+        by_key.setdefault((r.model, r.speakers, r.band), {})[r.biased] = r
+    for (model, speakers, band), pair in by_key.items():
         off, on = pair[False], pair[True]
 
         def both(f: str, a: float, b: float) -> str:
@@ -254,7 +286,8 @@ def render(results: list[SttTermsResult]) -> str:
                          (off.wer_long, on.wer_long))
         )  # fmt: skip
         rtfs = f"{rtf(off.rtf_final)} → {rtf(on.rtf_final)} | {rtf(off.rtf_interim)} → {rtf(on.rtf_interim)}"
-        lines.append(f"| {model} | {band} | {acc} ({on.terms_said} terms) | {ins} | {wers} | {rtfs} |")
+        row = f"| {model} | {speakers} | {band} | {acc} ({on.terms_said} terms) | {ins} | {wers} | {rtfs} |"
+        lines.append(row)
     return "\n".join(lines)
 
 
