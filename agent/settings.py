@@ -74,12 +74,12 @@ class TurnTuning(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore")
 
     min_endpointing_delay: float = 0.5
-    answer_pause_delay: float = 2.5
+    answer_pause_delay: float = 2.8  # clear of 2.5 s thinking pauses by > 0.25 s (BENCHMARKS.md)
     max_endpointing_delay: float = 4.5
     # After a finished sentence inside an answer, wait at least this × the longest pause the candidate has
     # already come back from in this turn (up to max_endpointing_delay): a candidate who paused 2 s to think
-    # and went on gets 3 s next time (agent/_turns.py ``answer_wait``; chosen in BENCHMARKS.md). 0: off.
-    answer_pause_rhythm: float = 1.5
+    # and went on gets 3.5 s next time (agent/_turns.py ``answer_wait``; chosen in BENCHMARKS.md). 0: off.
+    answer_pause_rhythm: float = 1.75
     # Without an audio tap (LiveKit rooms) the turn detector assumes the candidate has been silent this
     # long when the VAD reports the end of speech (its min_silence_duration, agent/providers/_vad.py).
     assumed_vad_silence: float = 0.6
@@ -108,7 +108,7 @@ class AgentSettings(BaseSettings):
     web: TurnTuning = TurnTuning()
     phone: TurnTuning = TurnTuning(
         min_endpointing_delay=0.6,
-        answer_pause_delay=2.6,
+        answer_pause_delay=2.8,
         max_endpointing_delay=4.8,
         assumed_vad_silence=0.7,
         false_interruption_timeout=2.5,
