@@ -30,13 +30,17 @@ Options (``context`` is ``agent._turns.decide``: quick / answer / hold):
 - ``runtime``: ``context+short`` with an answer wait that grows with how long the answer has run
   (1.5 s, + 1 s per 20 s of answer, up to ``max_delay``).
 - ``rhythm`` (shipped): ``context+short`` with the preface rule, and a finished sentence inside an
-  answer waits at least ``answer_pause_rhythm`` (1.5) × the longest pause this candidate has already come
+  answer waits at least ``answer_pause_rhythm`` (1.75) × the longest pause this candidate has already come
   back from in this answer (up to ``max_delay``): a speaker who has paused 2 s and gone on is given room
   for a longer pause next time. ``rhythm (no preface)`` without the preface rule, ``rhythm x1.25`` and
   ``rhythm x2`` with other factors.
 - ``context+short+preface``: ``context+short``, and a short turn to an open question that opens like an
   account ("And so...", "Well,", "Okay.") waits like an answer.
 - ``rhythm@1.5``: ``rhythm`` on a 1.5 s answer wait (faster replies to fluent answers).
+
+The wait floor is swept last: ``rhythm`` for each answer wait in ``FLOOR_WAITS`` × factor in
+``FLOOR_FACTORS``, with the 2-4 s pauses cut or kept by less than ``MARGIN_S`` (a wait equal to a pause
+is a cut on a real transport).
 """
 
 from __future__ import annotations
