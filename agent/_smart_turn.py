@@ -43,7 +43,7 @@ from livekit import rtc
 from livekit.agents import llm
 from livekit.agents.voice import io
 
-from ._turns import TextTurnDetector
+from ._turns import TextTurnDetector, turn_context
 from .settings import AgentSettings, TurnTuning
 
 __all__ = ["SmartTurn", "SmartTurnModel", "TurnAudioTap", "build_turn_detector"]
@@ -183,10 +183,14 @@ class _SessionTurns(TextTurnDetector):
 
     def resumed_pauses(self, chat_ctx: llm.ChatContext) -> tuple[float, ...]:
         """The pauses the candidate came back from since the first end of speech after the agent last
-        spoke: the turn in progress (the silence before it, while the agent was talking, is not one)."""
+        spoke: the turn in progress (the silence before it, while the agent was talking, is not one). A
+        turn that continues the answer over a reply the candidate cut (``turn_context``) keeps the answer's
+        pauses, and the silence the agent spoke into is one of them: the candidate came back from it."""
         key = _last_agent_item(chat_ctx)
-        if self._turn is None or self._turn[0] != key:
+        if self._turn is None or (self._turn[0] != key and not turn_context(chat_ctx).continues):
             self._turn = (key, time.monotonic())
+        elif self._turn[0] != key:
+            self._turn = (key, self._turn[1])
         return self._tap.pauses_since(self._turn[1])
 
     @property

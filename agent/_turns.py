@@ -31,6 +31,14 @@ silence have passed (a new start of speech cancels it), then says likely. How lo
 already been silent, and the pauses they came back from in this turn, come from the session's audio tap
 (``agent/_smart_turn.py``); without one (LiveKit rooms) it assumes the VAD's minimum silence, so the wait
 is never shorter than chosen, and knows no pauses (the wait is ``answer_pause_delay``).
+
+A cut-off does not end the answer. When the candidate resumes over the reply to their previous turn before
+its question was heard (the reply is interrupted with no question in what played, or nothing played and
+no reply is stored), their words continue that answer: ``turn_context`` judges them together with the
+previous turn against the question before it (the answer wait, not a short reply's quick one), and the
+session's detector keeps the rhythm's memory of the answer's pauses, the silence the agent cut into among
+them (``agent/_smart_turn.py``). Without this one knife-edge cut cascaded: the continuation was a "short
+complete reply" with no pauses remembered, and its next pauses were cut too (BENCHMARKS.md).
 """
 
 from __future__ import annotations
@@ -51,14 +59,17 @@ logger = logging.getLogger("mockline.agent")
 
 __all__ = [
     "TextTurnDetector",
+    "TurnContext",
     "TurnVerdict",
     "answer_wait",
     "decide",
     "end_of_turn_probability",
     "expects_long_answer",
+    "judge",
     "last_agent_text",
     "last_user_text",
     "needs_audio",
+    "turn_context",
     "turn_handling",
 ]
 
@@ -104,6 +115,48 @@ _OPEN_VERBS = re.compile(
 )
 _YES_NO = re.compile(r"^(would|could|can|do|does|did|are|is|was|were|have|has|had|shall|should|will|may)\b")
 _WH = re.compile(r"\b(what|how|why|when|which|where|who)\b")
+
+
+@dataclass(frozen=True)
+class TurnContext:
+    """What a turn decision reads from the conversation: the agent's question, the candidate's answer so
+    far, and whether that answer continues over a reply the candidate cut before its question."""
+
+    question: str
+    answer: str
+    continues: bool = False
+    latest: str = ""  # the candidate's last message alone (the answer, unless it continues)
+
+
+def turn_context(chat_ctx: llm.ChatContext) -> TurnContext:
+    """The question and the answer in progress. The candidate's last message is the answer, unless the
+    message before it is theirs too (a reply to it was cut before anything played) or is the agent's reply
+    to their previous message, interrupted before a question was heard: then the candidate resumed their
+    answer, and it is joined to the previous message, back to the last question they heard."""
+    msgs = [m for m in chat_ctx.items if isinstance(m, llm.ChatMessage) and m.role in ("user", "assistant")]
+    if not msgs or msgs[-1].role != "user":
+        answer = last_user_text(chat_ctx)
+        return TurnContext(last_agent_text(chat_ctx), answer, latest=answer)
+    parts = [msgs[-1].text_content or ""]
+    i = len(msgs) - 2
+    while i >= 0:
+        m = msgs[i]
+        if m.role == "user":  # a reply to it was cut before it played
+            parts.append(m.text_content or "")
+            i -= 1
+        elif _cut_before_question(m) and i >= 1 and msgs[i - 1].role == "user":
+            i -= 1  # the reply the candidate spoke over; the answer goes on before it
+        else:
+            break
+    question = msgs[i].text_content or "" if i >= 0 else ""
+    answer = " ".join(p.strip() for p in reversed(parts) if p.strip())
+    return TurnContext(question, answer, continues=len(parts) > 1, latest=parts[0])
+
+
+def _cut_before_question(message: llm.ChatMessage) -> bool:
+    """An agent reply the candidate interrupted before a question in it was heard (its text is what
+    played: "Thank you.", "Got")."""
+    return bool(message.interrupted) and "?" not in (message.text_content or "")
 
 
 def end_of_turn_probability(text: str) -> float:
@@ -214,6 +267,18 @@ def decide(
     return TurnVerdict("answer", "complete sentence inside an answer")
 
 
+def judge(turn: TurnContext, *, finished: float | None = None) -> TurnVerdict:
+    """``decide`` on the answer in progress; a turn that continues an answer is judged as that answer
+    (its word count, the question before the cut), except a short request on its own ("sorry, could you
+    repeat that?"), which still gets the quick response."""
+    verdict = decide(question=turn.question, answer=turn.answer, finished=finished)
+    if turn.continues and verdict.wait == "answer":
+        own = decide(question=turn.question, answer=turn.latest)
+        if own.reason == "short request":
+            return own
+    return verdict
+
+
 class TextTurnDetector:
     """A livekit turn detector (``_TurnDetector`` protocol) over the conversation's text: the candidate's
     turn so far and the agent's last words. ``silence`` says how long the candidate has been silent
@@ -265,18 +330,24 @@ class TextTurnDetector:
         *,
         timeout: float | None = None,  # noqa: ASYNC109 (protocol)
     ) -> float:
-        question, answer = last_agent_text(chat_ctx), last_user_text(chat_ctx)
         if self._legacy:
-            return end_of_turn_probability(answer)
+            return end_of_turn_probability(last_user_text(chat_ctx))
+        turn = turn_context(chat_ctx)
+        answer = turn.answer
         resumed = self.resumed_pauses(chat_ctx)  # asked at every end of speech: it marks the turn's start
         finished = None
         if needs_audio(answer):
             finished = await self.finished_probability()
-        verdict = decide(question=question, answer=answer, finished=finished)
+        verdict = judge(turn, finished=finished)
         silent = self._silence() if self._silence is not None else self._tuning.assumed_vad_silence
         logger.debug(
             "end of turn verdict",
-            extra={"wait": verdict.wait, "reason": verdict.reason, "silent_s": round(silent, 2)},
+            extra={
+                "wait": verdict.wait,
+                "reason": verdict.reason,
+                "silent_s": round(silent, 2),
+                "continues": turn.continues,
+            },
         )
         if verdict.wait == "hold":
             return 0.1

@@ -16,14 +16,16 @@ Turn-taking values, and why (an interview is not a customer-service call). Measu
 - ``max_endpointing_delay`` 4.5 s (phone 4.8 s): the wait when the transcript trails off ("so the first
   thing I would... hmm"). A 2.5 s thinking pause fits inside it (``mockline simulate`` checks it).
 - ``turn_detector`` "auto" (default): the context rule of ``agent/_turns.py`` with three waits: quick
-  (``min_endpointing_delay``) for a short request or reply, ``answer_pause_delay`` 2.5 s (phone 2.6 s) for
-  a finished sentence inside an answer (longer, ``answer_pause_rhythm`` 1.5 × the longest pause the
+  (``min_endpointing_delay``) for a short request or reply, ``answer_pause_delay`` 2.8 s (web and phone) for
+  a finished sentence inside an answer (longer, ``answer_pause_rhythm`` 1.75 × the longest pause the
   candidate has already come back from in the turn, up to ``max_endpointing_delay``),
   ``max_endpointing_delay`` when the transcript trails off ("so the first thing I'd do is...", "...and",
   "um"); with the ``smartturn`` extra, a short turn that does not
   sound finished waits like an answer. Chosen on real speech (``python -m bench turn-options``, BENCHMARKS.md
   "Turn-taking on real speech"): 2.5 s keeps sentence pauses (0.8-1.5 s) and thinking pauses up to 2.5 s
-  with the candidate; 1.8 s replied 0.7 s sooner but cut 5/6 of the 2-2.5 s thinking pauses. "text" is
+  with the candidate; 1.8 s replied 0.7 s sooner but cut 5/6 of the 2-2.5 s thinking pauses; 2.8 s and
+  × 1.75 keep every 2-4 s corpus pause by > 0.25 s, which a real transport needs ("Continuation after a
+  cut and the wait floor"). "text" is
   the same without the audio model, "eot" livekit's local audio model (cut 16-17/29 sentence pauses),
   "words" the previous trailing-word rule (cut them all), "vad" ``min_endpointing_delay`` alone - do not
   combine it with the short 0.5 s. Either way the brain's
@@ -74,12 +76,12 @@ class TurnTuning(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore")
 
     min_endpointing_delay: float = 0.5
-    answer_pause_delay: float = 2.5
+    answer_pause_delay: float = 2.8  # clear of 2.5 s thinking pauses by > 0.25 s (BENCHMARKS.md)
     max_endpointing_delay: float = 4.5
     # After a finished sentence inside an answer, wait at least this × the longest pause the candidate has
     # already come back from in this turn (up to max_endpointing_delay): a candidate who paused 2 s to think
-    # and went on gets 3 s next time (agent/_turns.py ``answer_wait``; chosen in BENCHMARKS.md). 0: off.
-    answer_pause_rhythm: float = 1.5
+    # and went on gets 3.5 s next time (agent/_turns.py ``answer_wait``; chosen in BENCHMARKS.md). 0: off.
+    answer_pause_rhythm: float = 1.75
     # Without an audio tap (LiveKit rooms) the turn detector assumes the candidate has been silent this
     # long when the VAD reports the end of speech (its min_silence_duration, agent/providers/_vad.py).
     assumed_vad_silence: float = 0.6
@@ -108,7 +110,7 @@ class AgentSettings(BaseSettings):
     web: TurnTuning = TurnTuning()
     phone: TurnTuning = TurnTuning(
         min_endpointing_delay=0.6,
-        answer_pause_delay=2.6,
+        answer_pause_delay=2.8,
         max_endpointing_delay=4.8,
         assumed_vad_silence=0.7,
         false_interruption_timeout=2.5,

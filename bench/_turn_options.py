@@ -30,13 +30,17 @@ Options (``context`` is ``agent._turns.decide``: quick / answer / hold):
 - ``runtime``: ``context+short`` with an answer wait that grows with how long the answer has run
   (1.5 s, + 1 s per 20 s of answer, up to ``max_delay``).
 - ``rhythm`` (shipped): ``context+short`` with the preface rule, and a finished sentence inside an
-  answer waits at least ``answer_pause_rhythm`` (1.5) × the longest pause this candidate has already come
+  answer waits at least ``answer_pause_rhythm`` (1.75) × the longest pause this candidate has already come
   back from in this answer (up to ``max_delay``): a speaker who has paused 2 s and gone on is given room
   for a longer pause next time. ``rhythm (no preface)`` without the preface rule, ``rhythm x1.25`` and
   ``rhythm x2`` with other factors.
 - ``context+short+preface``: ``context+short``, and a short turn to an open question that opens like an
   account ("And so...", "Well,", "Okay.") waits like an answer.
 - ``rhythm@1.5``: ``rhythm`` on a 1.5 s answer wait (faster replies to fluent answers).
+
+The wait floor is swept last: ``rhythm`` for each answer wait in ``FLOOR_WAITS`` × factor in
+``FLOOR_FACTORS``, with the 2-4 s pauses cut or kept by less than ``MARGIN_S`` (a wait equal to a pause
+is a cut on a real transport).
 """
 
 from __future__ import annotations
@@ -81,6 +85,8 @@ class OptionsResult:
     end_wait: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
     # option → answer wait → split → bucket or "end answer"/"end short"
     sweep: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    # "answer wait × rhythm factor" → the "all" split's cuts by bucket and median waits at the end
+    floor: dict[str, dict[str, Any]] = field(default_factory=dict)
     points: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -222,6 +228,9 @@ OPTIONS: dict[str, Rule] = {
 }
 SWEPT = ("context+short+preface", "rhythm")
 SWEEP = (1.2, 1.5, 1.8, 2.0, 2.5, 3.0, 4.0)
+# the wait floor: the answer wait a first long pause meets, and the rhythm factor for the pauses after it
+FLOOR_WAITS = (2.5, 2.6, 2.8, 3.0)
+FLOOR_FACTORS = (1.5, 1.75, 2.0)
 SPLITS = ("tune", "held-out", "all")
 
 
@@ -266,6 +275,14 @@ def evaluate(points: list[Point], tuning: Any, band: str) -> OptionsResult:
             cuts, ends = _tally(points, OPTIONS[name], tuning.model_copy(update={"answer_pause_delay": w}))
             result.sweep[name][str(w)] = {
                 s: {**cuts[s], **{f"end {k}": v for k, v in ends[s].items()}} for s in SPLITS
+            }
+    for w in FLOOR_WAITS:
+        for factor in FLOOR_FACTORS:
+            t = tuning.model_copy(update={"answer_pause_delay": w, "answer_pause_rhythm": factor})
+            cuts, ends = _tally(points, _rhythm(), t)
+            result.floor[f"{w} s × {factor}"] = {
+                **cuts["all"],
+                **{f"end {k}": v for k, v in ends["all"].items()},
             }
     result.points = [
         {
@@ -328,6 +345,21 @@ def render(result: OptionsResult) -> str:
                 for s in ("tune", "held-out")
             )
             lines.append(f"| {w} s | " + " | ".join(cells) + f" | {ends} s |")
+    lines += [
+        "",
+        "the wait floor: `rhythm` by answer wait × rhythm factor (all answers; close = cut or kept by "
+        f"< {MARGIN_S} s):",
+        "",
+        "| answer wait × factor | cut ≤1.5 s | cut 2–4 s | 2–4 s close | cut 5 s "
+        "| median wait at an answer's end (fluent / thinker) | short replies |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for name, c in result.floor.items():
+        lines.append(
+            f"| {name} | {_cell(_sum(c, BUCKETS[:2]))} | {_cell(_sum(c, BUCKETS[2:4]))} | "
+            f"{_cell(c['2-4 s close'])} | {_cell(c['5 s'])} | "
+            f"{c['end answer']} ({c['end fluent']} / {c['end thinker']}) s | {c['end short']} s |"
+        )
     return "\n".join(lines)
 
 
