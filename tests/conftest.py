@@ -104,12 +104,26 @@ def recordings_dir(
     get_recording_store.cache_clear()
 
 
+# Tests that talk or listen in real time (Chromium, phone calls, livekit-server, whole interviews, the
+# benchmark's calls): under pytest-xdist (`-n 2 --dist loadgroup`, the Makefile's) they are one group, so
+# one worker runs them one after another while the other runs the rest; two never share the 2 cores.
+REAL_TIME_MARKS = ("e2e", "browser", "phone", "livekit")
+REAL_TIME_MODULES = ("test_bench_smoke.py",)
+
+
+def is_real_time(item: pytest.Item) -> bool:
+    return item.path.name in REAL_TIME_MODULES or any(item.get_closest_marker(m) for m in REAL_TIME_MARKS)
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # Every async test checks for leaked tasks; first in the list so it is torn down last, after the
-    # test's own servers and clients have closed.
     for item in items:
+        # Every async test checks for leaked tasks; first in the list so it is torn down last, after the
+        # test's own servers and clients have closed.
         if inspect.iscoroutinefunction(getattr(item, "function", None)):
             item.fixturenames.insert(0, "_fail_on_leaked_tasks")  # type: ignore[attr-defined]
+        if is_real_time(item):
+            item.add_marker(pytest.mark.xdist_group("real-time"))
 
 
 @pytest_asyncio.fixture
