@@ -104,11 +104,12 @@ def recordings_dir(
     get_recording_store.cache_clear()
 
 
-# Tests that talk or listen in real time (Chromium, phone calls, livekit-server, whole interviews, the
-# benchmark's calls): under pytest-xdist (`-n 2 --dist loadgroup`, the Makefile's) they are one group, so
-# one worker runs them one after another while the other runs the rest; two never share the 2 cores.
-REAL_TIME_MARKS = ("e2e", "browser", "phone", "livekit")
-REAL_TIME_MODULES = ("test_bench_smoke.py",)
+# Tests that talk or listen in real time (whole interviews, phone calls, livekit-server, calls from
+# Chromium, the benchmark's calls): under pytest-xdist (`-n 2 --dist loadgroup`, the Makefile's) they are
+# one group, so one worker runs them one after another while the other runs the rest; two never share
+# the 2 cores. Browser tests that only render pages need no such care.
+REAL_TIME_MARKS = ("e2e", "phone", "livekit")
+REAL_TIME_MODULES = ("test_bench_smoke.py", "test_browser_join.py", "test_browser_livekit.py")
 
 
 def is_real_time(item: pytest.Item) -> bool:
