@@ -5,8 +5,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 EXTRAS_RUN := local,piper,smartturn
 EXTRAS_TEST := local,stt-base,piper,smartturn,cloud,dev
+# two workers (pytest-xdist); the real-time tests run one at a time on one of them (tests/conftest.py);
 # the slowest tests in every log (CI's included); `make test PYTEST_ARGS="tests/test_x.py -q"` replaces it
-PYTEST_ARGS ?= --durations=30
+PYTEST_ARGS ?= -n 2 --dist loadgroup --durations=30
 
 .PHONY: run test services livekit-server install install-dev lint typecheck clean
 

@@ -104,12 +104,52 @@ def recordings_dir(
     get_recording_store.cache_clear()
 
 
+# Tests that talk or listen in real time (whole interviews, phone calls, livekit-server, calls from
+# Chromium, the benchmark's calls). Under pytest-xdist with `--dist loadgroup` (the Makefile's `-n 2`) these
+# modules are one unit of work: one worker runs them one test at a time while the other runs the rest, so
+# no two of them share the cores. By module, because xdist's controller sees only test ids (and xdist's own
+# `xdist_group` mark does not reach the ids under pytest 9.2); a test with a real-time mark in a module not
+# listed here stops the collection, so the list cannot go stale. Browser tests that only render pages are
+# not real time.
+REAL_TIME_MARKS = ("e2e", "phone", "livekit")
+REAL_TIME_MODULES = frozenset({
+    "test_bench_livekit_run.py", "test_bench_smoke.py", "test_browser_join.py", "test_browser_join_e2e.py",
+    "test_browser_livekit.py", "test_candidate_progress_browser.py", "test_heard_browser_e2e.py",
+    "test_heard_phone_e2e.py", "test_livekit_nodes.py", "test_livekit_real.py", "test_recording_crash.py",
+    "test_simulate_e2e.py", "test_telephony_bridge.py", "test_telephony_e2e.py", "test_turns_real_speech.py",
+})  # fmt: skip
+REAL_TIME_GROUP = "real-time"
+
+
+def real_time_group(nodeid: str) -> str | None:
+    """The work unit of a test id, for the scheduler: the real-time group, or None (its own)."""
+    return REAL_TIME_GROUP if nodeid.split("::", 1)[0].rsplit("/", 1)[-1] in REAL_TIME_MODULES else None
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class RealTimeOneAtATime(LoadGroupScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return real_time_group(nodeid) or super()._split_scope(nodeid)
+
+    return RealTimeOneAtATime(config, log)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # Every async test checks for leaked tasks; first in the list so it is torn down last, after the
     # test's own servers and clients have closed.
     for item in items:
         if inspect.iscoroutinefunction(getattr(item, "function", None)):
             item.fixturenames.insert(0, "_fail_on_leaked_tasks")  # type: ignore[attr-defined]
+        marks = [m for m in REAL_TIME_MARKS if item.get_closest_marker(m)]
+        if marks and real_time_group(item.nodeid) is None:
+            raise pytest.UsageError(
+                f"{item.nodeid} is marked {marks}: add its module to REAL_TIME_MODULES in tests/conftest.py"
+            )
 
 
 @pytest_asyncio.fixture

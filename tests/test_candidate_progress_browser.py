@@ -3,9 +3,9 @@ company, and the page shows "Question 1 of 2", then "Question 2 of 2", and the t
 
 Real headless Chromium at 390 px on the join page, WebRTC on 127.0.0.1, the real ``AgentRuntime`` (silero
 VAD, faster-whisper tiny.en, piper, the offline brain) on a two-question plan of an organisation. The
-candidate is an espeak-ng voice: silence through the greeting, three answers with room for the
-interviewer's replies (question 1 may get a follow-up first), then "can we stop". Slow by nature (the
-interviewer speaks in real time): about three minutes.
+candidate is an espeak-ng voice: silence through the greeting, then answers with room for the
+interviewer's replies (question 1 may get a follow-up first); once question 2 is counted the candidate
+ends the call with the page's button. Slow by nature (the interviewer speaks in real time): a minute or two.
 """
 
 from __future__ import annotations
@@ -118,6 +118,10 @@ async def test_a_phone_sized_page_greets_by_name_and_counts_the_questions_and_th
             assert await page.is_visible("#end") and await page.is_visible("#mute")
             await page.screenshot(path=str(artifacts_dir / "candidate_progress_q2_390.png"), full_page=True)
 
+            # The count is what this test is about: the candidate ends the call here rather than
+            # answering on (a spoken "can we stop" is tests/test_browser_join_e2e.py's).
+            await page.click("#end")
+            await page.click("#end-confirm")
             await page.wait_for_selector("#step-done:not([hidden])", timeout=WAIT_MS)
             probe = await page.evaluate("window.mocklineJoin")
 

@@ -407,8 +407,12 @@ async def test_a_candidate_in_chromium_is_interviewed_in_the_room_and_sees_capti
     # (the microphone loops on its own clock: the candidate may speak first, or over the greeting)
     agent_turns = [t.kind for t in turns if t.speaker == "agent"]
     assert agent_turns[0] == "greet" and agent_turns[-1] == "close", described(turns)
+    # every warble is stored as the next scripted answer, in order, none lost or repeated; two the
+    # interviewer did not answer in between (one before the greeting, one over it) may share a turn
     answers = [t.text for t in turns if t.speaker == "candidate"]
-    assert answers and answers[: len(ANSWERS)] == list(ANSWERS[: len(answers)]), described(turns)
+    said = " ".join(answers)
+    scripted = [" ".join(ANSWERS[:k]) for k in range(1, len(ANSWERS) + 1)]
+    assert answers and (said in scripted or said.startswith(scripted[-1] + " ")), described(turns)
     assert turns[-1].speaker == "agent", described(turns)
     await score_queued(lk_db, queue_name)
     assert report_json(interview_id, db=lk_db)["questions"]
