@@ -84,6 +84,11 @@ class TurnTuning(BaseSettings):
     # long when the VAD reports the end of speech (its min_silence_duration, agent/providers/_vad.py).
     assumed_vad_silence: float = 0.6
     min_interruption_duration: float = 0.15
+    # Pause our transports' output once this much audio is over the VAD's threshold while the agent
+    # speaks, before livekit's own pause (agent/_early_pause.py); released if the sound stops first or
+    # livekit has not taken over within early_pause_hold. 0: off.
+    early_pause_speech: float = 0.064
+    early_pause_hold: float = 0.5
     min_interruption_words: int = 0
     false_interruption_timeout: float = 2.0
 
