@@ -72,6 +72,7 @@ class RealBargeIn:
 
 
 def analyse(tl: Timeline, pauses: list[float], transport: str, *, min_interruption_s: float) -> RealBargeIn:
+    """Not on a running event loop (silero runs on its own one here)."""
     rate = rate_of(transport)
     clips = {c.name: c for c in barge_clips(rate)}
     telephony = transport == "phone"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -160,7 +161,7 @@ async def run_bargein(
                 paused=backchannel_pauses(rec.timeline),
                 interrupted_turns=sum(1 for t in turns if t["speaker"] == "agent" and t["interrupted"]),
                 timeouts=rec.timeline.timeouts,
-                real=_real(rec, profile) if speech == "real" else None,
+                real=await asyncio.to_thread(_real, rec, profile) if speech == "real" else None,
             )
         )
     return results
@@ -171,6 +172,8 @@ def _real(rec: CallRecord, profile: str) -> RealBargeIn:
 
     tuning = agent_settings(stack="hybrid", profile=profile).tuning(telephony=rec.transport == "phone")
     pauses = sorted(float(t) for t in rec.server.get("pause_times") or [])
+    raw = ROOT / "var" / "bench" / f"bargein-real-{profile}-{rec.transport}.pickle"
+    raw.write_bytes(pickle.dumps((rec.timeline, rec.server)))  # re-analyse without another call
     return analyse_real(
         rec.timeline, pauses, rec.transport, min_interruption_s=tuning.min_interruption_duration
     )
