@@ -156,3 +156,18 @@ async def test_the_tapped_vad_shows_every_event_and_passes_it_on_unchanged() -> 
     stream.push_frame("frame")
     got = [ev async for ev in stream]
     assert got == events and seen == events and stream.pushed == ["frame"]
+
+
+async def test_the_livekit_and_silero_names_the_early_pause_reads_are_still_there() -> None:
+    """Contract: the VAD's threshold (silero keeps it in ``_opts``) and the session's echo-canceller
+    warm-up state, which the early pause reads as livekit's own interruption rule does."""
+    from livekit.agents import AgentSession
+
+    from agent.providers import load_vad
+
+    silero = load_vad(telephony=True)
+    assert silero._opts.activation_threshold == pytest.approx(0.55)  # type: ignore[attr-defined]
+    session = AgentSession(aec_warmup_duration=3.0)
+    assert session._aec_warmup_remaining == pytest.approx(3.0)
+    assert session._aec_warmup_timer is None
+    await session.aclose()
