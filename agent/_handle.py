@@ -38,6 +38,7 @@ from livekit.agents.voice.transcription.synchronizer import TranscriptSynchroniz
 from storage import Database, RecordingSettings, RecordingStore
 
 from ._captions import CaptionOutput, InterviewListener, notify
+from ._early_pause import EarlyPause, tap_vad
 from ._interviewer import InterviewBrain, InterviewerAgent
 from ._io import PacedAudioOutput, PushAudioInput
 from ._persist import (
@@ -52,7 +53,7 @@ from ._speaking_rate import without_speaking_rate
 from ._turn_log import TurnLog
 from ._turns import turn_handling
 from ._views import session_view
-from .settings import AgentSettings
+from .settings import AgentSettings, TurnTuning
 
 __all__ = ["BrainFactory", "HandleDeps", "InterviewHandle", "InterviewListener", "TurnsForInput"]
 
@@ -123,6 +124,7 @@ class InterviewHandle:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._finalize_task: asyncio.Task[None] | None = None
         self.session: AgentSession | None = None
+        self.early_pause: EarlyPause | None = None  # our transports only (agent/_early_pause.py)
         self.agent: InterviewerAgent | None = None
         self._brain: InterviewBrain | None = None
         self._sync: TranscriptSynchronizer | None = None
@@ -153,9 +155,11 @@ class InterviewHandle:
         audio_in, turn_detector = self._input, deps.turn_detector
         if deps.turns_for_input is not None and audio_in is not None:
             audio_in, turn_detector = deps.turns_for_input(audio_in)  # per session: hears this input
+        vad_view = session_view(deps.phone_vad if self._telephony else deps.vad)
+        early = self._early_pause(vad_view, settings.tuning(telephony=self._telephony))
         session: AgentSession = AgentSession(
             # per-session views: the models are shared, the providers' event listeners are not
-            vad=session_view(deps.phone_vad if self._telephony else deps.vad),
+            vad=vad_view,
             stt=session_view(deps.stt),
             tts=session_view(deps.tts),
             llm=brain.llm,
@@ -164,6 +168,8 @@ class InterviewHandle:
             aec_warmup_duration=_aec_warmup(settings.aec_warmup_s, telephony=self._telephony),
         )
         self.session = session
+        if early is not None:
+            early.attach(session)
         if self._room is None:
             assert self._input is not None and self._output is not None
             self._sync = TranscriptSynchronizer(
@@ -215,6 +221,24 @@ class InterviewHandle:
             await session.start(self.agent, record=False)
         logger.info("interview started", extra={"interview_id": self.interview_id, "resumed": iv.resumed})
         self._tell_progress()
+
+    def _early_pause(self, vad_view: VAD, tuning: TurnTuning) -> EarlyPause | None:
+        """Pause our transport's output on the VAD's first speech over the agent (``agent/_early_pause.py``).
+        The threshold is the VAD's own (silero keeps it in ``_opts``); a VAD without one gets none."""
+        threshold = getattr(getattr(vad_view, "_opts", None), "activation_threshold", None)
+        if self._room is not None or not isinstance(self._output, PacedAudioOutput) or threshold is None:
+            return None
+        if tuning.early_pause_speech <= 0:
+            return None
+        early = EarlyPause(
+            output=self._output,
+            threshold=float(threshold),
+            speech_s=tuning.early_pause_speech,
+            hold_s=tuning.early_pause_hold,
+        )
+        tap_vad(vad_view, early.on_inference)
+        self.early_pause = early
+        return early
 
     async def wait(self) -> str:
         """The end reason: "completed", "hangup", "dropped", "timeout" or "error"."""

@@ -61,6 +61,7 @@ class OutputStats:
     interrupted_segments: int = 0
     resent_frames: int = 0  # frames dropped at the far end on pause and sent again on resume
     first_frame_times: list[float] = field(default_factory=list)  # wall clock, one per segment
+    pause_times: list[float] = field(default_factory=list)  # time.perf_counter() of each pause (bench)
 
 
 @dataclass
@@ -243,6 +244,8 @@ class PacedAudioOutput(io.AudioOutput):
         if self._paused:
             return
         self._paused = True
+        if len(self.stats.pause_times) < 1000:
+            self.stats.pause_times.append(time.perf_counter())
         self.pacer.discard(self)
         seg = self._segments[0] if self._segments else None
         if seg is None or seg.finished or self._finishing is not None:

@@ -43,6 +43,12 @@ def main(argv: list[str] | None = None) -> None:
     b.add_argument("--profile", choices=PROFILES, default="product")
     b.add_argument("--trials", type=int, default=4)
     b.add_argument("--rounds", type=int, default=2)
+    b.add_argument(
+        "--speech",
+        choices=("espeak", "real"),
+        default="espeak",
+        help="who barges in: espeak, or real people's recordings (the turns corpus) with a stage breakdown",
+    )
     c = sub.add_parser("capacity", help="concurrent interviews with the fixed-latency fakes")
     c.add_argument("--transport", choices=("phone", "webrtc"), default="phone")
     c.add_argument("--steps", default="1,5,10,25,50")
@@ -146,8 +152,18 @@ def main(argv: list[str] | None = None) -> None:
         from ._latency import run_bargein
 
         out = asyncio.run(
-            run_bargein(stack=args.stack, profile=args.profile, trials=args.trials, rounds=args.rounds)
+            run_bargein(
+                stack=args.stack,
+                profile=args.profile,
+                trials=args.trials,
+                rounds=args.rounds,
+                speech=args.speech,
+            )
         )
+        if args.speech == "real":
+            from ._bargein_real import render as render_real
+
+            print(render_real([r.real for r in out if r.real is not None]), file=sys.stderr)
     elif args.cmd == "capacity":
         from ._capacity import run_capacity
 

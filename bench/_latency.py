@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ._bargein_real import RealBargeIn, real_bargein_script
+from ._bargein_real import analyse as analyse_real
 from ._calls import (
     TRANSPORTS,
     CallRecord,
@@ -120,17 +123,28 @@ class BargeInResult:
     timeouts: int = 0
     # backchannel kind → (a gap > 200 ms in the agent's audio: paused, then resumed or cut, trials)
     paused: dict[str, tuple[int, int]] = field(default_factory=dict)
+    real: RealBargeIn | None = None  # --speech real: the stage breakdown
 
 
 async def run_bargein(
-    *, stack: str, profile: str, trials: int, rounds: int, together: bool = False
+    *, stack: str, profile: str, trials: int, rounds: int, together: bool = False, speech: str = "espeak"
 ) -> list[BargeInResult]:
+    """``speech`` "real": the barge-ins are real people's speech (``bench._bargein_real``), and each
+    result carries the stage breakdown in ``real``."""
     name = f"bargein-{stack}-{profile}"
     async with ServerProcess(stack=stack, profile=profile, database_url=fresh_db(name)) as srv:
-        scripts = {
-            t: bargein_script(transport=t, trials=trials, backchannel_rounds=rounds, speech=stack != "fakes")
-            for t in TRANSPORTS
-        }
+        if speech == "real":
+            scripts = {
+                t: real_bargein_script(transport=t, trials=trials, backchannel_rounds=rounds)
+                for t in TRANSPORTS
+            }
+        else:
+            scripts = {
+                t: bargein_script(
+                    transport=t, trials=trials, backchannel_rounds=rounds, speech=stack != "fakes"
+                )
+                for t in TRANSPORTS
+            }
         records = await _calls(srv, scripts, together=together)
     results = []
     for rec in records:
@@ -147,6 +161,19 @@ async def run_bargein(
                 paused=backchannel_pauses(rec.timeline),
                 interrupted_turns=sum(1 for t in turns if t["speaker"] == "agent" and t["interrupted"]),
                 timeouts=rec.timeline.timeouts,
+                real=await asyncio.to_thread(_real, rec, profile) if speech == "real" else None,
             )
         )
     return results
+
+
+def _real(rec: CallRecord, profile: str) -> RealBargeIn:
+    from ._stacks import agent_settings
+
+    tuning = agent_settings(stack="hybrid", profile=profile).tuning(telephony=rec.transport == "phone")
+    pauses = sorted(float(t) for t in rec.server.get("pause_times") or [])
+    raw = ROOT / "var" / "bench" / f"bargein-real-{profile}-{rec.transport}.pickle"
+    raw.write_bytes(pickle.dumps((rec.timeline, rec.server)))  # re-analyse without another call
+    return analyse_real(
+        rec.timeline, pauses, rec.transport, min_interruption_s=tuning.min_interruption_duration
+    )

@@ -124,6 +124,7 @@ def _metrics(runtime: CountingRuntime, ids: list[str]) -> dict[str, Any]:
                 ],
                 "underruns": out.stats.underruns if out is not None else None,
                 "frames_sent": out.stats.frames_sent if out is not None else None,
+                "pause_times": list(out.stats.pause_times) if out is not None else [],
             }
     return result
 

@@ -13,7 +13,8 @@ detector (0.5/0.6 s web/phone for a short reply, 2.5/2.6 s for a finished senten
 preemptive TTS; ``fast`` shortens endpointing to 0.2 s to show what the pipeline itself costs; ``legacy``
 is the previous product
 (VAD endpointing 0.9/1.0 s, 0.8/0.9 s minimum interruption, no backchannel filter, no preemptive TTS), for
-before/after comparisons; ``words2`` is ``legacy`` with ``min_interruption_words=2``.
+before/after comparisons; ``words2`` is ``legacy`` with ``min_interruption_words=2``; ``late-pause`` is
+``product`` without the early pause (``agent/_early_pause.py``): the agent pauses only when livekit decides.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any
 __all__ = ["PROFILES", "STACKS", "agent_settings", "build_runtime"]
 
 STACKS = ("fakes", "offline", "hybrid")
-PROFILES = ("product", "fast", "legacy", "words2")
+PROFILES = ("product", "fast", "legacy", "words2", "late-pause")
 
 
 def agent_settings(*, stack: str, profile: str) -> Any:
@@ -38,6 +39,9 @@ def agent_settings(*, stack: str, profile: str) -> Any:
     if profile == "fast":
         update["web"] = base.web.model_copy(update={"min_endpointing_delay": 0.2})
         update["phone"] = base.phone.model_copy(update={"min_endpointing_delay": 0.2})
+    elif profile == "late-pause":
+        update["web"] = base.web.model_copy(update={"early_pause_speech": 0.0})
+        update["phone"] = base.phone.model_copy(update={"early_pause_speech": 0.0})
     elif profile in ("legacy", "words2"):
         words = 2 if profile == "words2" else 0
         update |= {"turn_detector": "vad", "ignore_backchannels": False, "preemptive_tts": False}
@@ -47,6 +51,7 @@ def agent_settings(*, stack: str, profile: str) -> Any:
                 "min_interruption_duration": 0.8,
                 "false_interruption_timeout": 1.5,
                 "min_interruption_words": words,
+                "early_pause_speech": 0.0,
             }
         )
         update["phone"] = base.phone.model_copy(
@@ -55,6 +60,7 @@ def agent_settings(*, stack: str, profile: str) -> Any:
                 "min_interruption_duration": 0.9,
                 "false_interruption_timeout": 1.5,
                 "min_interruption_words": words,
+                "early_pause_speech": 0.0,
             }
         )
     elif profile != "product":

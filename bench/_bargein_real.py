@@ -1,0 +1,149 @@
+"""``python -m bench bargein --speech real``: barge-ins spoken by real people, broken down by stage.
+
+The caller answers (espeak, so the agent replies), then speaks one of the real-speech barge clips
+(``bench._bargein_clips``: the corpus's short replies and the openings of its spontaneous answers) 0.5,
+1.0 or 1.5 s into the reply; the call's first barge-in is 0.3 s into the greeting (the start of a call).
+Backchannels are the same as the espeak run's. Per barge-in, on the caller's clock (``perf_counter``,
+which on Linux is the same monotonic clock in the server process):
+
+- ``stop``: the caller's first voiced sample (any 10 ms over RMS 300, the bench's definition) → the
+  end of the last agent frame it received before a gap (what ``bench bargein`` always reports);
+- ``stop_sustained``: the same from the clip's sustained onset (3 voiced 10 ms windows in a row; real
+  recordings carry a click or breath 100-230 ms before some first words) — shown beside, not instead;
+- ``to_pause``: first voiced sample → the server's output paused (``PacedAudioOutput.pause``; the early
+  pause or livekit's, whichever came first), and ``after_pause``: that pause → the last agent frame at the
+  caller (the outbound leg: queued frames, Twilio ``clear``, the caller's receive path);
+- ``vad``: the audio time silero needs on that clip to make the pause decision (CPU-independent), so
+  ``to_pause − vad`` is the inbound leg plus the VAD's lag behind real time.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._bargein_clips import barge_clips, sustained_onset_s, vad_stages
+from ._calls import rate_of
+from ._script import FRAME_S, AwaitAudio, AwaitReply, Pause, Say, Step, Timeline
+from ._stats import Dist, dist
+from ._voice import answer, backchannels
+
+__all__ = ["RealBargeIn", "analyse", "real_bargein_script", "render"]
+
+INTO_S = (0.5, 1.0, 1.5)  # seconds into an agent reply
+GREETING_S = 0.3
+
+
+def real_bargein_script(*, transport: str, trials: int, backchannel_rounds: int) -> list[Step]:
+    rate = rate_of(transport)
+    clips = barge_clips(rate)
+    steps: list[Step] = [AwaitAudio(timeout_s=90.0), Pause(GREETING_S)]
+    steps += [Say(clips[0], "barge"), AwaitReply(timeout_s=45.0)]
+    plan = [f"backchannel:{c.name}" for _ in range(backchannel_rounds) for c in backchannels(rate=rate)]
+    plan += ["barge"] * trials
+    bc = {f"backchannel:{c.name}": c for c in backchannels(rate=rate)}
+    barges = 1
+    for i, tag in enumerate(plan):
+        if tag == "barge":
+            clip, barges = clips[barges % len(clips)], barges + 1
+        else:
+            clip = bc[tag]
+        steps += [
+            Say(answer(i, rate=rate, speech=True), "answer"),
+            AwaitAudio(timeout_s=45.0),
+            Pause(INTO_S[i % len(INTO_S)] if tag == "barge" else 1.0),
+            Say(clip, tag),
+            AwaitReply(timeout_s=45.0),
+        ]
+    return steps
+
+
+@dataclass
+class RealBargeIn:
+    transport: str
+    stop: Dist
+    stop_sustained: Dist
+    to_pause: Dist
+    after_pause: Dist
+    vad_ms: dict[str, float | None] = field(default_factory=dict)  # clip → pause decision, audio ms
+    vad_early_ms: dict[str, float | None] = field(default_factory=dict)
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+
+def analyse(tl: Timeline, pauses: list[float], transport: str, *, min_interruption_s: float) -> RealBargeIn:
+    """Not on a running event loop (silero runs on its own one here)."""
+    rate = rate_of(transport)
+    clips = {c.name: c for c in barge_clips(rate)}
+    telephony = transport == "phone"
+    vad = {
+        n: vad_stages(c, telephony=telephony, min_interruption_s=min_interruption_s) for n, c in clips.items()
+    }
+    rows = []
+    for s in tl.said:
+        if s.tag != "barge" or not tl.speaking_at(s.start):
+            continue
+        stop = tl.stop_after(s.start)
+        if stop is None:
+            continue
+        stop_end = stop + FRAME_S
+        name = _clip_at(tl, s.start, clips)
+        shift = 0.0 if name is None else sustained_onset_s(clips[name]) - clips[name].voiced_bounds()[0]
+        i = bisect.bisect_left(pauses, s.start - 0.05)
+        pause = pauses[i] if i < len(pauses) and pauses[i] < stop_end + 0.5 else None
+        rows.append(
+            {
+                "clip": name,
+                "stop_ms": (stop_end - s.start) * 1000.0,
+                "stop_sustained_ms": (stop_end - s.start - shift) * 1000.0,
+                "to_pause_ms": None if pause is None else (pause - s.start) * 1000.0,
+                "after_pause_ms": None if pause is None else (stop_end - pause) * 1000.0,
+            }
+        )
+    return RealBargeIn(
+        transport=transport,
+        stop=dist(r["stop_ms"] for r in rows),
+        stop_sustained=dist(r["stop_sustained_ms"] for r in rows),
+        to_pause=dist(r["to_pause_ms"] for r in rows if r["to_pause_ms"] is not None),
+        after_pause=dist(r["after_pause_ms"] for r in rows if r["after_pause_ms"] is not None),
+        vad_ms={n: v.pause_ms for n, v in vad.items()},
+        vad_early_ms={n: v.early_ms for n, v in vad.items()},
+        rows=rows,
+    )
+
+
+def _clip_at(tl: Timeline, start: float, clips: dict[str, Any]) -> str | None:
+    """Which barge clip was said at ``start``: the script's order, recovered from the said list."""
+    barges = [s for s in tl.said if s.tag == "barge"]
+    names = list(clips)
+    for k, s in enumerate(barges):
+        if s.start == start:
+            return names[k % len(names)]
+    return None
+
+
+def render(results: list[RealBargeIn]) -> str:
+    def fmt(d: Dist) -> str:
+        return f"{d.median:.0f} / {d.p95:.0f} / {d.worst:.0f} ({d.n})" if d.n else "–"
+
+    lines = [
+        "| ms, median / p95 / worst (n) | " + " | ".join(r.transport for r in results) + " |",
+        "| --- |" + " --- |" * len(results),
+    ]
+    for label, attr in (
+        ("first voiced sample → agent audio stops at the caller", "stop"),
+        ("sustained onset → agent audio stops at the caller", "stop_sustained"),
+        ("first voiced sample → server output paused", "to_pause"),
+        ("server output paused → last agent frame at the caller", "after_pause"),
+    ):
+        lines.append(f"| {label} | " + " | ".join(fmt(getattr(r, attr)) for r in results) + " |")
+    lines.append("")
+    lines.append("Silero's pause decision per clip, audio ms after its first voiced sample (livekit/early):")
+    for r in results:
+        per = ", ".join(
+            f"{n.removeprefix('real:')} {r.vad_ms[n]:.0f}/{r.vad_early_ms[n] or 0:.0f}"
+            for n in r.vad_ms
+            if r.vad_ms[n] is not None
+        )
+        lines.append(f"- {r.transport}: {per}")
+    return "\n".join(lines)
