@@ -54,6 +54,13 @@ _MODEL_FILE = "pipecat/audio/turn/smart_turn/data/smart-turn-v3.2-cpu.onnx"
 _RATE = 16_000
 _WINDOW_S = 8
 _VOICED_FLOOR = 200.0  # int16 RMS of a 20 ms frame below which it is silence whatever the speaker's level
+# A frame is the candidate's voice above this share of their recent peak level (-26 dB). Real speech is
+# uneven: at a tenth (-20 dB) the tap read soft stretches of the corpus's real speakers as silence (12 of up
+# to 0.96 s on the phone band), so the wait could end while the candidate was still talking softly, and a
+# pause looked longer than it was (meeting_chan3: 0.56 s + a soft word + 0.90 s noted as one 2.2 s pause,
+# which then set a rhythm wait). At 0.05, one such stretch is left (0.7 s), and 2 of 3225 frames inside
+# the corpus's pauses read as voice (a breath, which only makes the wait longer).
+_VOICED_SHARE = 0.05
 _MIN_PAUSE_S = 0.6  # shorter silences inside speech are not pauses the turn-taking rule learns from
 _KEPT_PAUSES = 64
 
@@ -114,8 +121,8 @@ class TurnAudioTap(io.AudioInput):
         self._resumed: collections.deque[tuple[float, float]] = collections.deque(maxlen=_KEPT_PAUSES)
 
     def silence_s(self) -> float:
-        """Seconds since the last frame loud enough to be the candidate's voice (a tenth of their recent
-        peak level); 0 before they have said anything."""
+        """Seconds since the last frame loud enough to be the candidate's voice (``_VOICED_SHARE`` of their
+        recent peak level); 0 before they have said anything."""
         last = self._last_voiced
         return 0.0 if last is None else max(0.0, time.monotonic() - last)
 
@@ -128,7 +135,7 @@ class TurnAudioTap(io.AudioInput):
         self._loud = max(level, self._loud * 0.999)
         start = self._clock
         self._clock += pcm.size / frame.sample_rate
-        if level > max(_VOICED_FLOOR, 0.1 * self._loud):
+        if level > max(_VOICED_FLOOR, _VOICED_SHARE * self._loud):
             now = time.monotonic()
             if self._last_voiced_audio is not None and start - self._last_voiced_audio >= _MIN_PAUSE_S:
                 self._resumed.append((now, start - self._last_voiced_audio))

@@ -137,6 +137,24 @@ async def test_the_tap_notes_the_pauses_the_candidate_came_back_from() -> None:
     assert tap8.pauses_since(0.0) == pytest.approx((1.2,), abs=0.03)
 
 
+@pytest.mark.parametrize("band", ["wideband", "phone"])
+async def test_a_real_speakers_soft_word_between_two_pauses_is_heard_as_voice(band: str) -> None:
+    # meeting speech (tests/audio/corpus): "...hard." 0.56 s, a soft 0.24 s word, 0.90 s, "I didn't even
+    # check..." — the tap must not take the soft word for silence and note one long pause, which would set
+    # a longer rhythm wait, and whose silence would run on while the candidate is still talking.
+    from tests.audio import corpus
+
+    answer = next(a for a in corpus.medium_answers() if a.name == "meeting_chan3")
+    if band == "phone":
+        answer = corpus.phone(answer)
+    src = PushAudioInput(max_buffer_s=60)
+    tap = TurnAudioTap(src)
+    await _hear(src, tap, answer.samples[: int(9.0 * answer.rate)], answer.rate)
+    longest_silence = max(p.length_s for p in answer.pauses if p.end_s < 9.0)  # 1.29 s
+    noted = tap.pauses_since(0.0)
+    assert noted and max(noted) <= longest_silence + 0.1, noted
+
+
 async def test_a_session_counts_only_the_pauses_of_the_turn_in_progress() -> None:
     src = PushAudioInput(max_buffer_s=60)
     tap, detector = SmartTurn(model=None).listen(src)
