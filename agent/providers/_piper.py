@@ -40,7 +40,8 @@ _DONE = object()
 
 class PiperTTS(tts.TTS):
     def __init__(self, *, voice: Any, executor: ThreadPoolExecutor, name: str, frame_ms: int = 200,
-                 length_scale: float | None = None) -> None:  # fmt: skip
+                 length_scale: float | None = None, noise_scale: float | None = None,
+                 noise_w_scale: float | None = None) -> None:  # fmt: skip
         super().__init__(
             capabilities=tts.TTSCapabilities(streaming=False),
             sample_rate=int(voice.config.sample_rate),
@@ -52,7 +53,9 @@ class PiperTTS(tts.TTS):
         self._executor = executor
         self._name = name
         self._frame_ms = frame_ms
-        self._syn_config = SynthesisConfig(length_scale=length_scale)
+        self._syn_config = SynthesisConfig(
+            length_scale=length_scale, noise_scale=noise_scale, noise_w_scale=noise_w_scale
+        )
 
     @classmethod
     def load(cls, settings: SpeechSettings | None = None) -> PiperTTS:
@@ -72,7 +75,8 @@ class PiperTTS(tts.TTS):
             voice, executor = _VOICES[key]
         name = model.name.removesuffix(".onnx")
         return cls(voice=voice, executor=executor, name=name, frame_ms=s.tts_frame_ms,
-                   length_scale=s.tts_piper_length_scale)  # fmt: skip
+                   length_scale=s.tts_piper_length_scale, noise_scale=s.tts_piper_noise_scale,
+                   noise_w_scale=s.tts_piper_noise_w_scale)  # fmt: skip
 
     @property
     def model(self) -> str:

