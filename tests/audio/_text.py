@@ -7,6 +7,11 @@ import re
 __all__ = ["normalize", "wer", "words"]
 
 _SPOKEN = {"mr": "mister", "mrs": "missus", "dr": "doctor", "ok": "okay"}
+# whisper writes small numbers either way ("four engineers" / "4 engineers"): the same word
+_NUMBERS = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen"
+_SPOKEN |= {
+    str(n): word for n, word in enumerate((_NUMBERS + " sixteen seventeen eighteen nineteen twenty").split())
+}
 _CONTRACTIONS = [("n't", " not"), ("'re", " are"), ("'m", " am"), ("'ve", " have"), ("'ll", " will")]
 
 
