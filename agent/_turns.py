@@ -251,7 +251,7 @@ def decide(
         return TurnVerdict("quick", "nothing said")
     if trails_off(text):
         heard_finished = finished is not None and finished >= 0.5
-        if not (heard_finished and len(words) <= _SHORT_WORDS and only_a_comma(text)):
+        if not (heard_finished and needs_audio(text)):  # here: short, and only a comma trails off
             return TurnVerdict("hold", "trails off")
         text = text.rstrip()[:-1]  # whisper's comma on a reply that sounds finished: judge the words
     if len(words) < _LONG_WORDS and _REQUESTS.search(text.lower()):
