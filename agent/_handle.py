@@ -40,7 +40,7 @@ from storage import Database, RecordingSettings, RecordingStore
 from ._captions import CaptionOutput, InterviewListener, notify
 from ._early_pause import EarlyPause, tap_vad
 from ._interviewer import InterviewBrain, InterviewerAgent
-from ._io import PacedAudioOutput, PushAudioInput
+from ._io import LateAudioInput, PacedAudioOutput, PushAudioInput
 from ._persist import (
     InterviewWriter,
     LoadedInterview,
@@ -153,8 +153,15 @@ class InterviewHandle:
             )
         settings = deps.settings
         audio_in, turn_detector = self._input, deps.turn_detector
+        room_input: tuple[LateAudioInput, io.AudioInput] | None = None
         if deps.turns_for_input is not None and audio_in is not None:
             audio_in, turn_detector = deps.turns_for_input(audio_in)  # per session: hears this input
+        elif deps.turns_for_input is not None and self._room is not None:
+            # the room's input exists once session.start has made it: the detector hears it through a
+            # tap bound to it then, so room candidates get the same silence timing, rhythm and audio model
+            late = LateAudioInput(label="room")
+            tapped, turn_detector = deps.turns_for_input(late)
+            room_input = (late, tapped)
         vad_view = session_view(deps.phone_vad if self._telephony else deps.vad)
         early = self._early_pause(vad_view, settings.tuning(telephony=self._telephony))
         session: AgentSession = AgentSession(
@@ -213,6 +220,9 @@ class InterviewHandle:
             try:
                 options = self._room_options if self._room_options is not None else NOT_GIVEN
                 await session.start(self.agent, record=False, room=self._room, room_options=options)
+                if room_input is not None and session.input.audio is not None:
+                    room_input[0].bind(session.input.audio)
+                    session.input.audio = room_input[1]
                 if self._recording is not None:
                     self._recording.attach_session(session)
             finally:

@@ -1,6 +1,8 @@
 """Audio I/O pairs that transports plug into an ``AgentSession``.
 
 ``PushAudioInput`` (here): the transport pushes candidate audio in (from any thread); the session iterates it.
+``LateAudioInput`` (here): an input whose source exists only after ``session.start`` (a LiveKit room's), so a
+wrapper made before the session (the turn detector's audio tap) can be bound to it afterwards.
 ``PacedAudioOutput`` (``_paced_output.py``): the session captures agent audio; the base class splits it into
 20 ms frames and hands each one to the transport's ``send_frame`` when it is due, on the event loop's shared
 ``PacingClock`` (``_pacing.py``).
@@ -22,7 +24,14 @@ from livekit.agents.voice import io
 from ._paced_output import OutputStats, PacedAudioOutput
 from ._pacing import PacingClock, shared_pacing_clock
 
-__all__ = ["OutputStats", "PacedAudioOutput", "PacingClock", "PushAudioInput", "shared_pacing_clock"]
+__all__ = [
+    "LateAudioInput",
+    "OutputStats",
+    "PacedAudioOutput",
+    "PacingClock",
+    "PushAudioInput",
+    "shared_pacing_clock",
+]
 
 logger = logging.getLogger("mockline.agent")
 
@@ -137,3 +146,25 @@ class PushAudioInput(io.AudioInput):
                     raise StopAsyncIteration
                 self._wakeup.clear()
             await self._wakeup.wait()
+
+
+class LateAudioInput(io.AudioInput):
+    """Frames from a source bound after construction; reading waits until it is bound."""
+
+    def __init__(self, *, label: str = "late") -> None:
+        super().__init__(label=label)
+        self._late: io.AudioInput | None = None
+        self._bound = asyncio.Event()
+
+    @property
+    def source(self) -> io.AudioInput | None:
+        return self._late
+
+    def bind(self, source: io.AudioInput) -> None:
+        self._late = source
+        self._bound.set()
+
+    async def __anext__(self) -> rtc.AudioFrame:
+        await self._bound.wait()
+        assert self._late is not None
+        return await self._late.__anext__()

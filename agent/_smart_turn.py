@@ -226,8 +226,9 @@ def _last_agent_item(chat_ctx: llm.ChatContext) -> object:
 
 class SmartTurn(TextTurnDetector):
     """The process-wide detector the runtime holds. ``listen`` gives each session its own, which hears
-    the session's input; on its own (LiveKit rooms, where the audio does not pass through our input) it is
-    the context rule with an assumed silence. ``model=None``: no audio model (the default detector)."""
+    the session's input (in LiveKit rooms a ``LateAudioInput`` bound to the room's input after
+    ``session.start``); on its own it is the context rule with an assumed silence. ``model=None``: no audio
+    model (the default detector)."""
 
     def __init__(self, model: SmartTurnModel | Literal["load"] | None = "load") -> None:
         super().__init__()

@@ -29,8 +29,9 @@ livekit's end-of-turn machinery knows two waits (``min_delay`` when the detector
 when unlikely). The middle one is taken by the detector itself: it returns only when ``answer`` seconds of
 silence have passed (a new start of speech cancels it), then says likely. How long the candidate has
 already been silent, and the pauses they came back from in this turn, come from the session's audio tap
-(``agent/_smart_turn.py``); without one (LiveKit rooms) it assumes the VAD's minimum silence, so the wait
-is never shorter than chosen, and knows no pauses (the wait is ``answer_pause_delay``).
+(``agent/_smart_turn.py``; in LiveKit rooms it is bound to the room's input once the session has made it);
+without one it assumes the VAD's minimum silence, so the wait is never shorter than chosen, and knows no
+pauses (the wait is ``answer_pause_delay``).
 
 A cut-off does not end the answer. When the candidate resumes over the reply to their previous turn before
 its question was heard (the reply is interrupted with no question in what played, or nothing played and

@@ -54,7 +54,7 @@ from ._livekit_server import (
     running_livekit,
     worker_env,
 )
-from .audio import speak, words
+from .audio import corpus, speak, words
 from .recording_support import check_recording
 from .test_browser_join_support import chromium, warble_wav
 from .test_signaling_support import ServerThread, rtc_settings
@@ -251,6 +251,44 @@ async def test_mockline_agent_interviews_a_candidate_in_a_real_livekit_room(
     # the worker recorded both sides in the room, as long as the call, each voice on its own channel
     _rec, audio = await check_recording(lk_db, get_recording_store(), interview_id)
     assert audio.duration_s > 10.0
+
+
+@pytest.mark.e2e
+@pytest.mark.timeout(600)
+async def test_a_thinker_in_a_room_keeps_the_floor_through_a_longer_pause_after_coming_back_from_one(
+    livekit: LiveKitServer, lk_db: Database, queue_name: str, artifacts_dir: Path
+) -> None:
+    """The product's turn-taking hears the room's audio as on the other transports: a real reader pauses
+    2.2 s between sentences, goes on, then pauses 3.2 s — longer than the answer wait after a finished
+    sentence (2.8 s), inside the wait the candidate's own rhythm earns (1.75 × the pause they came back
+    from). Timed by an assumed silence, without the room's audio, the second pause was taken as the end."""
+    worker = start_worker(
+        livekit, lk_db, queue_name, artifacts_dir / "livekit" / "agent-turns.log", stack=None,
+        MOCKLINE_AGENT_USER_AWAY_TIMEOUT="60",
+    )  # fmt: skip
+    answer = corpus.passage("thinker", [None, 2.2, 3.2])
+    try:
+        token, _question = new_link(lk_db)
+        interview_id, _join, caller = await join_as_candidate(lk_db, livekit, token)
+        try:
+            await caller.agent_speech_after(0.0, TURN_S)  # the greeting and the question
+            await converse(caller, [answer.samples, voice(STOP), voice(STOP)])
+        finally:
+            await caller.aclose()
+    finally:
+        worker.stop()
+
+    turns = stored_turns(lk_db, interview_id)
+    script = "\n".join(
+        f"{t.speaker} {t.kind} {t.interrupted} {t.started_at}-{t.ended_at}: {t.text}" for t in turns
+    )
+    candidate = [t for t in turns if t.speaker == "candidate"]
+    said = candidate[0].text.lower()
+    # the whole answer is one turn, from its first sentence to its last: no reply was started at a pause
+    assert any(w in said for w in ("dashwood", "leisure", "prudently")), script
+    assert any(w in said for w in ("amiable", "respectable")), script
+    reply = next(t for t in turns if t.speaker == "agent" and t.seq > candidate[0].seq)
+    assert not reply.interrupted and reply.started_at >= candidate[0].ended_at, script
 
 
 # -- the room, with the fixed-latency fakes as the worker's speech stack -------------------------------------
