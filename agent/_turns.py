@@ -377,6 +377,7 @@ class TextTurnDetector:
                 "reason": verdict.reason,
                 "silent_s": round(silent, 2),
                 "continues": turn.continues,
+                "finished_p": None if finished is None else round(finished, 2),
             },
         )
         if verdict.wait == "hold":
