@@ -8,7 +8,8 @@ context and returns one of three waits (seconds of silence after the end of spee
 - ``quick`` (``min_endpointing_delay``): nothing said, a short request or reply ("could you repeat
   that?", "I don't know", "yes" to a yes/no question), or a short complete reply to anything.
 - ``answer`` (``answer_wait``): a complete-looking sentence inside an answer that is already long, or
-  a short turn to an open question that opens like an account ("And so...", "Well, at my last job.");
+  a short turn to an open question that opens like an account ("And so...", "Well, at my last job.") or
+  stops on a preposition that wants its object ("We had a long discussion about", "It was like.");
   the sentence may be the last one or the next may follow after a pause, and we cannot know which, so we
   wait out ordinary sentence pauses (``answer_pause_delay``), and longer for a candidate who has already
   paused longer in this turn and gone on (``answer_pause_rhythm`` × their longest such pause, up to the
@@ -24,6 +25,15 @@ so a full stop after "and", "the" or "um" changes nothing. A short turn whose on
 is a comma at the end ("Seven of clubs,") is asked about the audio: whisper writes that comma after
 finished short replies too (more often on browser audio than on the phone, which made short replies over
 WebRTC wait the hold), so when the audio model hears a finished reply it is judged as one.
+
+A short turn to an open question that stops on a preposition wanting its object ("about", "with", "for",
+"like", ...: words a sentence can end on, so not dangling) is the first stretch of an answer, not a reply:
+a real speaker on the phone said "We had a long discussion about", paused 1.29 s and went on; tiny.en
+wrote it without punctuation (over WebRTC with a full stop), and Smart Turn, hearing 0.35 s or more of the
+pause after it, says finished (P 0.66-0.98), so the quick wait cut them off. It gets the answer wait, full
+stop or not, whatever the audio says; a question mark ("What should I talk about?") is a question to the
+interviewer and keeps the quick one. The cost: a finished short reply ending that way ("None I've worked
+with.") waits the answer wait.
 
 livekit's end-of-turn machinery knows two waits (``min_delay`` when the detector says likely, ``max_delay``
 when unlikely). The middle one is taken by the detector itself: it returns only when ``answer`` seconds of
@@ -72,6 +82,7 @@ __all__ = [
     "needs_audio",
     "turn_context",
     "turn_handling",
+    "wants_object",
 ]
 
 # Words a finished English sentence almost never ends on (conjunctions, articles, possessives, a few
@@ -90,6 +101,16 @@ _DANGLING = frozenset(
 # words a sentence *can* end on: "...than he was.", "I think it would." A full stop after "the", "and" or
 # "um" is whisper's, not the candidate's.
 _ENDS_WITH_STOP = frozenset("is are was were am would could should will must".split())
+# Prepositions that want an object: a sentence can end on them ("what it was about"), so they do not trail
+# off, but a short turn to an open question that stops on one is an answer's first stretch, full stop or
+# not. Particles that end phrasal verbs ("in", "on", "up", "out", "by", "through") are left out.
+_WANTS_OBJECT = frozenset(
+    """
+    about with for from at like as including during regarding toward towards onto upon via among within
+    despite versus
+    """.split()
+)
+_QUESTION_MARK = re.compile(r"\?\s*$")
 _TRAILING = re.compile(r"(\.\.\.|…|,|-|—|:)\s*$")
 _COMMA = re.compile(r"(?<![.,]),\s*$")
 _FINAL = re.compile(r"[.!?]\s*$")
@@ -192,6 +213,13 @@ def trails_off(text: str) -> bool:
     return not (words[-1] in _ENDS_WITH_STOP and _FINAL.search(text))
 
 
+def wants_object(text: str) -> bool:
+    """``text`` stops on a preposition that wants its object ("...a long discussion about", "about.",
+    "about,"), and is not a question ("What should I talk about?")."""
+    words = _WORD.findall(text.lower())
+    return bool(words) and words[-1] in _WANTS_OBJECT and not _QUESTION_MARK.search(text)
+
+
 def expects_long_answer(question: str) -> bool:
     """Whether the agent's last words ask for an account (an open question) rather than a short reply."""
     sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+", question.strip()) if s.strip()]
@@ -262,6 +290,8 @@ def decide(
     if len(words) <= _SHORT_WORDS:
         if prefaces and _PREFACE.match(text.lower()):  # (the question is open: yes/no returned above)
             return TurnVerdict("answer", "the start of an answer")
+        if wants_object(text):  # whatever the audio says: Smart Turn hears the pause as an end
+            return TurnVerdict("answer", "short, stops on a preposition")
         if finished is not None and finished < 0.5:
             return TurnVerdict("answer", "short, but does not sound finished")
         return TurnVerdict("quick", "short complete reply")
@@ -348,6 +378,7 @@ class TextTurnDetector:
                 "reason": verdict.reason,
                 "silent_s": round(silent, 2),
                 "continues": turn.continues,
+                "finished_p": None if finished is None else round(finished, 2),
             },
         )
         if verdict.wait == "hold":

@@ -88,6 +88,12 @@ def main(argv: list[str] | None = None) -> None:
     sq.add_argument("--llm", action="store_true", help="also the LLM judge configured by OPENAI_* variables")
     o = sub.add_parser("turn-options", help="end-of-turn options on the real-speech corpus, no call")
     o.add_argument("--phone", action="store_true", help="the 8 kHz μ-law version of the corpus")
+    o.add_argument(
+        "--smart-tail",
+        type=float,
+        default=0.0,
+        help="seconds of the pause Smart Turn hears (as a session's tap)",
+    )
     tt = sub.add_parser("turns", help="turn-taking on real speech over a real transport")
     tt.add_argument("--stack", choices=STACKS, default="offline")
     tt.add_argument("--profile", choices=PROFILES, default="product")
@@ -180,7 +186,7 @@ def main(argv: list[str] | None = None) -> None:
     elif args.cmd == "turn-options":
         from ._turn_options import render, run_turn_options
 
-        out = [asyncio.run(run_turn_options(phone=args.phone))]
+        out = [asyncio.run(run_turn_options(phone=args.phone, smart_tail=args.smart_tail))]
         print(render(out[0]), file=sys.stderr)
     elif args.cmd == "turns":
         from ._turns import run_turns
