@@ -215,6 +215,24 @@ def _rhythm(factor: float | None = None, prefaces: bool = True) -> Rule:
     return rule
 
 
+def _extend(below: float, cap: float | None = None) -> Rule:
+    """``rhythm``, and a finished sentence inside a long turn that Smart Turn hears as unfinished
+    (P < ``below``) waits up to ``cap`` (default: the hold)."""
+
+    def rule(pt: Point, t: Any) -> float:
+        from agent._turns import answer_wait
+
+        v = _context(pt, t, prefaces=True)
+        if v.wait != "answer":
+            return float(v.seconds(t))
+        wait = answer_wait(t, resumed=pt.before)
+        if _long(pt) and pt.p_smart < below:
+            wait = max(wait, cap if cap is not None else t.max_endpointing_delay)
+        return wait
+
+    return rule
+
+
 OPTIONS: dict[str, Rule] = {
     "words": _words,
     "smart": _audio("smart"),
@@ -231,11 +249,13 @@ OPTIONS: dict[str, Rule] = {
     "rhythm x1.25": _rhythm(1.25),
     "rhythm x2": _rhythm(2.0),
     "rhythm@1.5": _rhythm(),  # swept below; the row uses answer_pause_delay 1.5
+    "rhythm+extend P<0.5": _extend(0.5),
+    "rhythm+extend P<0.2": _extend(0.2),
 }
 SWEPT = ("context+short+preface", "rhythm")
 SWEEP = (1.2, 1.5, 1.8, 2.0, 2.5, 3.0, 4.0)
 # the wait floor: the answer wait a first long pause meets, and the rhythm factor for the pauses after it
-FLOOR_WAITS = (2.5, 2.6, 2.8, 3.0)
+FLOOR_WAITS = (2.5, 2.8, 3.0, 3.5, 3.8, 4.0)
 FLOOR_FACTORS = (1.5, 1.75, 2.0)
 SPLITS = ("tune", "held-out", "all")
 
@@ -363,7 +383,7 @@ def render(result: OptionsResult) -> str:
     for name, c in result.floor.items():
         lines.append(
             f"| {name} | {_cell(_sum(c, BUCKETS[:2]))} | {_cell(_sum(c, BUCKETS[2:4]))} | "
-            f"{_cell(c['2-4 s close'])} | {_cell(c['5 s'])} | "
+            f"{_cell(c['2-4 s close'])} | {_cell(c[BUCKETS[4]])} | "
             f"{c['end answer']} ({c['end fluent']} / {c['end thinker']}) s | {c['end short']} s |"
         )
     return "\n".join(lines)

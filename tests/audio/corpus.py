@@ -9,7 +9,8 @@ so a caller can tell a cut-off at a pause from a reply to a finished answer.
   a row (30-60 s). Between sentences either the reader's own pause (the silence the recording kept at
   both ends of each sentence, ~0.45 s), a *sentence* pause of 0.8-1.5 s, or a *thinking* pause of 2-5 s.
   ``hesitations`` also stops mid-sentence after a word a sentence cannot end on ("there might be", "a
-  more", "is to be"), the way a candidate stops to find the next word.
+  more", "is to be"), the way a candidate stops to find the next word. ``first-thinking`` is fluent until
+  one 3.5 s thinking pause after a finished sentence (a first long pause: no earlier one to learn from).
 - ``medium``: spontaneous meeting speech (``meeting_chan3``) and JFK's "ask not", with the speakers' own
   pauses measured from the audio, once as recorded and once with one sentence pause stretched to a 2.5 s
   thinking pause.
@@ -205,10 +206,17 @@ def long_answers() -> tuple[Answer, ...]:
         (1.5, "hesitation"), (1.0, "sentence"), (None, "speaker"), (2.5, "hesitation"), (1.2, "sentence"),
         (2.0, "hesitation"), (0.8, "sentence"), (1.5, "sentence"), (3.0, "thinking"), (3.5, "hesitation"),
     ]  # fmt: skip
+    # a fluent answer whose first long pause is a thinking pause after a finished sentence: nothing earlier
+    # in the answer tells how long this candidate pauses
+    f = [_sentence(x) for x in _order(6, 1)]
+    first_gaps: list[tuple[float | None, PauseKind]] = [
+        (1.0, "sentence"), (None, "speaker"), (1.2, "sentence"), (3.5, "thinking"), (0.8, "sentence"),
+    ]  # fmt: skip
     return (
         _join("sentence-pauses", "long", s, sentence_gaps),
         _join("thinking-pauses", "long", t, thinking_gaps),
         _join("hesitations", "long", h, hesitation_gaps),
+        _join("first-thinking", "long", f, first_gaps),
     )
 
 
