@@ -37,10 +37,15 @@ Options (``context`` is ``agent._turns.decide``: quick / answer / hold):
 - ``context+short+preface``: ``context+short``, and a short turn to an open question that opens like an
   account ("And so...", "Well,", "Okay.") waits like an answer.
 - ``rhythm@1.5``: ``rhythm`` on a 1.5 s answer wait (faster replies to fluent answers).
+- ``rhythm+extend P<0.5`` / ``P<0.2``: ``rhythm``, and a finished sentence inside a long turn that Smart
+  Turn hears as unfinished (P below the bound) waits up to the hold: the audio model asked whether a
+  thinker keeps the floor after the answer wait. (On this corpus Smart Turn scores the sentence, not what
+  follows it: the same sentence gets the same P at a sentence pause, a thinking pause and an answer's end.)
 
 The wait floor is swept last: ``rhythm`` for each answer wait in ``FLOOR_WAITS`` × factor in
 ``FLOOR_FACTORS``, with the 2-4 s pauses cut or kept by less than ``MARGIN_S`` (a wait equal to a pause
-is a cut on a real transport).
+is a cut on a real transport). Pause lengths are the corpus's whole silences (``tests/audio/corpus.py``),
+so the buckets are by what was measured: a nominal 1.5 s pause is up to 1.57 s, a 4 s one 4.09 s.
 """
 
 from __future__ import annotations
