@@ -344,7 +344,7 @@ def render(result: OptionsResult) -> str:
         f"{result.band}",
         "",
         "| option | part | cut ≤1.5 s (target ≤ 2 %) | cut 2–4 s (target ≤ 5 %) "
-        "| 2–4 s cut or < 0.25 s spare | ≤0.75 | 0.8–1.5 | 2–2.5 | 3–4 | 5 s "
+        "| 2–4 s cut or < 0.25 s spare | " + " | ".join(BUCKETS) + " "
         "| median wait at the end: answer (fluent / thinker) / short |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
