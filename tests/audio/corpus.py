@@ -14,16 +14,16 @@ so a caller can tell a cut-off at a pause from a reply to a finished answer.
 - ``medium``: spontaneous meeting speech (``meeting_chan3``) and JFK's "ask not", with the speakers' own
   pauses measured from the audio, once as recorded and once with one sentence pause stretched to a 2.5 s
   thinking pause.
+- ``short``: short real utterances ("ten of clubs", "go forward ten meters", "he was not an ill disposed
+  young man"). Real recordings of "yes", "could you repeat that?" or "I don't know" do not ship in any
+  package we found, so short replies are these short complete phrases; the words are not an interview's,
+  the shape (a second or three of speech, then silence) is.
 
 Every pause is labelled with the whole silence the listener hears there (``_silences``): from the end of
 one sound to the start of the next, where a click or breath shorter than 50 ms that the agent's VAD does
 not hear as speech does not end a silence. An inserted gap's label therefore includes the quiet ends of
 the words around it (a "4.0 s" thinking pause is 4.09 s of silence), and a pause the corpus stretches
 includes the speaker's own silence on either side of it.
-- ``short``: short real utterances ("ten of clubs", "go forward ten meters", "he was not an ill disposed
-  young man"). Real recordings of "yes", "could you repeat that?" or "I don't know" do not ship in any
-  package we found, so short replies are these short complete phrases; the words are not an interview's,
-  the shape (a second or three of speech, then silence) is.
 
 ``phone(answer)`` is the 8 kHz μ-law version a phone call delivers.
 """
