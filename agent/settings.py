@@ -16,16 +16,19 @@ Turn-taking values, and why (an interview is not a customer-service call). Measu
 - ``max_endpointing_delay`` 4.5 s (phone 4.8 s): the wait when the transcript trails off ("so the first
   thing I would... hmm"). A 2.5 s thinking pause fits inside it (``mockline simulate`` checks it).
 - ``turn_detector`` "auto" (default): the context rule of ``agent/_turns.py`` with three waits: quick
-  (``min_endpointing_delay``) for a short request or reply, ``answer_pause_delay`` 2.8 s (web and phone) for
+  (``min_endpointing_delay``) for a short request or reply, ``answer_pause_delay`` 3.8 s (web and phone) for
   a finished sentence inside an answer (longer, ``answer_pause_rhythm`` 1.75 × the longest pause the
   candidate has already come back from in the turn, up to ``max_endpointing_delay``),
   ``max_endpointing_delay`` when the transcript trails off ("so the first thing I'd do is...", "...and",
   "um"); with the ``smartturn`` extra, a short turn that does not
   sound finished waits like an answer. Chosen on real speech (``python -m bench turn-options``, BENCHMARKS.md
   "Turn-taking on real speech"): 2.5 s keeps sentence pauses (0.8-1.5 s) and thinking pauses up to 2.5 s
-  with the candidate; 1.8 s replied 0.7 s sooner but cut 5/6 of the 2-2.5 s thinking pauses; 2.8 s and
-  × 1.75 keep every 2-4 s corpus pause by > 0.25 s, which a real transport needs ("Continuation after a
-  cut and the wait floor"). "text" is
+  with the candidate; 1.8 s replied 0.7 s sooner but cut 5/6 of the 2-2.5 s thinking pauses. With every
+  pause labelled as the whole silence heard ("Whole silences and the floor"), a fluent candidate's first
+  thinking pause after a finished sentence meets this wait alone (no earlier pause for the rhythm, and
+  Smart Turn scores the sentence, not the pause after it): 3.8 s keeps a 3.5 s one with > 0.25 s to spare,
+  which a real transport needs; 2.8 s cut it. The cost: a fluent answer's end waits 3.8 s instead of 2.8 s
+  (thinkers' ends already waited the hold; short replies are unchanged). "text" is
   the same without the audio model, "eot" livekit's local audio model (cut 16-17/29 sentence pauses),
   "words" the previous trailing-word rule (cut them all), "vad" ``min_endpointing_delay`` alone - do not
   combine it with the short 0.5 s. Either way the brain's
@@ -87,7 +90,7 @@ class TurnTuning(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore")
 
     min_endpointing_delay: float = 0.5
-    answer_pause_delay: float = 2.8  # clear of 2.5 s thinking pauses by > 0.25 s (BENCHMARKS.md)
+    answer_pause_delay: float = 3.8  # clear of a first 3.5 s thinking pause by > 0.25 s (BENCHMARKS.md)
     max_endpointing_delay: float = 4.5
     # After a finished sentence inside an answer, wait at least this × the longest pause the candidate has
     # already come back from in this turn (up to max_endpointing_delay): a candidate who paused 2 s to think
@@ -126,7 +129,7 @@ class AgentSettings(BaseSettings):
     web: TurnTuning = TurnTuning()
     phone: TurnTuning = TurnTuning(
         min_endpointing_delay=0.6,
-        answer_pause_delay=2.8,
+        answer_pause_delay=3.8,
         max_endpointing_delay=4.8,
         assumed_vad_silence=0.7,
         false_interruption_timeout=2.5,

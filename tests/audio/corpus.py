@@ -9,13 +9,21 @@ so a caller can tell a cut-off at a pause from a reply to a finished answer.
   a row (30-60 s). Between sentences either the reader's own pause (the silence the recording kept at
   both ends of each sentence, ~0.45 s), a *sentence* pause of 0.8-1.5 s, or a *thinking* pause of 2-5 s.
   ``hesitations`` also stops mid-sentence after a word a sentence cannot end on ("there might be", "a
-  more", "is to be"), the way a candidate stops to find the next word.
+  more", "is to be"), the way a candidate stops to find the next word. ``first-thinking`` is fluent until
+  one 3.5 s thinking pause after a finished sentence (a first long pause: no earlier one to learn from).
 - ``medium``: spontaneous meeting speech (``meeting_chan3``) and JFK's "ask not", with the speakers' own
-  pauses measured from the audio, once as recorded and once with a thinking pause at their longest pause.
+  pauses measured from the audio, once as recorded and once with one sentence pause stretched to a 2.5 s
+  thinking pause.
 - ``short``: short real utterances ("ten of clubs", "go forward ten meters", "he was not an ill disposed
   young man"). Real recordings of "yes", "could you repeat that?" or "I don't know" do not ship in any
   package we found, so short replies are these short complete phrases; the words are not an interview's,
   the shape (a second or three of speech, then silence) is.
+
+Every pause is labelled with the whole silence the listener hears there (``_silences``): from the end of
+one sound to the start of the next, where a click or breath shorter than 50 ms that the agent's VAD does
+not hear as speech does not end a silence. An inserted gap's label therefore includes the quiet ends of
+the words around it (a "4.0 s" thinking pause is 4.09 s of silence), and a pause the corpus stretches
+includes the speaker's own silence on either side of it.
 
 ``phone(answer)`` is the 8 kHz μ-law version a phone call delivers.
 """
@@ -28,7 +36,7 @@ import json
 import wave
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -162,7 +170,8 @@ def _join(
             t += seconds
     parts.append(_silence(pieces[-1].tail_s))
     text = " ".join(p.text for p in pieces)
-    return Answer(name, kind, np.concatenate(parts), RATE, text, tuple(pauses))
+    pcm = np.concatenate(parts)
+    return Answer(name, kind, pcm, RATE, text, _whole(pcm, pauses))
 
 
 def _order(n: int, shift: int) -> list[str]:
@@ -197,42 +206,115 @@ def long_answers() -> tuple[Answer, ...]:
         (1.5, "hesitation"), (1.0, "sentence"), (None, "speaker"), (2.5, "hesitation"), (1.2, "sentence"),
         (2.0, "hesitation"), (0.8, "sentence"), (1.5, "sentence"), (3.0, "thinking"), (3.5, "hesitation"),
     ]  # fmt: skip
+    # a fluent answer whose first long pause is a thinking pause after a finished sentence: nothing earlier
+    # in the answer tells how long this candidate pauses
+    f = [_sentence(x) for x in _order(6, 1)]
+    first_gaps: list[tuple[float | None, PauseKind]] = [
+        (1.0, "sentence"), (None, "speaker"), (1.2, "sentence"), (3.5, "thinking"), (0.8, "sentence"),
+    ]  # fmt: skip
     return (
         _join("sentence-pauses", "long", s, sentence_gaps),
         _join("thinking-pauses", "long", t, thinking_gaps),
         _join("hesitations", "long", h, hesitation_gaps),
+        _join("first-thinking", "long", f, first_gaps),
     )
 
 
-def _speaker_pauses(pcm: np.ndarray, *, min_s: float = 0.3) -> list[Pause]:
-    """Silences of at least ``min_s`` inside the speech, by 10 ms frame energy (for recordings without an
-    alignment)."""
-    win = RATE // 100
+_FRAME_S = 0.01
+_BLIP_S = 0.05  # sound this short between two silences is a click or a breath unless the VAD hears speech
+
+
+def _frame_energy(pcm: np.ndarray) -> np.ndarray:
+    win = round(RATE * _FRAME_S)
     n = pcm.size // win
-    energy = np.sqrt((pcm[: n * win].astype(np.float64).reshape(n, win) ** 2).mean(axis=1))
-    voiced = energy > max(300.0, 0.05 * float(np.percentile(energy, 95)))
-    idx = np.flatnonzero(voiced)
+    return np.sqrt((pcm[: n * win].astype(np.float64).reshape(n, win) ** 2).mean(axis=1))
+
+
+@functools.cache
+def _vad_model() -> Any:
+    from livekit.plugins.silero import onnx_model
+
+    return onnx_model.new_inference_session(force_cpu=True)
+
+
+def _speech_probability(pcm: np.ndarray) -> tuple[float, np.ndarray]:
+    """The agent's VAD (silero, as ``agent/providers/_vad.py`` loads it) on ``pcm``: (window s, P(speech))."""
+    from livekit.plugins.silero import onnx_model
+
+    model = onnx_model.OnnxModel(onnx_session=_vad_model(), sample_rate=RATE)
+    w = model.window_size_samples
+    x = pcm.astype(np.float32) / 32768.0
+    return w / RATE, np.array([model(x[i : i + w][None]) for i in range(0, x.size - w + 1, w)])
+
+
+def _silences(pcm: np.ndarray, *, min_s: float = 0.3) -> list[tuple[float, float]]:
+    """Whole silences of at least ``min_s`` inside the speech, as (start s, length s).
+
+    10 ms frames are sound above an energy floor (300, or 5 % of the loud frames' level); a silence runs
+    from the end of one sound to the start of the next. Real recordings click, breathe and smack their
+    lips inside a pause: a stretch of sound shorter than ``_BLIP_S`` that the agent's VAD (silero, speech
+    at P >= 0.5, as it starts a turn) does not hear as speech is part of the silence around it, so one
+    silence is one pause, as long as the candidate was silent (``meeting_chan3`` is silent from "...make it
+    hard." to "Did it" for 6.6 s, with a 30 ms click and 10-40 ms breaths in it: split there, it read as
+    0.62 + 1.47 s and 0.45 + 0.99 + 1.98 s pauses, and the agent heard longer silences than the labels said).
+    """
+    energy = _frame_energy(pcm)
+    sound = energy > max(300.0, 0.05 * float(np.percentile(energy, 95)))
+    window, p_speech = _speech_probability(pcm)
+    per_window = round(window / _FRAME_S, 6)
+    blip = round(_BLIP_S / _FRAME_S)
+    runs = [(bool(k), len(list(g))) for k, g in itertools.groupby(sound)]
+    at = 0
+    for i, (is_sound, n) in enumerate(runs):
+        if is_sound and 0 < i < len(runs) - 1 and n < blip:
+            # the VAD's windows over this sound and the one after it (silero hears a sound late)
+            lo, hi = int(at / per_window), int((at + n) / per_window) + 2
+            if float(p_speech[lo:hi].max(initial=0.0)) < 0.5:
+                sound[at : at + n] = False
+        at += n
+    idx = np.flatnonzero(sound)
     out = []
     for a, b in itertools.pairwise(idx):
-        if (b - a - 1) * 0.01 >= min_s:
-            out.append(Pause(round(float(a + 1) * 0.01, 3), round(float(b - a - 1) * 0.01, 3), "speaker"))
+        if (b - a - 1) * _FRAME_S >= min_s - 1e-9:
+            out.append((round(float(a + 1) * _FRAME_S, 3), round(float(b - a - 1) * _FRAME_S, 3)))
     return out
 
 
+def _speaker_pauses(pcm: np.ndarray, *, min_s: float = 0.3) -> list[Pause]:
+    """The recording's own pauses (for recordings without an alignment): its whole silences."""
+    return [Pause(start, length, "speaker") for start, length in _silences(pcm, min_s=min_s)]
+
+
+def _whole(pcm: np.ndarray, pauses: list[Pause]) -> tuple[Pause, ...]:
+    """``pauses`` (where silence was put) labelled with the whole silence around each, as heard in ``pcm``:
+    an inserted gap meets the quiet ends of the words around it (the alignment cuts at word boundaries) and
+    any pause of the speaker's it touches."""
+    heard = _silences(pcm)
+    out = []
+    for p in pauses:
+        mid = p.start_s + p.length_s / 2
+        around = [(s, n) for s, n in heard if s <= mid <= s + n]
+        assert around, f"no silence heard around the pause at {p.start_s} s"
+        out.append(Pause(around[0][0], around[0][1], p.kind))
+    return tuple(out)
+
+
 def _with_pause_at(answer: Answer, pause: Pause, seconds: float, name: str) -> Answer:
-    """``answer`` with one of its own pauses stretched to ``seconds`` (a thinking pause)."""
+    """``answer`` with one of its (whole) pauses stretched to ``seconds`` (a thinking pause); its label is
+    the whole silence that results."""
     mid = int((pause.start_s + pause.length_s / 2) * RATE)
     extra = seconds - pause.length_s
+    assert extra > 0, "a thinking pause stretches a shorter pause"
     pcm = np.concatenate([answer.samples[:mid], _silence(extra), answer.samples[mid:]])
-    pauses = []
+    placed = []
     for p in answer.pauses:
         if p == pause:
-            pauses.append(Pause(p.start_s, round(seconds, 3), "thinking"))
+            placed.append(Pause(p.start_s, round(seconds, 3), "thinking"))
         elif p.start_s > pause.start_s:
-            pauses.append(replace(p, start_s=round(p.start_s + extra, 3)))
+            placed.append(replace(p, start_s=round(p.start_s + extra, 3)))
         else:
-            pauses.append(p)
-    return replace(answer, name=name, samples=pcm, pauses=tuple(pauses))
+            placed.append(p)
+    return replace(answer, name=name, samples=pcm, pauses=_whole(pcm, placed))
 
 
 _MEDIUM_TEXT = {
@@ -241,6 +323,11 @@ _MEDIUM_TEXT = {
     "jfk": "and so my fellow americans ask not what your country can do for you ask what you can do for "
     "your country",
 }
+# where the ``+thinking`` version stretches the speaker's own pause to a 2.5 s thinking pause: the pause at
+# this time (s). meeting_chan3: before "Morgan wants to make it hard." (after "...bleep things out.");
+# jfk: after "And so my fellow Americans". (The meeting speaker's longest pause, 6.6 s after "...hard.",
+# is already longer than any thinking pause the corpus inserts.)
+_THINKING_AT = {"meeting_chan3": 7.4, "jfk": 2.5}
 
 
 @functools.cache
@@ -250,8 +337,8 @@ def medium_answers() -> tuple[Answer, ...]:
         pcm = load(name)
         answer = Answer(name, "medium", pcm, RATE, text, tuple(_speaker_pauses(pcm)))
         out.append(answer)
-        longest = max(answer.pauses, key=lambda p: p.length_s)
-        out.append(_with_pause_at(answer, longest, 2.5, f"{name}+thinking"))
+        at = next(p for p in answer.pauses if p.start_s <= _THINKING_AT[name] <= p.end_s)
+        out.append(_with_pause_at(answer, at, 2.5, f"{name}+thinking"))
     return tuple(out)
 
 
