@@ -25,11 +25,10 @@ the version is pinned (``FASTER_WHISPER_VERSION``, ``pyproject.toml``) and
 it fails in a session.
 
 Vocabulary biasing: ``context`` (the interview's terms, comma separated, most important first) goes in
-the same "previous text" slot ahead of the carried text, as faster-whisper's ``hotwords`` do: only the
-terms whisper would not spell on its own (``_whisper_prompt``: a word it splits into pieces or writes as
-a name), cut to whole terms within ``_MAX_CONTEXT_TOKENS``, so a long job description neither slows
+the same "previous text" slot ahead of the carried text, as faster-whisper's ``hotwords`` do, cut to
+whole terms within ``_MAX_CONTEXT_TOKENS`` (``_whisper_prompt``) so a long job description neither slows
 every decode nor gives whisper a paragraph to copy into silence. What whisper still spells in ordinary
-words ("item potency key") is respelled to the term it sounds like (``_respell``, against every term).
+words ("item potency key") is respelled to the term it sounds like (``_respell``).
 """
 
 from __future__ import annotations
@@ -313,8 +312,7 @@ class WhisperEngine:
         return unloop(tok.decode(tokens).strip(), hit_limit=hit_limit), avg_logprob
 
     def _vocabulary(self, context: str) -> list[int]:
-        """The tokens priming a decode with ``context``: its terms whisper would not spell on its own, as
-        many whole ones as fit the budget, in order (``_whisper_prompt``)."""
+        """The tokens of as many of ``context``'s comma-separated terms as fit the budget, in order."""
         if not context.strip():
             return []
         cached = self._vocab_cache.get(context)
