@@ -7,9 +7,10 @@ until the budget is spent, and the list is ended with a full stop: without it wh
 first words for the list's and dropped them.
 
 Every term is primed, ordinary words included. Priming only the terms whisper would not spell on its own
-(a word it splits into pieces or writes as a name: "idempotency", "Kafka") halves the prompt and its cost
-and read the Kokoro voices as well, but lost 8-15 points of term accuracy on the espeak-ng voices, whose
-unclear words need the whole list to sound like the domain (BENCHMARKS.md, issue 17, fourth pass).
+(a word it splits into pieces or writes as a name: "idempotency", "Kafka") halves the prompt, takes about
+3 points off a final decode's cost and read the Kokoro voices as well, but lost 8-15 points of term
+accuracy on the espeak-ng voices, whose unclear words need the whole list to sound like the domain
+(BENCHMARKS.md, issue 17, fourth pass).
 
 ``prompt_tokens`` is pure: the tokenizer's ``encode`` is passed in.
 """
