@@ -229,7 +229,8 @@ def main(argv: list[str] | None = None) -> None:
                     cpu = c.cpu_ratio
                     line = (
                         f"wall median {c.ratio.median:.3f} p95 {c.ratio.p95:.3f}, CPU median "
-                        f"{cpu.median:.3f} p95 {cpu.p95:.3f} ({c.pairs} pairs)"
+                        f"{cpu.median:.3f} p95 {cpu.p95:.3f} ({c.pairs} pairs); summed CPU per pass "
+                        f"{', '.join(f'{p:.3f}' for p in c.passes)}; prompt tokens {c.prompt_tokens}"
                     )
                     print(
                         f"{c.model} beam {c.beam_size}: primed/unprimed decode time {line}", file=sys.stderr

@@ -218,13 +218,16 @@ class PrimingCost:
     """Decode cost with the interview's vocabulary over without, the same clip back to back, the order
     alternating (primed first on every other pass) so drifting load on shared cores hits both alike:
     median of the per-clip ratios, of wall time and of the process's CPU time (the decode's own work,
-    which other jobs on the cores hardly change)."""
+    which other jobs on the cores hardly change), and per pass over all clips the ratio of the summed CPU
+    times (``passes``: their spread is the run-to-run noise)."""
 
     model: str
     beam_size: int
     pairs: int
     ratio: Dist  # wall time
     cpu_ratio: Dist | None = None
+    passes: list[float] = field(default_factory=list)  # summed CPU primed / unprimed, one per pass
+    prompt_tokens: list[int] = field(default_factory=list)  # per context: tokens primed
 
 
 async def run_priming_cost(*, model: str = "", repeats: int = 2, voices: int = 1) -> list[PrimingCost]:
@@ -233,20 +236,24 @@ async def run_priming_cost(*, model: str = "", repeats: int = 2, voices: int = 1
     engine = await asyncio.to_thread(WhisperEngine.load, SpeechSettings(stt_model=model))
     clips = [(a, _band(_speech(a, v), "clean")) for a in TECHNICAL for v in VOICES[:voices]]
     await engine.transcribe(clips[0][1], beam_size=1, context=clips[0][0].context)  # warm-up
+    tokens = [len(engine._vocabulary(c)) for c in dict.fromkeys(a.context for a in TECHNICAL)]
     out = []
     for beam in (5, 1):  # final and caption decodes
-        wall, cpu = [], []
+        wall, cpu, passes = [], [], []
         for r in range(repeats):
+            summed = {False: 0.0, True: 0.0}
             for answer, audio in clips:
                 took: dict[bool, tuple[float, float]] = {}
                 for primed in (False, True) if r % 2 == 0 else (True, False):
                     t0, c0 = time.perf_counter(), time.process_time()
                     await engine.transcribe(audio, beam_size=beam, context=answer.context if primed else "")
                     took[primed] = (time.perf_counter() - t0, time.process_time() - c0)
+                    summed[primed] += took[primed][1]
                 wall.append(took[True][0] / took[False][0])
                 cpu.append(took[True][1] / took[False][1])
+            passes.append(summed[True] / summed[False])
         out.append(PrimingCost(model=engine.name, beam_size=beam, pairs=len(wall), ratio=dist(wall),
-                               cpu_ratio=dist(cpu)))  # fmt: skip
+                               cpu_ratio=dist(cpu), passes=passes, prompt_tokens=tokens))  # fmt: skip
     return out
 
 

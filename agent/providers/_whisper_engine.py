@@ -26,9 +26,9 @@ it fails in a session.
 
 Vocabulary biasing: ``context`` (the interview's terms, comma separated, most important first) goes in
 the same "previous text" slot ahead of the carried text, as faster-whisper's ``hotwords`` do, cut to
-whole terms within ``_MAX_CONTEXT_TOKENS`` so a long job description neither slows every decode nor
-gives whisper a paragraph to copy into silence. What whisper still spells in ordinary words ("item
-potency key") is respelled to the term it sounds like (``_respell``).
+whole terms within ``_MAX_CONTEXT_TOKENS`` (``_whisper_prompt``) so a long job description neither slows
+every decode nor gives whisper a paragraph to copy into silence. What whisper still spells in ordinary
+words ("item potency key") is respelled to the term it sounds like (``_respell``).
 """
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ from ._errors import InferenceError, ProviderConfigError, ProviderUnavailableErr
 from ._respell import respell
 from ._settings import SpeechSettings
 from ._whisper_models import PACKAGED, packaged_model_dir
+from ._whisper_prompt import prompt_tokens
 
 __all__ = [
     "FASTER_WHISPER_VERSION",
@@ -316,15 +317,7 @@ class WhisperEngine:
             return []
         cached = self._vocab_cache.get(context)
         if cached is None:
-            cached = []
-            end = self._tokenizer.encode(".")  # a list ended: without it whisper took the answer's first
-            for term in (t.strip() for t in context.split(",")):  # words for the list's and dropped them
-                piece = self._tokenizer.encode((", " if cached else " ") + term) if term else []
-                if len(cached) + len(piece) + len(end) > _MAX_CONTEXT_TOKENS:
-                    break
-                cached += piece
-            if cached:
-                cached += end
+            cached = prompt_tokens(context, self._tokenizer.encode, _MAX_CONTEXT_TOKENS)
             if len(self._vocab_cache) >= 64:
                 self._vocab_cache.clear()
             self._vocab_cache[context] = cached

