@@ -260,11 +260,12 @@ async def test_a_thinker_in_a_room_keeps_the_floor_through_a_longer_pause_after_
 ) -> None:
     """The product's turn-taking hears the room's audio as on the other transports: a real reader pauses
     2.2 s between sentences, goes on, then pauses 3.2 s — longer than the answer wait after a finished
-    sentence (2.8 s), inside the wait the candidate's own rhythm earns (1.75 × the pause they came back
-    from). Timed by an assumed silence, without the room's audio, the second pause was taken as the end."""
+    sentence (set to 2.8 s here, below the shipped 3.8 s, so that the rhythm and not the floor must keep
+    it), inside the wait the candidate's own rhythm earns (1.75 × the pause they came back from). Timed by
+    an assumed silence, without the room's audio, the second pause was taken as the end."""
     worker = start_worker(
         livekit, lk_db, queue_name, artifacts_dir / "livekit" / "agent-turns.log", stack=None,
-        MOCKLINE_AGENT_USER_AWAY_TIMEOUT="60",
+        MOCKLINE_AGENT_USER_AWAY_TIMEOUT="60", MOCKLINE_AGENT_WEB__ANSWER_PAUSE_DELAY="2.8",
     )  # fmt: skip
     answer = corpus.passage("thinker", [None, 2.2, 3.2])
     try:
