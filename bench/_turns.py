@@ -38,6 +38,7 @@ from ._latency import fresh_db
 from ._proc import ServerProcess
 from ._script import FRAME_S, GAP_S, AwaitAudio, AwaitTurn, Pause, Say, Step, Timeline
 from ._stats import Dist, dist
+from ._turn_options import bucket as option_bucket
 from ._voice import Clip
 
 __all__ = ["TurnsResult", "run_turns"]
@@ -72,18 +73,14 @@ class TurnsResult:
     notes: list[str] = field(default_factory=list)
 
 
+_KINDS = {"<0.8 s": "0.3-0.8 s (speaker's own)", "0.8-1.6 s": "0.8-1.6 s (sentence)"}
+
+
 def bucket(length_s: float) -> str:
-    """By the whole silence the corpus labels (``tests/audio/corpus.py``): a nominal 1.5 s sentence pause
-    measures up to 1.57 s, a 4 s thinking pause 4.09 s; the meeting speaker's own longest is 6.6 s."""
-    if length_s < 0.8:
-        return "0.3-0.8 s (speaker's own)"
-    if length_s <= 1.75:
-        return "0.8-1.6 s (sentence)"
-    if length_s <= 2.75:
-        return "2-2.6 s (thinking)"
-    if length_s <= 4.25:
-        return "3-4.1 s (thinking)"
-    return "5-6.6 s (thinking)"
+    """The decision bench's buckets (``bench/_turn_options.py``, by the whole silence the corpus labels),
+    named with the kind of pause: the speaker's own, sentence, or thinking."""
+    name = option_bucket(length_s)
+    return _KINDS.get(name, f"{name} (thinking)")
 
 
 def _rate(transport: str) -> int:

@@ -15,10 +15,10 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from livekit.agents import llm
 
 from agent._turns import TextTurnDetector, decide, needs_audio, trails_off, wants_object
 from agent.settings import TurnTuning
+from tests.test_turns_decision import _ctx
 
 pytestmark = pytest.mark.unit
 
@@ -86,13 +86,6 @@ class _HeardFinished(TextTurnDetector):
 
     async def finished_probability(self) -> float | None:
         return HEARD_FINISHED[0]
-
-
-def _ctx(question: str, answer: str) -> llm.ChatContext:
-    ctx = llm.ChatContext()
-    ctx.add_message(role="assistant", content=question)
-    ctx.add_message(role="user", content=answer)
-    return ctx
 
 
 async def test_the_detector_waits_out_the_pause_after_about_and_answers_ten_of_clubs_at_once() -> None:
