@@ -70,6 +70,10 @@ class RealBargeIn:
     to_pause: Dist
     word_to_pause: Dist
     after_pause: Dist
+    # WebRTC: the same stop, at the moment the last agent packet *arrived* at the caller (before aiortc's
+    # 4-packet jitter buffer and the decoder; ``Timeline.packet_arrival``)
+    stop_word_packet: Dist = field(default_factory=lambda: dist([]))
+    after_pause_packet: Dist = field(default_factory=lambda: dist([]))
     vad_ms: dict[str, float | None] = field(default_factory=dict)  # clip → pause decision, audio ms
     vad_early_ms: dict[str, float | None] = field(default_factory=dict)
     word_ms: dict[str, float] = field(default_factory=dict)  # clip → its first word, after its first sound
@@ -100,9 +104,17 @@ def analyse(
         shift = 0.0 if name is None else word_onset_s(clips[name]) - _frame_start(clips[name])
         i = bisect.bisect_left(pauses, s.start - 0.05)
         pause = pauses[i] if i < len(pauses) and pauses[i] < stop_end + 0.5 else None
+        arrived = tl.packet_arrival.get(stop)
+        packet_end = None if arrived is None else arrived + FRAME_S
         rows.append(
             {
                 "clip": name,
+                "stop_word_packet_ms": None
+                if packet_end is None
+                else (packet_end - s.start - shift) * 1000.0,
+                "after_pause_packet_ms": None
+                if packet_end is None or pause is None
+                else (packet_end - pause) * 1000.0,
                 "stop_ms": (stop_end - s.start) * 1000.0,
                 "stop_word_ms": (stop_end - s.start - shift) * 1000.0,
                 "to_pause_ms": None if pause is None else (pause - s.start) * 1000.0,
@@ -116,6 +128,8 @@ def analyse(
         stop_word=dist(r["stop_word_ms"] for r in rows),
         to_pause=dist(r["to_pause_ms"] for r in rows if r["to_pause_ms"] is not None),
         word_to_pause=dist(r["word_to_pause_ms"] for r in rows if r["word_to_pause_ms"] is not None),
+        stop_word_packet=dist(r["stop_word_packet_ms"] for r in rows),
+        after_pause_packet=dist(r["after_pause_packet_ms"] for r in rows),
         after_pause=dist(r["after_pause_ms"] for r in rows if r["after_pause_ms"] is not None),
         vad_ms={n: v.pause_ms for n, v in vad.items()},
         vad_early_ms={n: v.early_ms for n, v in vad.items()},
@@ -152,6 +166,8 @@ def render(results: list[RealBargeIn]) -> str:
         ("first voiced sample → server output paused", "to_pause"),
         ("first word → server output paused (WebRTC: stops sending)", "word_to_pause"),
         ("server output paused → last agent frame at the caller", "after_pause"),
+        ("first word → the last agent packet arrives at the caller (WebRTC)", "stop_word_packet"),
+        ("server output paused → that packet arrives (WebRTC)", "after_pause_packet"),
     ):
         lines.append(f"| {label} | " + " | ".join(fmt(getattr(r, attr)) for r in results) + " |")
     lines.append("")

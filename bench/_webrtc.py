@@ -97,6 +97,7 @@ class BrowserCaller:
         self._agent_state: str | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self.frames_heard = 0
+        self._arrivals: dict[int, float] = {}  # RTP timestamp → perf_counter when the packet arrived
 
     async def connect(self) -> None:
         self.pc.addTrack(self.mic)
@@ -105,6 +106,7 @@ class BrowserCaller:
 
         @self.pc.on("track")
         def _track(track: MediaStreamTrack) -> None:
+            self._stamp_packets(track)
             self._tasks.append(asyncio.create_task(self._listen(track), name="bench-listen"))
 
         await self.pc.setLocalDescription(await self.pc.createOffer())
@@ -135,6 +137,23 @@ class BrowserCaller:
             self._ended.set()
         self._heard.set()
 
+    def _stamp_packets(self, track: MediaStreamTrack) -> None:
+        """Note when each RTP packet of ``track`` arrives (by RTP timestamp, which the decoded frame keeps
+        as its ``pts``), ahead of aiortc's jitter buffer. Bench-only: wraps the receiver's private packet
+        handler (aiortc pinned in pyproject); without it the caller just has no arrival stamps."""
+        receiver = next((r for r in self.pc.getReceivers() if r.track is track), None)
+        handle = getattr(receiver, "_handle_rtp_packet", None)
+        if handle is None:
+            return
+
+        async def stamped(packet: object, arrival_time_ms: int) -> None:
+            ts = getattr(packet, "timestamp", None)
+            if ts is not None and len(self._arrivals) < 200_000:
+                self._arrivals.setdefault(ts, time.perf_counter())
+            await handle(packet, arrival_time_ms)
+
+        receiver._handle_rtp_packet = stamped  # type: ignore[union-attr]
+
     async def _listen(self, track: MediaStreamTrack) -> None:
         while True:
             try:
@@ -146,6 +165,9 @@ class BrowserCaller:
             pcm = frame.to_ndarray().astype(np.float64)
             if pcm.size and float(np.sqrt(np.mean(pcm**2))) > _VOICED_RMS:
                 self.timeline.voiced.append(now)
+                arrived = self._arrivals.get(frame.pts) if frame.pts is not None else None
+                if arrived is not None:
+                    self.timeline.packet_arrival[now] = arrived
                 self._heard.set()
 
     async def run(self, steps: Sequence[Step], *, deadline_s: float = 600.0) -> Timeline:
