@@ -98,6 +98,7 @@ class BrowserCaller:
         self._tasks: list[asyncio.Task[None]] = []
         self.frames_heard = 0
         self._arrivals: dict[int, float] = {}  # RTP timestamp → perf_counter when the packet arrived
+        self._rtp_origin: int | None = None
 
     async def connect(self) -> None:
         self.pc.addTrack(self.mic)
@@ -138,9 +139,10 @@ class BrowserCaller:
         self._heard.set()
 
     def _stamp_packets(self, track: MediaStreamTrack) -> None:
-        """Note when each RTP packet of ``track`` arrives (by RTP timestamp, which the decoded frame keeps
-        as its ``pts``), ahead of aiortc's jitter buffer. Bench-only: wraps the receiver's private packet
-        handler (aiortc pinned in pyproject); without it the caller just has no arrival stamps."""
+        """Note when each RTP packet of ``track`` arrives, ahead of aiortc's jitter buffer, by its RTP
+        timestamp from the stream's first (aiortc gives the decoded frame that as its ``pts``). Bench-only:
+        wraps the receiver's private packet handler (aiortc pinned in pyproject); without it the caller
+        just has no arrival stamps."""
         receiver = next((r for r in self.pc.getReceivers() if r.track is track), None)
         handle = getattr(receiver, "_handle_rtp_packet", None)
         if handle is None:
@@ -149,7 +151,9 @@ class BrowserCaller:
         async def stamped(packet: object, arrival_time_ms: int) -> None:
             ts = getattr(packet, "timestamp", None)
             if ts is not None and len(self._arrivals) < 200_000:
-                self._arrivals.setdefault(ts, time.perf_counter())
+                if self._rtp_origin is None:
+                    self._rtp_origin = ts
+                self._arrivals.setdefault((ts - self._rtp_origin) % (1 << 32), time.perf_counter())
             await handle(packet, arrival_time_ms)
 
         receiver._handle_rtp_packet = stamped  # type: ignore[union-attr]
