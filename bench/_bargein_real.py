@@ -104,7 +104,7 @@ def analyse(
         shift = 0.0 if name is None else word_onset_s(clips[name]) - _frame_start(clips[name])
         i = bisect.bisect_left(pauses, s.start - 0.05)
         pause = pauses[i] if i < len(pauses) and pauses[i] < stop_end + 0.5 else None
-        arrived = tl.packet_arrival.get(stop)
+        arrived = getattr(tl, "packet_arrival", {}).get(stop)  # (pickles from before it existed)
         packet_end = None if arrived is None else arrived + FRAME_S
         rows.append(
             {
