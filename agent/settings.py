@@ -47,17 +47,21 @@ Turn-taking values, and why (an interview is not a customer-service call). Measu
   interrupt the reply for good and become the candidate's turn; a backchannel ("mm-hmm", "right",
   "okay") or a noise (cough, knock) over the agent is not a turn, and the reply resumes where it paused
   as soon as the transcript shows it (hybrid bench: 0/12 turns cut, 6/12 short pauses).
-- ``early_pause_speech`` 0.064 s (both), ``early_pause_hold`` 0.5 s: our transports (phone, WebRTC; not
-  LiveKit rooms) pause the agent's output on the VAD's *second* 32 ms window over its activation
-  threshold while the agent speaks, without waiting for livekit's pause above (``agent/_early_pause.py``).
+- ``early_pause_speech`` 0.032 s (both), ``early_pause_hold`` 0.5 s: our transports (phone, WebRTC; not
+  LiveKit rooms) pause the agent's output on the VAD's *first* 32 ms window over its activation threshold
+  while the agent speaks, without waiting for livekit's pause above (``agent/_early_pause.py``).
   livekit's pause needs the VAD's ``min_speech_duration`` plus one window: 160 ms (web) / 192 ms (phone)
-  of audio after silero first hears the candidate; the early pause 64 ms, so 96/128 ms sooner on every
-  barge-in (BENCHMARKS.md "Barge-in on real speech, broken down"). It only holds the audio: if the sound
-  stops before the VAD starts speech (a click) or livekit has not paused within ``early_pause_hold``, the
-  reply goes on where it paused (a gap of ~0.1 s); otherwise livekit's pause and the backchannel filter
-  decide as before. The bench's cough and knock never reach silero's threshold, so they pause nothing
-  new; "mm-hmm" paused the agent already. Why not one window (32 ms): a single window over the
-  threshold is the likeliest shape of a click or line noise, and it buys 32 ms. 0 turns it off.
+  of audio after silero first hears the candidate; the early pause 32 ms, so 128/160 ms sooner on every
+  barge-in (BENCHMARKS.md "Barge-in on real speech, broken down" and "First window"). It only holds the
+  audio: if the sound stops before the VAD starts speech (a click) or livekit has not paused within
+  ``early_pause_hold``, the reply goes on where it paused (a gap of ~0.1 s); otherwise livekit's pause and
+  the backchannel filter decide as before. Why the first window and not the second (0.064, the previous
+  value): on the seven real barge-in clips it is 32 ms sooner on every one; a higher bar on that window
+  (0.7-0.9) or silero's unsmoothed probability is never sooner and often later; and on the noise the repo
+  has (cough, knock, line hiss up to RMS 3000, mains hum, the clicks and breaths before real first words)
+  silero never reaches 0.3, so one window pauses nothing two windows would not. In 78 s of real speech a
+  lone window over the threshold happens 1-2 times (a ~64 ms gap if it fell on the agent's reply). 0 turns
+  it off.
 - ``ignore_backchannels`` on: that filter. Off restores livekit's behaviour, where a transcribed "mm-hmm"
   over the agent commits a user turn and the reply to it cuts the agent off.
 - ``min_interruption_words`` 0: livekit checks it before *pausing* as well, so any value > 0 delays the
@@ -102,8 +106,8 @@ class TurnTuning(BaseSettings):
     min_interruption_duration: float = 0.15
     # Pause our transports' output once this much audio is over the VAD's threshold while the agent
     # speaks, before livekit's own pause (agent/_early_pause.py); released if the sound stops first or
-    # livekit has not taken over within early_pause_hold. 0: off.
-    early_pause_speech: float = 0.064
+    # livekit has not taken over within early_pause_hold. 0: off. 0.032: silero's first window.
+    early_pause_speech: float = 0.032
     early_pause_hold: float = 0.5
     min_interruption_words: int = 0
     false_interruption_timeout: float = 2.0

@@ -8,11 +8,14 @@ which on Linux is the same monotonic clock in the server process):
 
 - ``stop``: the caller's first voiced sample (any 10 ms over RMS 300, the bench's definition) → the
   end of the last agent frame it received before a gap (what ``bench bargein`` always reports);
-- ``stop_sustained``: the same from the clip's sustained onset (3 voiced 10 ms windows in a row; real
-  recordings carry a click or breath 100-230 ms before some first words) — shown beside, not instead;
+- ``stop_word``: the same from the start of the clip's first word (``BargeClip.word_s``: real recordings
+  carry a click or breath 100-230 ms before some first words, which is not the candidate speaking);
+  the headline since BENCHMARKS.md "First window";
 - ``to_pause``: first voiced sample → the server's output paused (``PacedAudioOutput.pause``; the early
-  pause or livekit's, whichever came first), and ``after_pause``: that pause → the last agent frame at the
-  caller (the outbound leg: queued frames, Twilio ``clear``, the caller's receive path);
+  pause or livekit's, whichever came first), ``word_to_pause`` the same from the first word: on WebRTC
+  the server stops sending there (the track is pulled: the next frame after the pause is silence); and
+  ``after_pause``: that pause → the last agent frame at the caller (the outbound leg: queued frames,
+  Twilio ``clear``, the caller's receive path — on WebRTC, aiortc's jitter buffer holds 4 packets);
 - ``vad``: the audio time silero needs on that clip to make the pause decision (CPU-independent), so
   ``to_pause − vad`` is the inbound leg plus the VAD's lag behind real time.
 """
@@ -23,7 +26,7 @@ import bisect
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._bargein_clips import barge_clips, sustained_onset_s, vad_stages
+from ._bargein_clips import barge_clips, vad_stages, word_onset_s
 from ._calls import rate_of
 from ._script import FRAME_S, AwaitAudio, AwaitReply, Pause, Say, Step, Timeline
 from ._stats import Dist, dist
@@ -63,21 +66,30 @@ def real_bargein_script(*, transport: str, trials: int, backchannel_rounds: int)
 class RealBargeIn:
     transport: str
     stop: Dist
-    stop_sustained: Dist
+    stop_word: Dist
     to_pause: Dist
+    word_to_pause: Dist
     after_pause: Dist
+    # WebRTC: the same stop, at the moment the last agent packet *arrived* at the caller (before aiortc's
+    # 4-packet jitter buffer and the decoder; ``Timeline.packet_arrival``)
+    stop_word_packet: Dist = field(default_factory=lambda: dist([]))
+    after_pause_packet: Dist = field(default_factory=lambda: dist([]))
     vad_ms: dict[str, float | None] = field(default_factory=dict)  # clip → pause decision, audio ms
     vad_early_ms: dict[str, float | None] = field(default_factory=dict)
+    word_ms: dict[str, float] = field(default_factory=dict)  # clip → its first word, after its first sound
     rows: list[dict[str, Any]] = field(default_factory=list)
 
 
-def analyse(tl: Timeline, pauses: list[float], transport: str, *, min_interruption_s: float) -> RealBargeIn:
+def analyse(
+    tl: Timeline, pauses: list[float], transport: str, *, min_interruption_s: float, early_s: float = 0.032
+) -> RealBargeIn:
     """Not on a running event loop (silero runs on its own one here)."""
     rate = rate_of(transport)
     clips = {c.name: c for c in barge_clips(rate)}
     telephony = transport == "phone"
     vad = {
-        n: vad_stages(c, telephony=telephony, min_interruption_s=min_interruption_s) for n, c in clips.items()
+        n: vad_stages(c, telephony=telephony, min_interruption_s=min_interruption_s, early_s=early_s)
+        for n, c in clips.items()
     }
     rows = []
     for s in tl.said:
@@ -88,28 +100,46 @@ def analyse(tl: Timeline, pauses: list[float], transport: str, *, min_interrupti
             continue
         stop_end = stop + FRAME_S
         name = _clip_at(tl, s.start, clips)
-        shift = 0.0 if name is None else sustained_onset_s(clips[name]) - clips[name].voiced_bounds()[0]
+        # the callers stamp the start of the 20 ms frame that holds the clip's first voiced sample
+        shift = 0.0 if name is None else word_onset_s(clips[name]) - _frame_start(clips[name])
         i = bisect.bisect_left(pauses, s.start - 0.05)
         pause = pauses[i] if i < len(pauses) and pauses[i] < stop_end + 0.5 else None
+        arrived = getattr(tl, "packet_arrival", {}).get(stop)  # (pickles from before it existed)
+        packet_end = None if arrived is None else arrived + FRAME_S
         rows.append(
             {
                 "clip": name,
+                "stop_word_packet_ms": None
+                if packet_end is None
+                else (packet_end - s.start - shift) * 1000.0,
+                "after_pause_packet_ms": None
+                if packet_end is None or pause is None
+                else (packet_end - pause) * 1000.0,
                 "stop_ms": (stop_end - s.start) * 1000.0,
-                "stop_sustained_ms": (stop_end - s.start - shift) * 1000.0,
+                "stop_word_ms": (stop_end - s.start - shift) * 1000.0,
                 "to_pause_ms": None if pause is None else (pause - s.start) * 1000.0,
+                "word_to_pause_ms": None if pause is None else (pause - s.start - shift) * 1000.0,
                 "after_pause_ms": None if pause is None else (stop_end - pause) * 1000.0,
             }
         )
     return RealBargeIn(
         transport=transport,
         stop=dist(r["stop_ms"] for r in rows),
-        stop_sustained=dist(r["stop_sustained_ms"] for r in rows),
+        stop_word=dist(r["stop_word_ms"] for r in rows),
         to_pause=dist(r["to_pause_ms"] for r in rows if r["to_pause_ms"] is not None),
+        word_to_pause=dist(r["word_to_pause_ms"] for r in rows if r["word_to_pause_ms"] is not None),
+        stop_word_packet=dist(r["stop_word_packet_ms"] for r in rows),
+        after_pause_packet=dist(r["after_pause_packet_ms"] for r in rows),
         after_pause=dist(r["after_pause_ms"] for r in rows if r["after_pause_ms"] is not None),
         vad_ms={n: v.pause_ms for n, v in vad.items()},
         vad_early_ms={n: v.early_ms for n, v in vad.items()},
+        word_ms={n: v.word_ms for n, v in vad.items()},
         rows=rows,
     )
+
+
+def _frame_start(clip: Any) -> float:
+    return int(clip.voiced_bounds()[0] / FRAME_S) * FRAME_S
 
 
 def _clip_at(tl: Timeline, start: float, clips: dict[str, Any]) -> str | None:
@@ -132,16 +162,23 @@ def render(results: list[RealBargeIn]) -> str:
     ]
     for label, attr in (
         ("first voiced sample → agent audio stops at the caller", "stop"),
-        ("sustained onset → agent audio stops at the caller", "stop_sustained"),
+        ("**first word → agent audio stops at the caller**", "stop_word"),
         ("first voiced sample → server output paused", "to_pause"),
+        ("first word → server output paused (WebRTC: stops sending)", "word_to_pause"),
         ("server output paused → last agent frame at the caller", "after_pause"),
+        ("first word → the last agent packet arrives at the caller (WebRTC)", "stop_word_packet"),
+        ("server output paused → that packet arrives (WebRTC)", "after_pause_packet"),
     ):
         lines.append(f"| {label} | " + " | ".join(fmt(getattr(r, attr)) for r in results) + " |")
     lines.append("")
-    lines.append("Silero's pause decision per clip, audio ms after its first voiced sample (livekit/early):")
+    lines.append(
+        "Silero's pause decision per clip, audio ms after its first voiced sample (livekit/early;"
+        " the first word starts +N ms after that sample):"
+    )
     for r in results:
         per = ", ".join(
             f"{n.removeprefix('real:')} {r.vad_ms[n]:.0f}/{r.vad_early_ms[n] or 0:.0f}"
+            + (f" (+{r.word_ms[n]:.0f})" if r.word_ms.get(n) else "")
             for n in r.vad_ms
             if r.vad_ms[n] is not None
         )

@@ -175,5 +175,9 @@ def _real(rec: CallRecord, profile: str) -> RealBargeIn:
     raw = ROOT / "var" / "bench" / f"bargein-real-{profile}-{rec.transport}.pickle"
     raw.write_bytes(pickle.dumps((rec.timeline, rec.server)))  # re-analyse without another call
     return analyse_real(
-        rec.timeline, pauses, rec.transport, min_interruption_s=tuning.min_interruption_duration
+        rec.timeline,
+        pauses,
+        rec.transport,
+        min_interruption_s=tuning.min_interruption_duration,
+        early_s=tuning.early_pause_speech,
     )

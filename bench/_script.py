@@ -99,6 +99,10 @@ class Said:
 class Timeline:
     said: list[Said] = field(default_factory=list)
     voiced: list[float] = field(default_factory=list)  # arrival times of voiced agent frames
+    # WebRTC: voiced frame's time in ``voiced`` → when its RTP packet reached the caller, before aiortc's
+    # jitter buffer (it holds 4 packets) and the decoder: the server-to-caller leg without the caller's own
+    # playout buffering
+    packet_arrival: dict[float, float] = field(default_factory=dict)
     clears: list[float] = field(default_factory=list)
     ends: list[float] = field(default_factory=list)  # the transport said the agent's turn ended
     ended: float | None = None  # the interview ended (the agent said goodbye and hung up)

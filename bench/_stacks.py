@@ -14,7 +14,9 @@ preemptive TTS; ``fast`` shortens endpointing to 0.2 s to show what the pipeline
 is the previous product
 (VAD endpointing 0.9/1.0 s, 0.8/0.9 s minimum interruption, no backchannel filter, no preemptive TTS), for
 before/after comparisons; ``words2`` is ``legacy`` with ``min_interruption_words=2``; ``late-pause`` is
-``product`` without the early pause (``agent/_early_pause.py``): the agent pauses only when livekit decides.
+``product`` without the early pause (``agent/_early_pause.py``): the agent pauses only when livekit decides;
+``pause-2win`` is ``product`` with the early pause on silero's *second* window over its threshold (the
+product before it paused on the first), for the back-to-back A/B in BENCHMARKS.md.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from typing import Any
 __all__ = ["PROFILES", "STACKS", "agent_settings", "build_runtime"]
 
 STACKS = ("fakes", "offline", "hybrid")
-PROFILES = ("product", "fast", "legacy", "words2", "late-pause")
+PROFILES = ("product", "fast", "legacy", "words2", "late-pause", "pause-2win")
 
 
 def agent_settings(*, stack: str, profile: str) -> Any:
@@ -39,9 +41,10 @@ def agent_settings(*, stack: str, profile: str) -> Any:
     if profile == "fast":
         update["web"] = base.web.model_copy(update={"min_endpointing_delay": 0.2})
         update["phone"] = base.phone.model_copy(update={"min_endpointing_delay": 0.2})
-    elif profile == "late-pause":
-        update["web"] = base.web.model_copy(update={"early_pause_speech": 0.0})
-        update["phone"] = base.phone.model_copy(update={"early_pause_speech": 0.0})
+    elif profile in ("late-pause", "pause-2win"):
+        early = 0.0 if profile == "late-pause" else 0.064
+        update["web"] = base.web.model_copy(update={"early_pause_speech": early})
+        update["phone"] = base.phone.model_copy(update={"early_pause_speech": early})
     elif profile in ("legacy", "words2"):
         words = 2 if profile == "words2" else 0
         update |= {"turn_detector": "vad", "ignore_backchannels": False, "preemptive_tts": False}

@@ -97,6 +97,8 @@ class BrowserCaller:
         self._agent_state: str | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self.frames_heard = 0
+        self._arrivals: dict[int, float] = {}  # RTP timestamp → perf_counter when the packet arrived
+        self._rtp_origin: int | None = None
 
     async def connect(self) -> None:
         self.pc.addTrack(self.mic)
@@ -105,6 +107,7 @@ class BrowserCaller:
 
         @self.pc.on("track")
         def _track(track: MediaStreamTrack) -> None:
+            self._stamp_packets(track)
             self._tasks.append(asyncio.create_task(self._listen(track), name="bench-listen"))
 
         await self.pc.setLocalDescription(await self.pc.createOffer())
@@ -135,6 +138,26 @@ class BrowserCaller:
             self._ended.set()
         self._heard.set()
 
+    def _stamp_packets(self, track: MediaStreamTrack) -> None:
+        """Note when each RTP packet of ``track`` arrives, ahead of aiortc's jitter buffer, by its RTP
+        timestamp from the stream's first (aiortc gives the decoded frame that as its ``pts``). Bench-only:
+        wraps the receiver's private packet handler (aiortc pinned in pyproject); without it the caller
+        just has no arrival stamps."""
+        receiver = next((r for r in self.pc.getReceivers() if r.track is track), None)
+        handle = getattr(receiver, "_handle_rtp_packet", None)
+        if handle is None:
+            return
+
+        async def stamped(packet: object, arrival_time_ms: int) -> None:
+            ts = getattr(packet, "timestamp", None)
+            if ts is not None and len(self._arrivals) < 200_000:
+                if self._rtp_origin is None:
+                    self._rtp_origin = ts
+                self._arrivals.setdefault((ts - self._rtp_origin) % (1 << 32), time.perf_counter())
+            await handle(packet, arrival_time_ms)
+
+        receiver._handle_rtp_packet = stamped  # type: ignore[union-attr]
+
     async def _listen(self, track: MediaStreamTrack) -> None:
         while True:
             try:
@@ -146,6 +169,9 @@ class BrowserCaller:
             pcm = frame.to_ndarray().astype(np.float64)
             if pcm.size and float(np.sqrt(np.mean(pcm**2))) > _VOICED_RMS:
                 self.timeline.voiced.append(now)
+                arrived = self._arrivals.get(frame.pts) if frame.pts is not None else None
+                if arrived is not None:
+                    self.timeline.packet_arrival[now] = arrived
                 self._heard.set()
 
     async def run(self, steps: Sequence[Step], *, deadline_s: float = 600.0) -> Timeline:

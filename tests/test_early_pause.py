@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from livekit.agents import vad
 
+from agent import AgentSettings
 from agent._early_pause import EarlyPause, tap_vad
 
 pytestmark = pytest.mark.unit
@@ -72,18 +73,32 @@ class Mic:
             self.window(p)
 
 
-def make(session: Session | None = None) -> tuple[Session, Output, Mic]:
+def make(
+    session: Session | None = None, *, telephony: bool = False, speech_s: float | None = None
+) -> tuple[Session, Output, Mic]:
+    """The product's early pause (``AgentSettings`` defaults for the transport) unless ``speech_s``."""
     session = session or Session()
     out = Output()
-    early = EarlyPause(output=out, threshold=0.5, speech_s=0.064, hold_s=0.5)
+    tuning = AgentSettings().tuning(telephony=telephony)
+    early = EarlyPause(
+        output=out,
+        threshold=0.5,
+        speech_s=tuning.early_pause_speech if speech_s is None else speech_s,
+        hold_s=tuning.early_pause_hold,
+    )
     early.attach(session)
     return session, out, Mic(early)
 
 
-def test_the_agent_pauses_on_the_second_window_of_speech_over_it_and_livekit_takes_it_from_there() -> None:
-    session, out, mic = make()
-    mic.say(0.1, 0.9)
+@pytest.mark.parametrize("telephony", [False, True], ids=["webrtc", "phone"])
+def test_the_agent_pauses_on_the_first_window_of_speech_over_it_and_livekit_takes_it_from_there(
+    telephony: bool,
+) -> None:
+    session, out, mic = make(telephony=telephony)
+    mic.say(0.1, 0.49)
     assert out.calls == []
+    mic.say(0.9)  # silero's first 32 ms window over the threshold: the candidate is talking
+    assert out.calls == ["pause"]
     mic.say(0.95)
     assert out.calls == ["pause"]
     session.agent_state = "listening"  # livekit paused the reply itself: its decision from now on
@@ -94,15 +109,23 @@ def test_the_agent_pauses_on_the_second_window_of_speech_over_it_and_livekit_tak
 
 def test_a_click_pauses_the_agent_for_a_moment_and_it_goes_on_where_it_stopped() -> None:
     _session, out, mic = make()
-    mic.say(0.9, 0.9, 0.2)
+    mic.say(0.9, 0.2)
     assert out.calls == ["pause", "resume"]
     assert mic.early.resumed == 1
 
 
-def test_a_single_window_over_the_threshold_does_not_pause_the_agent() -> None:
+def test_each_new_sound_over_the_agent_gets_its_own_pause_and_release() -> None:
     _session, out, mic = make()
     mic.say(0.9, 0.2, 0.9, 0.1)
+    assert out.calls == ["pause", "resume", "pause", "resume"]
+
+
+def test_on_the_second_window_setting_a_single_window_over_the_threshold_does_not_pause_the_agent() -> None:
+    _session, out, mic = make(speech_s=0.064)
+    mic.say(0.9, 0.2, 0.9, 0.1)
     assert out.calls == []
+    mic.say(0.9, 0.9)
+    assert out.calls == ["pause"]
 
 
 def test_speech_while_the_agent_is_listening_pauses_nothing() -> None:
