@@ -30,9 +30,7 @@ behind real time on top.
 from __future__ import annotations
 
 import asyncio
-import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -71,20 +69,11 @@ def barge_clips(rate: int) -> list[BargeClip]:
         clip = Clip(f"real:{a.name}", np.asarray(pcm, dtype=np.int16), rate)
         aligned = _ALIGNED.get(a.name)
         if aligned is not None:
-            word = _first_word_s(
-                corpus.DATA / "librivox" / f"sense_and_sensibility_01_austen_64kb-{aligned}.json"
-            )
-            word -= cut / src.rate
+            word = corpus.first_word_s(aligned) - cut / src.rate
         else:
             word = sustained_onset_s(clip)
         out.append(BargeClip(clip.name, clip.samples, rate, word_s=word))
     return out
-
-
-def _first_word_s(alignment: Path) -> float:
-    """Start of the first word in a pocketsphinx alignment (``{"w": [{"t": word, "b": begin}, …]}``)."""
-    words = json.loads(alignment.read_text())["w"]
-    return float(next(w["b"] for w in words if not w["t"].startswith("<")))
 
 
 def word_onset_s(clip: Clip) -> float:

@@ -116,7 +116,7 @@ def bucket(length_s: float) -> str:
 
 def thinking(length_s: float) -> bool:
     """A thinking pause "up to 4 s" (the issue's target): 2-4.1 s of whole silence on this corpus."""
-    return 1.75 < length_s <= 4.25
+    return bucket(length_s) in BUCKETS[2:4]
 
 
 def _points(answer: Any, transcribe: Any) -> list[Point]:

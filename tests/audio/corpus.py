@@ -45,6 +45,7 @@ __all__ = [
     "Answer",
     "Pause",
     "answers",
+    "first_word_s",
     "load",
     "long_answers",
     "medium_answers",
@@ -129,6 +130,11 @@ def _words(sentence: str) -> list[tuple[str, float, float]]:
         if w["t"] != "<sil>":
             out.append((w["t"].split("(")[0], float(w["b"]), float(w["b"]) + float(w["d"])))
     return out
+
+
+def first_word_s(sentence: str) -> float:
+    """Where the first word of a LibriVox sentence starts in its recording (the forced alignment)."""
+    return _words(sentence)[0][1]
 
 
 def _sentence(sentence: str, *, upto: int | None = None, start: int = 0) -> _Piece:
