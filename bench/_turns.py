@@ -4,9 +4,10 @@ One call per transport. The caller says every answer of the real-speech corpus (
 with its pauses, waiting after each for the agent's reply to it to finish (``AwaitTurn``: the agent's
 turn ended on the transport and nothing followed; never "any audio, then some quiet", which a reply cut
 off half-way or piper's gaps also give, and which let the next answer speak over a reply still coming),
-then barges in three times 0.5-1.5 s into a reply (mid-call); two more calls barge in 0.3 s and 1.5 s
-into the greeting (the start of a call). A wait that runs out is counted and named in the result; the
-call stops at the interview's end. From the caller's timeline:
+and a second call barges in once with each real barge-in clip (``bench/_bargein_clips.py``: the corpus's
+short replies and the first seconds of its spontaneous answers) 0.5-1.5 s into a reply (mid-call); more
+calls barge in 0.3 s or 1.5 s into the greeting (the start of a call), a clip each. A wait that runs out
+is counted and named in the result; the call stops at the interview's end. From the caller's timeline:
 
 - false cut-off: the agent's audio *begins* (a voiced frame after >= 0.2 s of quiet) inside a pause of
   an answer or up to 0.5 s after it (the reply was decided in the pause and reached the caller as the
@@ -14,10 +15,12 @@ call stops at the interview's end. From the caller's timeline:
 - response after a finished answer: the end of the answer's speech → the first agent audio (long and
   medium answers together as "long", short replies apart); answers cut off before their end are left
   out of this number (they are in the cut-off count).
-- barge-in: the interruption's start → the last agent frame before ``STOPPED_S`` of quiet (and, phone,
-  → ``clear``). The agent here is piper, whose speech has its own gaps between words and sentences
-  (up to ~0.5 s), so the bargein bench's 0.2 s gap would count a comma as a stop; an agent that was
-  between two words when the caller began and never went on counts 0 ms.
+- barge-in: the start of the interruption's first word (``BargeClip.word_s``, as ``bench bargein
+  --speech real`` counts it; its first sound, a breath or a click before the word, is reported beside)
+  → the last agent frame before ``STOPPED_S`` of quiet (and, phone, → ``clear``). The agent here is
+  piper, whose speech has its own gaps between words and sentences (up to ~0.5 s), so the bargein
+  bench's 0.2 s gap would count a comma as a stop; an agent that was between two words when the caller
+  began and never went on counts 0 ms.
 - questions heard only in part: question turns (greet/ask/probe/follow-up) stored interrupted before
   the question itself was heard (the stored text is what the caller heard; it has no "?").
 - questions scored without being heard: plan questions the scorer counts as asked (``scoring/_snapshot.py``:
@@ -55,10 +58,15 @@ class TurnsResult:
     cuts: dict[str, tuple[int, int]] = field(default_factory=dict)  # pause bucket → (cut, pauses)
     response_long: Dist = field(default_factory=lambda: dist([]))
     response_short: Dist = field(default_factory=lambda: dist([]))
-    bargein_stop: Dist = field(default_factory=lambda: dist([]))  # mid-call
+    # barge-in, from the first word: mid-call, and in the greeting's first seconds
+    bargein_stop: Dist = field(default_factory=lambda: dist([]))
     bargein_clear: Dist = field(default_factory=lambda: dist([]))
-    bargein_start_stop: Dist = field(default_factory=lambda: dist([]))  # in the greeting's first seconds
+    bargein_start_stop: Dist = field(default_factory=lambda: dist([]))
     bargein_start_clear: Dist = field(default_factory=lambda: dist([]))
+    # the same stops from the clip's first sound (a breath or click before the word counts as speaking)
+    bargein_stop_sound: Dist = field(default_factory=lambda: dist([]))
+    bargein_start_stop_sound: Dist = field(default_factory=lambda: dist([]))
+    bargein_by_clip: dict[str, list[float]] = field(default_factory=dict)  # clip → stops from its first word
     bargein_skipped: int = 0
     partly_heard_questions: int = 0
     unheard_scored: int = 0
@@ -104,21 +112,56 @@ def script(transport: str, names: str = "all") -> tuple[list[Step], list[Any]]:
             Say(_clip(a, transport), f"answer:{a.kind}:{a.name}"),
             AwaitTurn(timeout_s=60.0, settle_s=SETTLE_S),
         ]
-    # barge-ins into a reply: the agent answers a short reply, the caller speaks over it
-    barge = _clip(corpus.short_replies()[-1], transport)
-    setup = _clip(corpus.short_replies()[0], transport)
-    for into in MID_BARGE_S:
-        steps += [Say(setup, "answer:short:barge-setup"), AwaitAudio(45.0)]
-        steps += [Pause(into), Say(barge, "barge"), AwaitTurn(timeout_s=60.0, settle_s=SETTLE_S)]
     return steps, chosen
+
+
+def barge_script(transport: str) -> list[Step]:
+    """Mid-call barge-ins: the caller gives a short reply, the agent answers it, and the caller speaks
+    over that answer 0.5-1.5 s in, once with each real barge-in clip."""
+    from tests.audio import corpus
+
+    setup = _clip(corpus.short_replies()[0], transport)
+    steps: list[Step] = [AwaitTurn(timeout_s=90.0, settle_s=SETTLE_S)]
+    for i, clip in enumerate(barge_clips(_rate(transport))):
+        steps += [Say(setup, "answer:short:barge-setup"), AwaitAudio(45.0)]
+        steps += [
+            Pause(MID_BARGE_S[i % len(MID_BARGE_S)]),
+            Say(clip, f"barge:{clip.name}"),
+            AwaitTurn(timeout_s=60.0, settle_s=SETTLE_S),
+        ]
+    return steps
+
+
+def start_barge_scripts(transport: str) -> list[list[Step]]:
+    """The start of a call: one call per real barge-in clip, speaking over the greeting 0.3 or 1.5 s in."""
+    return [
+        [
+            AwaitAudio(90.0),
+            Pause(START_BARGE_S[i % len(START_BARGE_S)]),
+            Say(clip, f"barge:{clip.name}"),
+            AwaitTurn(60.0, settle_s=SETTLE_S),
+        ]
+        for i, clip in enumerate(barge_clips(_rate(transport)))
+    ]
+
+
+def barge_clips(rate: int) -> list[Any]:
+    from ._bargein_clips import barge_clips as real_clips
+
+    return real_clips(rate)
+
+
+def word_after_sound_s(transport: str) -> dict[str, float]:
+    """Barge-in tag → seconds from the clip's first voiced sample (``Said.start``) to its first word."""
+    return {f"barge:{c.name}": c.word_s - c.voiced_bounds()[0] for c in barge_clips(_rate(transport))}
 
 
 SETTLE_S = 1.5  # after the agent's turn ended, this much quiet before the caller speaks again
 QUESTIONS = 18  # the plan's length: longer than the script, so the interview does not close mid-script
 
 
-MID_BARGE_S = (0.5, 1.0, 1.5)  # seconds into a reply
-START_BARGE_S = (0.3, 1.5)  # seconds into the greeting, one call each
+MID_BARGE_S = (0.5, 1.0, 1.5)  # seconds into a reply, in turn
+START_BARGE_S = (0.3, 1.5)  # seconds into the greeting, in turn, one call each
 
 
 def _onsets(tl: Timeline) -> list[float]:
@@ -187,33 +230,54 @@ def unheard_scored(turns: list[dict[str, Any]]) -> tuple[int, int]:
     return len(asked - heard), len(asked)
 
 
-def corpus_short() -> tuple[Any, ...]:
-    from tests.audio import corpus
+@dataclass
+class BargeIns:
+    stops: list[float] = field(default_factory=list)  # ms from the first word to the agent's audio stopping
+    clears: list[float] = field(default_factory=list)  # ms from the first word to Twilio's ``clear``
+    stops_sound: list[float] = field(default_factory=list)  # ms from the clip's first sound to the stop
+    by_clip: dict[str, list[float]] = field(default_factory=dict)
+    skipped: int = 0  # barge-ins while the agent was not speaking
 
-    return corpus.short_replies()
+    def __add__(self, other: BargeIns) -> BargeIns:
+        by_clip = {k: list(v) for k, v in self.by_clip.items()}
+        for k, v in other.by_clip.items():
+            by_clip.setdefault(k, []).extend(v)
+        return BargeIns(
+            self.stops + other.stops,
+            self.clears + other.clears,
+            self.stops_sound + other.stops_sound,
+            by_clip,
+            self.skipped + other.skipped,
+        )
 
 
-def barge_ins(tl: Timeline) -> tuple[list[float], list[float], int]:
-    """(ms to the agent's audio stopping, ms to ``clear``, barge-ins while the agent was not speaking)."""
-    stops, clears, skipped = [], [], 0
+def barge_ins(tl: Timeline, word_after: dict[str, float]) -> BargeIns:
+    """Every ``barge:<clip>`` the caller said over the agent: how long until the agent's audio stopped,
+    from the clip's first word (``word_after``: tag → seconds from its first sound to its first word)."""
+    out = BargeIns()
     for s in tl.said:
-        if s.tag != "barge":
+        if not s.tag.startswith("barge"):
             continue
+        word = word_after.get(s.tag, 0.0)
         i = bisect.bisect_right(tl.voiced, s.start)
         if i == 0 or s.start - tl.voiced[i - 1] > STOPPED_S:
-            skipped += 1
+            out.skipped += 1
             continue
         prev = tl.voiced[i - 1]
         for v in tl.voiced[i:]:
             if v - prev > STOPPED_S:
                 break
             prev = v
-        stops.append(max(0.0, (prev + FRAME_S - s.start) * 1000.0))
+        stopped = prev + FRAME_S
+        ms = max(0.0, (stopped - s.start - word) * 1000.0)
+        out.stops.append(ms)
+        out.stops_sound.append(max(0.0, (stopped - s.start) * 1000.0))
+        out.by_clip.setdefault(s.tag.removeprefix("barge:"), []).append(round(ms))
         nxt = min((x.start for x in tl.said if x.start > s.start), default=float("inf"))
         later = [c for c in tl.clears if s.start <= c < nxt]
         if later:
-            clears.append((later[0] - s.start) * 1000.0)
-    return stops, clears, skipped
+            out.clears.append((later[0] - s.start - word) * 1000.0)
+    return out
 
 
 def _ended_early(tl: Timeline, steps: list[Step]) -> bool:
@@ -257,25 +321,20 @@ async def run_turns(
             rec = await run_call(srv, t, steps, deadline_s=1500.0, questions=QUESTIONS)
             records = [rec]
             cuts, long_ms, short_ms = analyse(rec.timeline, chosen, t)
-            stops, clears, skipped = barge_ins(rec.timeline)
-            # the start of a call: speak over the greeting's first seconds
-            s2: list[float] = []
-            c2: list[float] = []
-            k2, partly, timeouts = 0, 0, 0
+            word_after = word_after_sound_s(t)
             timed_out: list[str] = list(rec.timeline.timed_out)
+            timeouts = rec.timeline.timeouts
+            partly = partly_heard_questions(rec.server.get("turns", []))
             unheard, scored = unheard_scored(rec.server.get("turns", []))
-            barge = _clip(corpus_short()[-1], t)
-            for into in START_BARGE_S:
-                start_steps: list[Step] = [
-                    AwaitAudio(90.0),
-                    Pause(into),
-                    Say(barge, "barge"),
-                    AwaitTurn(60.0, settle_s=SETTLE_S),
-                ]
-                rec2 = await run_call(srv, t, start_steps, deadline_s=300.0, questions=QUESTIONS)
+            mid, start = BargeIns(), BargeIns()
+            # mid-call: a call of short replies, each answered and spoken over; then the start of a call:
+            # speak over the greeting's first seconds
+            calls = [(barge_script(t), 600.0, True)] + [(st, 300.0, False) for st in start_barge_scripts(t)]
+            for call_steps, deadline_s, is_mid in calls:
+                rec2 = await run_call(srv, t, call_steps, deadline_s=deadline_s, questions=QUESTIONS)
                 records.append(rec2)
-                a, b, k = barge_ins(rec2.timeline)
-                s2, c2, k2 = s2 + a, c2 + b, k2 + k
+                got = barge_ins(rec2.timeline, word_after)
+                mid, start = (mid + got, start) if is_mid else (mid, start + got)
                 partly += partly_heard_questions(rec2.server.get("turns", []))
                 u, n = unheard_scored(rec2.server.get("turns", []))
                 unheard, scored = unheard + u, scored + n
@@ -292,18 +351,21 @@ async def run_turns(
                     cuts=dict(sorted(cuts.items())),
                     response_long=dist(long_ms),
                     response_short=dist(short_ms),
-                    bargein_stop=dist(stops),
-                    bargein_clear=dist(clears),
-                    bargein_start_stop=dist(s2),
-                    bargein_start_clear=dist(c2),
-                    bargein_skipped=skipped + k2,
-                    partly_heard_questions=partly_heard_questions(rec.server.get("turns", [])) + partly,
+                    bargein_stop=dist(mid.stops),
+                    bargein_clear=dist(mid.clears),
+                    bargein_start_stop=dist(start.stops),
+                    bargein_start_clear=dist(start.clears),
+                    bargein_stop_sound=dist(mid.stops_sound),
+                    bargein_start_stop_sound=dist(start.stops_sound),
+                    bargein_by_clip=(mid + start).by_clip,
+                    bargein_skipped=mid.skipped + start.skipped,
+                    partly_heard_questions=partly,
                     unheard_scored=unheard,
                     scored_questions=scored,
                     answers=len(chosen),
                     server_eou=dist(_server(rec.server, "eou_delay_ms")),
                     server_v2v=dist(_server(rec.server, "v2v_ms")),
-                    timeouts=rec.timeline.timeouts + timeouts,
+                    timeouts=timeouts,
                     timed_out=timed_out,
                     ended_early=_ended_early(rec.timeline, steps),
                 )

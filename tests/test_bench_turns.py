@@ -75,15 +75,28 @@ def test_a_barge_in_stops_the_agent_at_its_last_frame_before_real_quiet_not_at_a
 
     # the agent speaks 0-1 s, pauses 0.3 s between sentences, speaks again; the caller barges in at
     # 1.6 s and the agent's audio ends at 1.9 s for good
-    tl = Timeline(said=[Said("barge", 1.6, 3.0)], voiced=[*frames(0.0, 1.0), *frames(1.3, 1.9), 4.5])
-    stops, clears, skipped = barge_ins(tl)
-    assert stops == pytest.approx([300.0]) and clears == [] and skipped == 0
+    tl = Timeline(said=[Said("barge:a", 1.6, 3.0)], voiced=[*frames(0.0, 1.0), *frames(1.3, 1.9), 4.5])
+    got = barge_ins(tl, {})
+    assert got.stops == pytest.approx([300.0]) and got.clears == [] and got.skipped == 0
     # an agent caught between two words that never went on stopped at once
-    tl = Timeline(said=[Said("barge", 1.1, 3.0)], voiced=[*frames(0.0, 1.0), 4.5])
-    assert barge_ins(tl)[0] == [0.0]
+    tl = Timeline(said=[Said("barge:a", 1.1, 3.0)], voiced=[*frames(0.0, 1.0), 4.5])
+    assert barge_ins(tl, {}).stops == [0.0]
     # nobody was speaking: not a barge-in
-    tl = Timeline(said=[Said("barge", 5.0, 6.0)], voiced=frames(0.0, 1.0))
-    assert barge_ins(tl) == ([], [], 1)
+    tl = Timeline(said=[Said("barge:a", 5.0, 6.0)], voiced=frames(0.0, 1.0))
+    got = barge_ins(tl, {})
+    assert (got.stops, got.clears, got.skipped) == ([], [], 1)
+
+
+def test_a_barge_in_is_timed_from_its_first_word_not_a_breath_before_it():
+    from bench._turns import barge_ins
+
+    # the caller's clip starts with a breath; its first word comes 0.15 s later; the agent stops 0.3 s
+    # after the breath, and Twilio's clear came 0.2 s after it
+    tl = Timeline(said=[Said("barge:real:breathy", 1.6, 3.0)], voiced=frames(0.0, 1.9), clears=[1.8])
+    got = barge_ins(tl, {"barge:real:breathy": 0.15})
+    assert got.stops == pytest.approx([150.0]) and got.stops_sound == pytest.approx([300.0])
+    assert got.clears == pytest.approx([50.0])
+    assert got.by_clip == {"real:breathy": [150]}
 
 
 def test_a_question_counts_as_scored_unheard_when_no_turn_of_it_was_heard_through_its_question_mark():

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from bench._script import AwaitReply, AwaitTurn, Said, Say, Timeline, reply_finished
-from bench._turns import script
+from bench._turns import barge_clips, barge_script, script, start_barge_scripts, word_after_sound_s
 
 pytestmark = pytest.mark.unit
 
@@ -64,9 +64,22 @@ def test_a_turn_end_that_arrives_just_before_the_last_frames_still_ends_the_repl
 def test_the_script_waits_for_the_end_of_the_agents_turn_after_every_answer_and_barge_in(transport):
     steps, chosen = script(transport, "cards_001,jfk")
     assert {a.name for a in chosen} == {"jfk", "cards_001"}
-    assert not any(isinstance(s, AwaitReply) for s in steps)
-    said = [(s.tag, steps[i + 1]) for i, s in enumerate(steps) if isinstance(s, Say)]
+    barge_calls = [barge_script(transport), *start_barge_scripts(transport)]
+    for call in [steps, *barge_calls]:
+        assert not any(isinstance(s, AwaitReply) for s in call)
+    said = [
+        (s.tag, call[i + 1])
+        for call in [steps, *barge_calls]
+        for i, s in enumerate(call)
+        if isinstance(s, Say)
+    ]
     answers = [step for tag, step in said if tag.startswith("answer:") and not tag.endswith("barge-setup")]
-    barges = [step for tag, step in said if tag == "barge"]
-    assert len(answers) == 2 and len(barges) == 3
+    barges = [step for tag, step in said if tag.startswith("barge:")]
+    assert len(answers) == 2
     assert all(isinstance(step, AwaitTurn) for step in answers + barges)
+    # every real barge-in clip is spoken once mid-call and once over a greeting, each timed from its word
+    clips = {c.name for c in barge_clips(8000 if transport == "phone" else 48000)}
+    assert len(clips) >= 7 and sorted(tag for tag, _ in said if tag.startswith("barge:")) == sorted(
+        [f"barge:{name}" for name in clips] * 2
+    )
+    assert set(word_after_sound_s(transport)) == {f"barge:{name}" for name in clips}
