@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import importlib.metadata
 import logging
 import threading
@@ -268,20 +269,22 @@ class _SessionTurns(TextTurnDetector):
             if p is not None and p >= _EARLY_TRUST:
                 logger.debug("smart turn: the early verdict stands", extra={"finished_p": round(p, 2)})
                 return p
-        elif early is not None:
-            early[1].cancel()  # the candidate went on: that verdict was about another silence
-        return await self._probability()
+        elif early is not None:  # the candidate went on: that verdict was about another silence
+            early[1].cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await early[1]
+        return await self._probability(self._tap.recent())
 
     def _listen_early(self) -> None:
         """The tap heard a short stretch of voice and ``_EARLY_S`` of silence: ask the model now."""
         if self._early is not None:
             self._early[1].cancel()
-        task = asyncio.get_running_loop().create_task(self._probability(), name="smart-turn-early")
+        audio = self._tap.recent()  # what has been heard up to now, not when the task first runs
+        task = asyncio.get_running_loop().create_task(self._probability(audio), name="smart-turn-early")
         self._early = (self._tap.silence_mark(), task)
 
-    async def _probability(self) -> float | None:
+    async def _probability(self, audio: np.ndarray) -> float | None:
         assert self._model is not None
-        audio = self._tap.recent()
         if audio.size < _RATE // 4:
             return None
         try:
