@@ -263,13 +263,14 @@ class _SessionTurns(TextTurnDetector):
         finished (``_EARLY_TRUST``), otherwise the model asked now."""
         if self._model is None:
             return None
-        early, self._early = self._early, None
-        if early is not None and early[0] == self._tap.silence_mark():
+        early = self._early
+        if early is not None and early[0] == self._tap.silence_mark():  # kept for a second check
             p = await early[1]
             if p is not None and p >= _EARLY_TRUST:
                 logger.debug("smart turn: the early verdict stands", extra={"finished_p": round(p, 2)})
                 return p
         elif early is not None:  # the candidate went on: that verdict was about another silence
+            self._early = None
             early[1].cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await early[1]
