@@ -17,6 +17,13 @@ from, and returns a per-session detector. At the end of speech the
 detector applies the context rule (``agent._turns.decide``); only for a short complete turn it asks the
 model, and P(finished) below 0.5 turns the quick wait into the answer wait.
 
+Early listening (``smart_turn_early_s``, 0.3 s): the model's verdict was the largest server-side stage of a
+short reply's response (60-100 ms quiet, up to 0.4 s loaded, after the VAD's end of speech). So when the tap
+hears a short stretch of voice and then that much silence it asks the model at once, and at the end of
+speech a verdict about the same silence that is sure the speaker finished (P >= 0.8) stands; anything else
+is asked again there. A verdict about a pause the candidate went on from is never used (BENCHMARKS.md,
+"Short replies, stage by stage").
+
 Measured here (2 cores): 60–100 ms per prediction on one thread, 0.1 s to load. On the three LibriVox
 sentences in ``tests/data`` it separates the finished sentence (P 0.74–0.98 at 16 kHz, 0.88–0.99 after 8 kHz
 μ-law) from the same sentence cut at 60 % (P 0.01–0.02), see ``tests/test_smart_turn.py``. On our espeak-ng
