@@ -6,20 +6,14 @@ Two clocks, one at a time:
 - **Pushed** (default; Twilio): the event loop's :class:`PacingClock` hands each due frame to the
   transport's synchronous ``send_frame`` (it must not block: queue the frame and return). Subclasses
   override ``send_frame`` and optionally ``on_clear``, ``on_drop_buffered`` and ``wait_remote_playout``.
-- **Pulled** (WebRTC while a peer is attached): the transport has its own media clock (aiortc calls the
-  track's ``recv()`` every 20 ms), so after :meth:`PacedAudioOutput.start_pulling` frames leave only
-  through :meth:`PacedAudioOutput.pull_frame`, one per call, at the moment the transport plays it; no
-  buffer sits between the two, so a clear or a pause is silent on the very next frame.
+- **Pulled** (WebRTC while a peer is attached): the transport has its own media clock and takes frames
+  through ``pull_frame``, one per call, at the moment it plays them (``_pulled_output.py``).
 
 Pushed pacing: one :class:`PacingClock` per event loop ticks every 20 ms and sends the due frames of every
 active output (one timer for the whole process instead of one sleeping task per session, whose lateness
 piled up under load); when each frame is due, and what is an underrun, is ``PushSchedule``'s
 (``_push_schedule.py``). What a segment holds (split frames, frames in flight) is ``Segment``'s
 (``_output_segment.py``).
-
-A pulled frame is played when it is pulled: playback position, recorder timestamps and
-``on_playback_started`` follow the pull. A pull that finds the current segment's queue empty before its
-``flush()`` is an underrun (the TTS fell behind; the listener hears a gap), counted once per dry spell.
 
 Segment protocol (livekit ``voice/io.py``): a segment opens with the first ``capture_frame`` and closes with
 ``flush()``; ``clear_buffer()`` interrupts it. ``on_playback_started`` fires when the first 20 ms frame
@@ -42,6 +36,7 @@ from livekit.agents.voice import io
 
 from ._output_segment import OutputStats, Segment
 from ._pacing import PacingClock, shared_pacing_clock
+from ._pulled_output import PulledPlayout
 from ._push_schedule import PushSchedule
 
 __all__ = ["OutputStats", "PacedAudioOutput"]
@@ -49,7 +44,7 @@ __all__ = ["OutputStats", "PacedAudioOutput"]
 logger = logging.getLogger("mockline.agent")
 
 
-class PacedAudioOutput(io.AudioOutput):
+class PacedAudioOutput(PulledPlayout, io.AudioOutput):
     """Base class for transport audio sinks: split, pace, send, report playback.
 
     By default every output of an event loop shares :func:`shared_pacing_clock` and sends up to ``lead_s``
@@ -275,52 +270,6 @@ class PacedAudioOutput(io.AudioOutput):
                 self._finish_after_playout(seg), name=f"paced-output-finish-{self.label}"
             )
         # else: the TTS is behind; capture_frame kicks us when audio arrives (late frames count)
-
-    # -- pulled --------------------------------------------------------------------------------------
-
-    @property
-    def pulling(self) -> bool:
-        return self._pulling
-
-    def start_pulling(self) -> None:
-        """The transport's own clock takes over: from now on frames leave only through
-        :meth:`pull_frame` (the pacing clock lets go of this output)."""
-        self._pulling = True
-        if self._pacer is not None:
-            self._pacer.discard(self)
-        self._schedule.restart()
-
-    def stop_pulling(self) -> None:
-        """Back to the pacing clock and ``send_frame`` (the transport's reader went away)."""
-        if not self._pulling:
-            return
-        self._pulling = False
-        self._schedule.restart()  # restart the schedule: a change of clock is not an underrun
-        self._kick()
-
-    def pull_frame(self) -> rtc.AudioFrame | None:
-        """Pulled: the frame to play now, or None for silence (idle, paused, or the TTS is behind).
-
-        Call it at the moment the frame is played (once per ``frame_s``); the frame counts as heard."""
-        if self._closed or self._paused or not self._pulling or self._finishing is not None:
-            return None
-        seg = self._current()
-        while seg is not None and seg.flushed and not seg.frames:  # its last frame was pulled already
-            self._finish(seg, interrupted=False)
-            seg = self._current()
-        if seg is None:
-            return None
-        if not seg.frames:
-            if seg.started:
-                seg.dry = True  # mid-segment: the listener hears a gap
-            return None
-        if seg.dry:
-            seg.dry = False
-            self.stats.underruns += 1
-        frame, _real_s = self._take(seg, at=time.time())
-        if seg.flushed and not seg.frames:  # the last frame is playing: the segment is done
-            self._finish(seg, interrupted=False)
-        return frame
 
     # -- shared ------------------------------------------------------------------------------------
 
