@@ -17,6 +17,13 @@ from, and returns a per-session detector. At the end of speech the
 detector applies the context rule (``agent._turns.decide``); only for a short complete turn it asks the
 model, and P(finished) below 0.5 turns the quick wait into the answer wait.
 
+Early listening (``smart_turn_early_s``, 0.3 s): the model's verdict was the largest server-side stage of a
+short reply's response (60-100 ms quiet, up to 0.4 s loaded, after the VAD's end of speech). So when the tap
+hears a short stretch of voice and then that much silence it asks the model at once, and at the end of
+speech a verdict about the same silence that is sure the speaker finished (P >= 0.8) stands; anything else
+is asked again there. A verdict about a pause the candidate went on from is never used (BENCHMARKS.md,
+"Short replies, stage by stage").
+
 Measured here (2 cores): 60–100 ms per prediction on one thread, 0.1 s to load. On the three LibriVox
 sentences in ``tests/data`` it separates the finished sentence (P 0.74–0.98 at 16 kHz, 0.88–0.99 after 8 kHz
 μ-law) from the same sentence cut at 60 % (P 0.01–0.02), see ``tests/test_smart_turn.py``. On our espeak-ng
@@ -31,6 +38,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import importlib.metadata
 import logging
 import threading
@@ -63,6 +71,16 @@ _VOICED_FLOOR = 200.0  # int16 RMS of a 20 ms frame below which it is silence wh
 _VOICED_SHARE = 0.05
 _MIN_PAUSE_S = 0.6  # shorter silences inside speech are not pauses the turn-taking rule learns from
 _KEPT_PAUSES = 64
+# Early listening (``AgentSettings.smart_turn_early_s``, 0.3 s): at that much silence after a short
+# stretch of voice the model is asked at once, so its verdict is ready when the VAD reports the end of
+# speech (0.6 s, phone 0.7 s) instead of ~0.1 s after it.
+_SHORT_STRETCH_S = 4.0  # voice since the last long silence: a short reply's length, not an answer's
+_STRETCH_GAP_S = 2.0  # a silence this long (the agent's turn, a thinking pause) starts a new stretch
+# The early verdict stands only when it is this sure the speaker finished. It heard less of the pause
+# than the verdict at the end of speech would (the model says finished more readily the more of the
+# pause it hears), so a "finished" from it is one the later verdict gives too; anything less sure is
+# asked again at the end of speech, as before.
+_EARLY_TRUST = 0.8
 
 
 class SmartTurnModel:
@@ -108,8 +126,11 @@ def model_path() -> Path:
 class TurnAudioTap(io.AudioInput):
     """Passes the transport's frames to the session unchanged and keeps the last 8 s for the model."""
 
-    def __init__(self, source: io.AudioInput) -> None:
+    def __init__(self, source: io.AudioInput, *, early_s: float = 0.0) -> None:
+        """``early_s``: call ``on_early_silence`` at this much silence after a short stretch of voice (0:
+        never)."""
         super().__init__(label="smart-turn-tap", source=source)
+        self._early_s = early_s
         self._frames: collections.deque[tuple[np.ndarray, int]] = collections.deque()
         self._samples = 0  # in 16 kHz samples
         self._lock = threading.Lock()
@@ -119,6 +140,12 @@ class TurnAudioTap(io.AudioInput):
         self._last_voiced_audio: float | None = None  # audio time of the end of the last voiced frame
         # pauses the candidate came back from: (time.monotonic() when they resumed, length in audio s)
         self._resumed: collections.deque[tuple[float, float]] = collections.deque(maxlen=_KEPT_PAUSES)
+        self._stretch_start: float | None = None  # audio time the current stretch of voice began
+        self._early_sent = False  # on_early_silence was called for the silence in progress
+        # called once per silence when it reaches _EARLY_S after a short stretch of voice (the detector's
+        # early listening); it must not block
+        self.on_early_silence: Any = None
+        self.on_closed: Any = None  # the input ended: nothing more will be heard
 
     def silence_s(self) -> float:
         """Seconds since the last frame loud enough to be the candidate's voice (``_VOICED_SHARE`` of their
@@ -127,7 +154,12 @@ class TurnAudioTap(io.AudioInput):
         return 0.0 if last is None else max(0.0, time.monotonic() - last)
 
     async def __anext__(self) -> rtc.AudioFrame:
-        frame = await super().__anext__()
+        try:
+            frame = await super().__anext__()
+        except (StopAsyncIteration, asyncio.CancelledError):
+            if self.on_closed is not None:
+                self.on_closed()
+            raise
         pcm = np.frombuffer(frame.data, dtype=np.int16)
         if frame.num_channels > 1:
             pcm = pcm.reshape(-1, frame.num_channels)[:, 0]
@@ -135,19 +167,43 @@ class TurnAudioTap(io.AudioInput):
         self._loud = max(level, self._loud * 0.999)
         start = self._clock
         self._clock += pcm.size / frame.sample_rate
-        if level > max(_VOICED_FLOOR, _VOICED_SHARE * self._loud):
+        voiced = level > max(_VOICED_FLOOR, _VOICED_SHARE * self._loud)
+        if voiced:
             now = time.monotonic()
-            if self._last_voiced_audio is not None and start - self._last_voiced_audio >= _MIN_PAUSE_S:
-                self._resumed.append((now, start - self._last_voiced_audio))
+            gap = None if self._last_voiced_audio is None else start - self._last_voiced_audio
+            if gap is not None and gap >= _MIN_PAUSE_S:
+                self._resumed.append((now, gap))
+            if gap is None or gap >= _STRETCH_GAP_S:
+                self._stretch_start = start
             self._last_voiced = now
             self._last_voiced_audio = self._clock
+            self._early_sent = False
         with self._lock:
             self._frames.append((pcm.copy(), frame.sample_rate))
             self._samples += pcm.size * _RATE // frame.sample_rate
             while self._samples > _WINDOW_S * _RATE and len(self._frames) > 1:
                 old, rate = self._frames.popleft()
                 self._samples -= old.size * _RATE // rate
+        if not voiced:
+            self._maybe_early()
         return frame
+
+    def _maybe_early(self) -> None:
+        last, began = self._last_voiced_audio, self._stretch_start
+        if not self._early_s or self._early_sent or last is None or began is None:
+            return
+        if self._clock - last < self._early_s:
+            return
+        self._early_sent = True
+        if last - began <= _SHORT_STRETCH_S and self.on_early_silence is not None:
+            try:
+                self.on_early_silence()
+            except Exception:
+                logger.exception("early listening failed")
+
+    def silence_mark(self) -> float | None:
+        """Which silence this is: the audio time of the end of the last voiced frame (None: no voice yet)."""
+        return self._last_voiced_audio
 
     def pauses_since(self, since: float) -> tuple[float, ...]:
         """Lengths (s) of the pauses the candidate came back from after ``since`` (``time.monotonic()``)."""
@@ -184,6 +240,11 @@ class _SessionTurns(TextTurnDetector):
         self._model = model
         self._tap = tap
         self._turn: tuple[object, float] | None = None  # (the agent's last message, first verdict on it)
+        # the model's verdict heard early in the silence in progress: (tap.silence_mark(), its task)
+        self._early: tuple[float | None, asyncio.Task[float | None]] | None = None
+        if model is not None:
+            tap.on_early_silence = self._listen_early
+            tap.on_closed = self._drop_early
 
     def with_tuning(self, tuning: TurnTuning) -> TextTurnDetector:
         return _SessionTurns(self._model, self._tap, tuning)
@@ -205,9 +266,33 @@ class _SessionTurns(TextTurnDetector):
         return "interview-context" if self._model is None else "smart-turn-v3.2+interview-context"
 
     async def finished_probability(self) -> float | None:
+        """P(finished) at the end of speech: the early verdict on this silence if it is sure the speaker
+        finished (``_EARLY_TRUST``), otherwise the model asked now."""
         if self._model is None:
             return None
-        audio = self._tap.recent()
+        early = self._early
+        if early is not None and early[0] == self._tap.silence_mark():  # kept for a second check
+            p = await early[1]
+            if p is not None and p >= _EARLY_TRUST:
+                logger.debug("smart turn: the early verdict stands", extra={"finished_p": round(p, 2)})
+                return p
+        elif early is not None:  # the candidate went on: that verdict was about another silence
+            self._early = None
+            early[1].cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await early[1]
+        return await self._probability(self._tap.recent())
+
+    def _listen_early(self) -> None:
+        """The tap heard a short stretch of voice and ``_EARLY_S`` of silence: ask the model now."""
+        if self._early is not None:
+            self._early[1].cancel()
+        audio = self._tap.recent()  # what has been heard up to now, not when the task first runs
+        task = asyncio.get_running_loop().create_task(self._probability(audio), name="smart-turn-early")
+        self._early = (self._tap.silence_mark(), task)
+
+    async def _probability(self, audio: np.ndarray) -> float | None:
+        assert self._model is not None
         if audio.size < _RATE // 4:
             return None
         try:
@@ -215,6 +300,12 @@ class _SessionTurns(TextTurnDetector):
         except Exception:
             logger.exception("smart turn prediction failed; using the transcript rule")
             return None
+
+    def _drop_early(self) -> None:
+        """The input ended: cancel the early verdict in progress, if any."""
+        early, self._early = self._early, None
+        if early is not None:
+            early[1].cancel()
 
 
 def _last_agent_item(chat_ctx: llm.ChatContext) -> object:
@@ -230,12 +321,17 @@ class SmartTurn(TextTurnDetector):
     ``session.start``); on its own it is the context rule with an assumed silence. ``model=None``: no audio
     model (the default detector)."""
 
-    def __init__(self, model: SmartTurnModel | Literal["load"] | None = "load") -> None:
+    def __init__(
+        self, model: SmartTurnModel | Literal["load"] | None = "load", *, early_s: float = 0.0
+    ) -> None:
+        """``early_s``: ask the model this far into a silence after a short stretch of voice, ahead of
+        the end of speech (0: only at the end of speech)."""
         super().__init__()
         self._model = SmartTurnModel() if model == "load" else model
+        self._early_s = early_s
 
     def listen(self, audio_input: io.AudioInput) -> tuple[TurnAudioTap, Any]:
-        tap = TurnAudioTap(audio_input)
+        tap = TurnAudioTap(audio_input, early_s=self._early_s if self._model is not None else 0.0)
         return tap, _SessionTurns(self._model, tap)
 
 
@@ -248,7 +344,8 @@ def build_turn_detector(settings: AgentSettings) -> Any:
             except RuntimeError:
                 logger.info("Smart Turn is not installed (extra smartturn): turn-taking reads text only")
             else:
-                return SmartTurn()  # the context rule with the audio model (~0.1 s to load)
+                # the context rule with the audio model (~0.1 s to load)
+                return SmartTurn(early_s=settings.smart_turn_early_s)
         return SmartTurn(model=None)  # the context rule; sessions call .listen(input) for silence timing
     if settings.turn_detector == "eot":
         from livekit.agents.inference.eot import TurnDetector
@@ -257,7 +354,7 @@ def build_turn_detector(settings: AgentSettings) -> Any:
         init_eot()  # load the weights now (~0.2 s), not on the first turn
         return TurnDetector(version="v1-mini")
     if settings.turn_detector == "smart":
-        return SmartTurn()  # loads the model now (~0.1 s); sessions call .listen(input)
+        return SmartTurn(early_s=settings.smart_turn_early_s)  # loads the model now (~0.1 s)
     if settings.turn_detector == "words":
         return TextTurnDetector(legacy=True)
     return None

@@ -57,6 +57,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -367,8 +368,10 @@ class TextTurnDetector:
         answer = turn.answer
         resumed = self.resumed_pauses(chat_ctx)  # asked at every end of speech: it marks the turn's start
         finished = None
+        asked = time.perf_counter()
         if needs_audio(answer):
             finished = await self.finished_probability()
+        audio_ms = round(1000.0 * (time.perf_counter() - asked))
         verdict = judge(turn, finished=finished)
         silent = self._silence() if self._silence is not None else self._tuning.assumed_vad_silence
         logger.debug(
@@ -379,6 +382,7 @@ class TextTurnDetector:
                 "silent_s": round(silent, 2),
                 "continues": turn.continues,
                 "finished_p": None if finished is None else round(finished, 2),
+                "audio_ms": audio_ms,  # waiting for the audio model's verdict
             },
         )
         if verdict.wait == "hold":

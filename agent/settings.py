@@ -122,6 +122,9 @@ class AgentSettings(BaseSettings):
     turn_detector: Literal["auto", "text", "eot", "smart", "vad", "words"] = "auto"
     preemptive_generation: bool = True
     preemptive_tts: bool = True  # synthesise the preemptive reply too (needs preemptive_generation)
+    # Smart Turn's verdict on a short reply is taken this far into the silence, ahead of the VAD's end of
+    # speech, and stands if it is sure the speaker finished (agent/_smart_turn.py). 0: at the end of speech.
+    smart_turn_early_s: float = 0.3
     ignore_backchannels: bool = True  # agent/_backchannel.py
     user_away_timeout: float = 12.0
     # Interruptions are ignored for the first seconds of the agent's first words while the candidate's

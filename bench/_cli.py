@@ -98,7 +98,11 @@ def main(argv: list[str] | None = None) -> None:
     tt.add_argument("--stack", choices=STACKS, default="offline")
     tt.add_argument("--profile", choices=PROFILES, default="product")
     tt.add_argument("--transport", choices=("phone", "webrtc", "both"), default="phone")
-    tt.add_argument("--answers", default="all", help="comma-separated corpus answer names, or all")
+    tt.add_argument(
+        "--answers",
+        default="all",
+        help="comma-separated corpus answer names, all, or short (the short replies twice, no barge-ins)",
+    )
     r = sub.add_parser("recording", help="the call recorder's CPU and size per minute; capacity with/without")
     r.add_argument("--minutes", type=float, default=3.0)
     r.add_argument("--sessions", type=int, default=10, help="phone calls at once for the capacity part")
@@ -200,6 +204,10 @@ def main(argv: list[str] | None = None) -> None:
                 save=ROOT / "var/bench",
             )
         )
+        from ._turns import render_stages
+
+        for res in out:
+            print(render_stages(res.transport, res.short_stages), file=sys.stderr)
     elif args.cmd == "stt":
         from ._stt import run_stt
         from ._stt_terms import main_models, render, run_stt_terms

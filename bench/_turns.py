@@ -44,7 +44,7 @@ from ._stats import Dist, dist
 from ._turn_options import bucket as option_bucket
 from ._voice import Clip
 
-__all__ = ["TurnsResult", "run_turns"]
+__all__ = ["TurnsResult", "render_stages", "run_turns", "short_stages"]
 
 LATE_S = 0.5  # agent audio this soon after a pause ended was still decided inside it
 STOPPED_S = 0.8  # quiet this long in the agent's (piper) speech means it stopped
@@ -74,6 +74,7 @@ class TurnsResult:
     # server side, every reply to the candidate: end of speech → turn committed, and → first audio out
     server_eou: Dist = field(default_factory=lambda: dist([]))
     server_v2v: Dist = field(default_factory=lambda: dist([]))
+    short_stages: list[dict[str, Any]] = field(default_factory=list)  # one row per short reply
     answers: int = 0
     timeouts: int = 0
     timed_out: list[str] = field(default_factory=list)  # which waits ran out (step, after what)
@@ -102,10 +103,19 @@ def _clip(answer: Any, transport: str) -> Clip:
     return Clip(answer.name, resample(answer.samples, from_rate=answer.rate, to_rate=rate), rate)
 
 
-def script(transport: str, names: str = "all") -> tuple[list[Step], list[Any]]:
+def chosen_answers(names: str = "all") -> list[Any]:
+    """The corpus answers a run says: ``all``, ``short`` (the short replies, ``SHORT_ROUNDS`` times over),
+    or comma-separated names."""
     from tests.audio import corpus
 
-    chosen = [a for a in corpus.answers() if names == "all" or a.name in names.split(",")]
+    if names == SHORT:
+        return list(corpus.short_replies()) * SHORT_ROUNDS
+    return [a for a in corpus.answers() if names == "all" or a.name in names.split(",")]
+
+
+def script(transport: str, names: str = "all") -> tuple[list[Step], list[Any]]:
+    """The call's steps and the answers said in it (the barge-ins are calls of their own)."""
+    chosen = chosen_answers(names)
     steps: list[Step] = [AwaitTurn(timeout_s=90.0, settle_s=SETTLE_S)]
     for a in chosen:
         steps += [
@@ -156,6 +166,8 @@ def word_after_sound_s(transport: str) -> dict[str, float]:
     return {f"barge:{c.name}": c.word_s - c.voiced_bounds()[0] for c in barge_clips(_rate(transport))}
 
 
+SHORT = "short"  # ``--answers short``: only the short replies, no barge-ins (a few minutes a transport)
+SHORT_ROUNDS = 2
 SETTLE_S = 1.5  # after the agent's turn ended, this much quiet before the caller speaks again
 QUESTIONS = 18  # the plan's length: longer than the script, so the interview does not close mid-script
 
@@ -209,6 +221,72 @@ def analyse(
         if i < len(onsets) and onsets[i] - s.end < 30.0:
             (short_ms if kind == "short" else long_ms).append((onsets[i] - s.end) * 1000.0)
     return cuts, long_ms, short_ms
+
+
+STAGES = ("caller_ms", "v2v_ms", "eou_delay_ms", "after_vad_ms", "stt_ms", "tts_ttfb_ms", "transport_ms")
+
+
+def short_stages(
+    tl: Timeline, server: dict[str, Any], chosen: list[Any], transport: str
+) -> list[dict[str, Any]]:
+    """Every short reply's response, by stage: the caller's (end of its speech → first agent audio
+    heard), and the server's for the reply to it (``agent/_metrics.py``; from the VAD's back-dated end of
+    speech): → final transcript (``stt_ms``), → turn committed (``eou_delay_ms``; ``after_vad_ms`` is the
+    part after the VAD reported the end, its ``min_silence_duration`` taken off), → first frame sent
+    (``v2v_ms``); ``transport_ms`` is the caller's number less ``v2v_ms`` (the way out, jitter buffer
+    included, give or take the two ends' different reading of the end of speech). An answer's turn is
+    the stored candidate turn that began within 1 s of it (none: the server columns are empty)."""
+    from agent.providers._settings import get_speech_settings
+
+    s = get_speech_settings()
+    vad_silence_ms = 1000.0 * (s.vad_phone_min_silence if transport == "phone" else s.vad_min_silence)
+    metrics = {m.get("seq"): m for m in server.get("metrics", [])}
+    turns = server.get("turns", [])
+    said = [x for x in tl.said if x.tag.startswith("answer:")]
+    # a turn's seq is its place + 1, the reply to it is the next turn; the two clocks are lined up on the
+    # first answer (the server stores a turn's start as when its speech began)
+    starts = [(t["started_at"], i + 2) for i, t in enumerate(turns) if t.get("speaker") == "candidate"]
+    shift = said[0].start - starts[0][0] if said and starts else 0.0
+    onsets = _onsets(tl)
+    rows = []
+    for x in said:
+        _, kind, name = x.tag.split(":", 2)
+        if kind != "short":
+            continue
+        i = bisect.bisect_right(onsets, x.end)
+        caller = (onsets[i] - x.end) * 1000.0 if i < len(onsets) else None
+        near = min(starts, key=lambda st: abs(st[0] + shift - x.start), default=None)
+        m = metrics.get(near[1], {}) if near and abs(near[0] + shift - x.start) < 1.0 else {}
+        eou, v2v = m.get("eou_delay_ms"), m.get("v2v_ms")
+        rows.append(
+            {
+                "name": name,
+                "caller_ms": caller,
+                "v2v_ms": v2v,
+                "eou_delay_ms": eou,
+                "after_vad_ms": None if eou is None else eou - vad_silence_ms,
+                "stt_ms": m.get("stt_ms"),
+                "tts_ttfb_ms": m.get("tts_ttfb_ms"),
+                "transport_ms": None if caller is None or v2v is None else caller - v2v,
+            }
+        )
+    return rows
+
+
+def render_stages(transport: str, rows: list[dict[str, Any]]) -> str:
+    """A table of ``short_stages`` with the medians of the replies that got the quick wait (``caller_ms``
+    under 2 s: ``librivox_0880`` waits like an answer)."""
+    quick = [r for r in rows if r["caller_ms"] is not None and r["caller_ms"] < 2000.0]
+    lines = [f"{transport}: " + " | ".join(("reply", *STAGES))]
+    for r in rows:
+        cells = [r["name"], *("-" if r[k] is None else f"{r[k]:.0f}" for k in STAGES)]
+        lines.append("  " + " | ".join(cells))
+    med = []
+    for k in STAGES:
+        v = dist([float(r[k]) for r in quick if r[k] is not None])
+        med.append("-" if v.median is None else f"{v.median:.0f}")
+    lines.append(f"  median of {len(quick)} quick | " + " | ".join(med))
+    return "\n".join(lines)
 
 
 def unheard_scored(turns: list[dict[str, Any]]) -> tuple[int, int]:
@@ -329,7 +407,8 @@ async def run_turns(
             mid, start = BargeIns(), BargeIns()
             # mid-call: a call of short replies, each answered and spoken over; then the start of a call:
             # speak over the greeting's first seconds
-            calls = [(barge_script(t), 600.0, True)] + [(st, 300.0, False) for st in start_barge_scripts(t)]
+            calls = [] if answers == SHORT else [(barge_script(t), 600.0, True)]
+            calls += [] if answers == SHORT else [(st, 300.0, False) for st in start_barge_scripts(t)]
             for call_steps, deadline_s, is_mid in calls:
                 rec2 = await run_call(srv, t, call_steps, deadline_s=deadline_s, questions=QUESTIONS)
                 records.append(rec2)
@@ -365,6 +444,7 @@ async def run_turns(
                     answers=len(chosen),
                     server_eou=dist(_server(rec.server, "eou_delay_ms")),
                     server_v2v=dist(_server(rec.server, "v2v_ms")),
+                    short_stages=short_stages(rec.timeline, rec.server, chosen, t),
                     timeouts=timeouts,
                     timed_out=timed_out,
                     ended_early=_ended_early(rec.timeline, steps),

@@ -118,3 +118,44 @@ def test_a_question_counts_as_scored_unheard_when_no_turn_of_it_was_heard_throug
         agent("q3", "How would you scale it?", False),  # asked again, heard this time
     ]
     assert unheard_scored(turns) == (1, 3)
+
+
+def test_a_short_run_says_each_short_reply_twice_and_never_barges_in():
+    from bench._script import Say
+    from bench._turns import script
+
+    steps, chosen = script("phone", "short")
+    said = [s.tag for s in steps if isinstance(s, Say)]
+    assert said and all(t.startswith("answer:short:") for t in said)  # no barge-in, no set-up for one
+    assert len(said) == 2 * len({t for t in said}) == len(chosen)
+
+
+def test_a_short_replys_stages_line_up_with_the_servers_turn_that_began_with_it():
+    from bench._turns import short_stages
+
+    reply = Answer("cards_001", "short", np.zeros(RATE, dtype=np.int16), RATE, "ten of clubs")
+    # the caller's clock: an answer at 100 s, the short reply at 120-121 s, the agent heard 0.8 s later
+    tl = Timeline(
+        said=[Said("answer:long:first", 100.0, 110.0), Said("answer:short:cards_001", 120.0, 121.0)],
+        voiced=[*frames(113.0, 118.0), *frames(121.8, 124.0)],
+    )
+    # the server's clock (seconds from the interview's start): the same turns, 95 s earlier
+    server = {
+        "turns": [
+            {"speaker": "agent", "started_at": 0.2},
+            {"speaker": "candidate", "started_at": 5.0},
+            {"speaker": "agent", "started_at": 18.0},
+            {"speaker": "candidate", "started_at": 25.0},
+            {"speaker": "agent", "started_at": 26.7},
+        ],
+        "metrics": [
+            {"seq": 3, "eou_delay_ms": 3800.0, "v2v_ms": 3900.0},
+            {"seq": 5, "eou_delay_ms": 610.0, "v2v_ms": 700.0, "stt_ms": 520.0, "tts_ttfb_ms": 90.0},
+        ],
+    }
+    (row,) = short_stages(tl, server, [reply], "webrtc")
+    assert row["name"] == "cards_001"
+    assert row["caller_ms"] == pytest.approx(800.0)
+    assert row["eou_delay_ms"] == 610.0 and row["v2v_ms"] == 700.0  # the reply to it, not the answer's
+    assert row["after_vad_ms"] == pytest.approx(10.0)  # after the VAD's 0.6 s window
+    assert row["transport_ms"] == pytest.approx(100.0)
