@@ -135,6 +135,9 @@ class PacedAudioOutput(io.AudioOutput):
         self._finishing: asyncio.Task[None] | None = None  # waiting for the remote playout of a segment
         self._closed = False
         self._paused = False
+        # pulled: how much audio the listener still had buffered when it muted on a pause; a pause takes
+        # that much back (it is played again on resume). 0: the listener does not mute (nothing is lost)
+        self.pull_rewind_s = 0.0
         self.stats = OutputStats()
         # a recorder's interviewer side (``agent._recorder.RecorderTap``): each frame at its playout slot
         self.recorder_tap: Any = None
@@ -260,7 +263,10 @@ class PacedAudioOutput(io.AudioOutput):
         if not dropped:
             return
         if self.recorder_tap is not None:  # they are recorded again when they are sent again
-            self.recorder_tap.cut()
+            if self._pulling:  # recorded when pulled, not at a slot ahead
+                self.recorder_tap.cut(at=self.recorder_tap.now() - sum(r for _f, r, _s in unplayed))
+            else:
+                self.recorder_tap.cut()
         for f, real_s, _slot in reversed(unplayed):
             seg.frames.appendleft((f, real_s))
             seg.played_s -= real_s
@@ -390,10 +396,20 @@ class PacedAudioOutput(io.AudioOutput):
         if seg.dry:
             seg.dry = False
             self.stats.underruns += 1
-        frame, _real_s = self._take(seg, at=time.time())
+        frame, real_s = self._take(seg, at=time.time())
+        if self.pull_rewind_s > 0:
+            self._keep_for_rewind(seg, frame, real_s)
         if seg.flushed and not seg.frames:  # the last frame is playing: the segment is done
             self._finish(seg, interrupted=False)
         return frame
+
+    def _keep_for_rewind(self, seg: _Segment, frame: rtc.AudioFrame, real_s: float) -> None:
+        """Pulled, for a listener that mutes on a pause: the last ``pull_rewind_s`` of pulled frames count
+        as not played yet, so :meth:`pause` takes them back like frames a pushed transport sent ahead."""
+        now = self.pacer.clock()
+        while seg.inflight and seg.inflight[0][2] + self._frame_s <= now:
+            seg.inflight.popleft()
+        seg.inflight.append((frame, real_s, now + self.pull_rewind_s - self._frame_s))
 
     # -- shared ------------------------------------------------------------------------------------
 
