@@ -56,3 +56,25 @@ def test_a_barge_in_is_timed_from_the_first_word_and_split_at_the_server_pause_a
     assert librivox["after_pause_packet_ms"] == pytest.approx(stop_ms - 100.0 - 90.0)
     assert rows["real:goforward"]["stop_word_ms"] == pytest.approx(stop_ms)  # the first sound is the word
     assert result.stop_word.n == len(names) and result.stop_word_packet.n == len(names)
+
+
+def test_a_webrtc_caller_that_mutes_on_the_hold_hears_the_agent_stop_when_the_hold_arrives() -> None:
+    """The same barge-ins; the hold arrives 30 ms after the server pauses and the caller mutes there, so
+    of the agent frames aiortc still decodes after it (its jitter buffer) none are heard."""
+    names = [c.name for c in barge_clips(16000)]
+    tl, pauses = Timeline(), []
+    for k in range(len(names)):
+        start = 10.0 * (k + 1)
+        pause, hold = start + 0.1, start + 0.13
+        agent = [start - 1.0 + i * FRAME_S for i in range(60)]  # decoded until +0.18 s
+        tl.voiced_wire += agent
+        tl.voiced += [t for t in agent if t < hold]  # muted from the hold on
+        tl.holds.append((hold, True))
+        tl.said.append(Said("barge", start=start, end=start + 1.0))
+        pauses.append(pause)
+    result = analyse(tl, pauses, "webrtc", min_interruption_s=0.15)
+    goforward = {r["clip"]: r for r in result.rows}["real:goforward"]
+    assert goforward["stop_word_ms"] == pytest.approx(140.0)  # the last frame heard began at +0.12 s
+    assert goforward["stop_word_wire_ms"] == pytest.approx(200.0)  # what aiortc decoded, hold ignored
+    assert goforward["after_pause_hold_ms"] == pytest.approx(30.0)
+    assert result.stop_word_wire.n == result.stop_word.n == len(names)
