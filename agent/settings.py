@@ -109,6 +109,11 @@ class TurnTuning(BaseSettings):
     # livekit has not taken over within early_pause_hold. 0: off. 0.032: silero's first window.
     early_pause_speech: float = 0.032
     early_pause_hold: float = 0.5
+    # The probability a window needs for the early pause (and to keep holding it); 0: silero's own
+    # activation threshold. 0.3 pauses a soft onset a window sooner (a breathy "He", a quiet "ten") and
+    # pauses nothing more on the repo's noise, backchannels, echo or real speech (BENCHMARKS.md "Hold
+    # on the page"; `python -m bench._early_pause_cost`).
+    early_pause_bar: float = 0.3
     min_interruption_words: int = 0
     false_interruption_timeout: float = 2.0
 
