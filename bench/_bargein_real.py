@@ -84,6 +84,8 @@ class RealBargeIn:
     stop_word_wire: Dist = field(default_factory=lambda: dist([]))
     after_pause_wire: Dist = field(default_factory=lambda: dist([]))
     after_pause_hold: Dist = field(default_factory=lambda: dist([]))  # pause → "hold" at the caller
+    # phone: the stop from the first word as the 300-3400 Hz band delivers it (``BargeClip.band_shift_s``)
+    stop_band_word: Dist = field(default_factory=lambda: dist([]))
     vad_ms: dict[str, float | None] = field(default_factory=dict)  # clip → pause decision, audio ms
     vad_early_ms: dict[str, float | None] = field(default_factory=dict)
     word_ms: dict[str, float] = field(default_factory=dict)  # clip → its first word, after its first sound
@@ -91,14 +93,26 @@ class RealBargeIn:
 
 
 def analyse(
-    tl: Timeline, pauses: list[float], transport: str, *, min_interruption_s: float, early_s: float = 0.032
+    tl: Timeline,
+    pauses: list[float],
+    transport: str,
+    *,
+    min_interruption_s: float,
+    early_s: float = 0.032,
+    early_bar: float | None = None,
 ) -> RealBargeIn:
     """Not on a running event loop (silero runs on its own one here)."""
     rate = rate_of(transport)
     clips = {c.name: c for c in barge_clips(rate)}
     telephony = transport == "phone"
     vad = {
-        n: vad_stages(c, telephony=telephony, min_interruption_s=min_interruption_s, early_s=early_s)
+        n: vad_stages(
+            c,
+            telephony=telephony,
+            min_interruption_s=min_interruption_s,
+            early_s=early_s,
+            early_bar=early_bar,
+        )
         for n, c in clips.items()
     }
     voiced_wire = getattr(tl, "voiced_wire", None)  # (pickles from before it existed)
@@ -139,6 +153,9 @@ def analyse(
                 "after_pause_hold_ms": None if hold is None or pause is None else (hold - pause) * 1000.0,
                 "stop_ms": (stop_end - s.start) * 1000.0,
                 "stop_word_ms": (stop_end - s.start - shift) * 1000.0,
+                "stop_band_word_ms": None
+                if name is None
+                else (stop_end - s.start - shift - clips[name].band_shift_s) * 1000.0,
                 "to_pause_ms": None if pause is None else (pause - s.start) * 1000.0,
                 "word_to_pause_ms": None if pause is None else (pause - s.start - shift) * 1000.0,
                 "after_pause_ms": None if pause is None else (stop_end - pause) * 1000.0,
@@ -156,6 +173,7 @@ def analyse(
         stop_word_wire=dist(r["stop_word_wire_ms"] for r in rows) if voiced_wire else dist([]),
         after_pause_wire=dist(r["after_pause_wire_ms"] for r in rows) if voiced_wire else dist([]),
         after_pause_hold=dist(r["after_pause_hold_ms"] for r in rows),
+        stop_band_word=dist(r["stop_band_word_ms"] for r in rows) if telephony else dist([]),
         vad_ms={n: v.pause_ms for n, v in vad.items()},
         vad_early_ms={n: v.early_ms for n, v in vad.items()},
         word_ms={n: v.word_ms for n, v in vad.items()},
@@ -195,6 +213,7 @@ def render(results: list[RealBargeIn]) -> str:
             "first word → last agent frame aiortc decodes, hold ignored (WebRTC; before the hold)",
             "stop_word_wire",
         ),
+        ("first word on the 300-3400 Hz band → agent audio stops (phone)", "stop_band_word"),
         ("first voiced sample → server output paused", "to_pause"),
         ("first word → server output paused (WebRTC: stops sending)", "word_to_pause"),
         ("server output paused → last agent frame at the caller", "after_pause"),
