@@ -62,6 +62,12 @@ Turn-taking values, and why (an interview is not a customer-service call). Measu
   silero never reaches 0.3, so one window pauses nothing two windows would not. In 78 s of real speech a
   lone window over the threshold happens 1-2 times (a ~64 ms gap if it fell on the agent's reply). 0 turns
   it off.
+- ``early_pause_bar`` 0.3 (both): the probability that window needs (and that keeps the hold), below
+  silero's 0.5/0.55: a soft onset pauses a window (32 ms) sooner — librivox's breathy "He" on both
+  transports, "ten" on the web, "go forward" on the phone — and on the repo's noise (hiss, hum, cough,
+  knock, clicks and breaths before first words), "mm-hmm", clean echo of the interviewer and 278 s of
+  real speech it pauses no more often than the threshold did (``python -m bench._early_pause_cost``,
+  BENCHMARKS.md "Hold on the page"). 0: silero's own threshold.
 - ``ignore_backchannels`` on: that filter. Off restores livekit's behaviour, where a transcribed "mm-hmm"
   over the agent commits a user turn and the reply to it cuts the agent off.
 - ``min_interruption_words`` 0: livekit checks it before *pausing* as well, so any value > 0 delays the
