@@ -16,6 +16,11 @@ held, never decided here:
 - if the sound stops first (a window under the threshold before the VAD started speech: a click, a
   knock) or livekit has not taken over within ``hold_s`` of audio, the output resumes where it paused.
 
+``bar`` (default: the VAD's threshold) is the probability a window needs to count here; a lower bar
+than silero's own threshold pauses a soft onset a window sooner (BENCHMARKS.md "Hold on the page"). The
+same bar holds the pause (a window under it releases), so a rising onset between the two does not
+flicker.
+
 Not during the echo canceller's warm-up (livekit ignores sound over the agent then, and so do we), not
 for a reply that does not allow interruptions, and never for LiveKit rooms (no ``PacedAudioOutput``).
 Decisions are counted in audio windows, not wall time, so a loaded machine changes when they happen but
@@ -37,11 +42,19 @@ logger = logging.getLogger("mockline.agent")
 
 class EarlyPause:
     def __init__(
-        self, *, output: Any, threshold: float, speech_s: float, hold_s: float, window_s: float = 0.032
+        self,
+        *,
+        output: Any,
+        threshold: float,
+        speech_s: float,
+        hold_s: float,
+        window_s: float = 0.032,
+        bar: float | None = None,
     ) -> None:
         self._window_s = window_s  # silero: 512 samples at 16 kHz, 256 at 8 kHz
         self._output = output  # the transport's PacedAudioOutput (pause()/resume())
-        self._threshold = threshold
+        self._bar = threshold if bar is None else bar
+        self._run_s = 0.0  # windows over the bar in a row, before this one (as silero counts its own)
         self._speech_s = speech_s
         self._hold_s = hold_s
         self._session: Any = None
@@ -74,7 +87,8 @@ class EarlyPause:
         if ev.type != vad.VADEventType.INFERENCE_DONE:
             return
         window = self._window_s
-        over = ev.probability >= self._threshold
+        over = ev.probability >= self._bar
+        run_s, self._run_s = self._run_s, (self._run_s + window if over else 0.0)
         if not over:
             self._spent = False
         if self._held_s is not None:
@@ -89,7 +103,7 @@ class EarlyPause:
             return
         if ev.speaking or not over or self._spent or self._speech_s <= 0:
             return
-        if ev.raw_accumulated_speech + window + 1e-6 < self._speech_s:
+        if run_s + window + 1e-6 < self._speech_s:
             return
         if not self._agent_interruptible():
             return

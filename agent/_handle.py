@@ -245,6 +245,7 @@ class InterviewHandle:
             threshold=float(threshold),
             speech_s=tuning.early_pause_speech,
             hold_s=tuning.early_pause_hold,
+            bar=tuning.early_pause_bar or None,  # (bargein4: the first window's own bar)
         )
         tap_vad(vad_view, early.on_inference)
         self.early_pause = early

@@ -95,6 +95,9 @@ class PacedAudioOutput(PulledPlayout, io.AudioOutput):
         self._finishing: asyncio.Task[None] | None = None  # waiting for the remote playout of a segment
         self._closed = False
         self._paused = False
+        # pulled: how much audio the listener still had buffered when it muted on a pause; a pause takes
+        # that much back (it is played again on resume). 0: the listener does not mute (nothing is lost)
+        self.pull_rewind_s = 0.0
         self.stats = OutputStats()
         # a recorder's interviewer side (``agent._recorder.RecorderTap``): each frame at its playout slot
         self.recorder_tap: Any = None
@@ -196,7 +199,10 @@ class PacedAudioOutput(PulledPlayout, io.AudioOutput):
         if not dropped:
             return
         if self.recorder_tap is not None:  # they are recorded again when they are sent again
-            self.recorder_tap.cut()
+            if self._pulling:  # recorded when pulled, not at a slot ahead
+                self.recorder_tap.cut(at=self.recorder_tap.now() - sum(r for _f, r, _s in unplayed))
+            else:
+                self.recorder_tap.cut()
         for f, real_s, _slot in reversed(unplayed):
             seg.frames.appendleft((f, real_s))
             seg.played_s -= real_s

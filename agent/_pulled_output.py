@@ -33,7 +33,9 @@ class PulledPlayout:
     _finishing: asyncio.Task[None] | None
     _pacer: PacingClock | None
     _schedule: PushSchedule
+    _frame_s: float
     stats: OutputStats
+    pull_rewind_s: float  # a listener that mutes on a pause: how much pulled audio a pause takes back
 
     if TYPE_CHECKING:
 
@@ -41,6 +43,8 @@ class PulledPlayout:
         def label(self) -> str: ...
         def _kick(self) -> None: ...
         def tick(self, now: float) -> None: ...
+        @property
+        def pacer(self) -> PacingClock: ...
         def _current(self) -> Segment | None: ...
         def _take(self, seg: Segment, *, at: float) -> tuple[rtc.AudioFrame, float]: ...
         def _finish(self, seg: Segment, *, interrupted: bool, now: float | None = None) -> None: ...
@@ -84,7 +88,17 @@ class PulledPlayout:
         if seg.dry:
             seg.dry = False
             self.stats.underruns += 1
-        frame, _real_s = self._take(seg, at=time.time())
+        frame, real_s = self._take(seg, at=time.time())
+        if self.pull_rewind_s > 0:
+            self._keep_for_rewind(seg, frame, real_s)
         if seg.flushed and not seg.frames:  # the last frame is playing: the segment is done
             self._finish(seg, interrupted=False)
         return frame
+
+    def _keep_for_rewind(self, seg: Segment, frame: rtc.AudioFrame, real_s: float) -> None:
+        """Pulled, for a listener that mutes on a pause: the last ``pull_rewind_s`` of pulled frames count
+        as not played yet, so ``pause`` takes them back like frames a pushed transport sent ahead."""
+        now = self.pacer.clock()
+        while seg.inflight and seg.inflight[0][2] + self._frame_s <= now:
+            seg.inflight.popleft()
+        seg.inflight.append((frame, real_s, now + self.pull_rewind_s - self._frame_s))

@@ -62,6 +62,13 @@ Turn-taking values, and why (an interview is not a customer-service call). Measu
   silero never reaches 0.3, so one window pauses nothing two windows would not. In 78 s of real speech a
   lone window over the threshold happens 1-2 times (a ~64 ms gap if it fell on the agent's reply). 0 turns
   it off.
+- ``early_pause_bar`` phone 0.3, web 0 (silero's own threshold): the probability that window needs (and
+  that keeps the hold). On the phone 0.3 pauses a soft onset a window (32 ms) sooner (librivox's breathy
+  "He", "go forward") and on the repo's noise (hiss, hum, cough, knock, clicks and breaths before first
+  words), "mm-hmm", clean echo of the interviewer and 278 s of real speech it pauses no more often than
+  the threshold (``python -m bench._early_pause_cost``). On the web it would also take 32 ms off
+  "ten" and the breathy "He" offline, but in calls it paused on the recording's noise before jfk's first
+  word (2 of 2 runs, 0 of 2 at the threshold): not adopted there (BENCHMARKS.md "Hold on the page").
 - ``ignore_backchannels`` on: that filter. Off restores livekit's behaviour, where a transcribed "mm-hmm"
   over the agent commits a user turn and the reply to it cuts the agent off.
 - ``min_interruption_words`` 0: livekit checks it before *pausing* as well, so any value > 0 delays the
@@ -109,6 +116,12 @@ class TurnTuning(BaseSettings):
     # livekit has not taken over within early_pause_hold. 0: off. 0.032: silero's first window.
     early_pause_speech: float = 0.032
     early_pause_hold: float = 0.5
+    # The probability a window needs for the early pause (and to keep holding it); 0: silero's own
+    # activation threshold. Phone 0.3: a soft onset pauses a window sooner (a breathy "He", "go
+    # forward") and nothing more pauses on the repo's noise, backchannels, echo or real speech; web
+    # stays on the threshold (in calls 0.3 paused on the recording's noise before jfk's first word, 2 of
+    # 2 runs). BENCHMARKS.md "Hold on the page"; `python -m bench._early_pause_cost`.
+    early_pause_bar: float = 0.0
     min_interruption_words: int = 0
     false_interruption_timeout: float = 2.0
 
@@ -140,6 +153,7 @@ class AgentSettings(BaseSettings):
         max_endpointing_delay=4.8,
         assumed_vad_silence=0.7,
         false_interruption_timeout=2.5,
+        early_pause_bar=0.3,
     )
     # Persist writes run in a worker thread; this bounds how long shutdown waits for the last ones.
     persist_drain_timeout: float = 10.0

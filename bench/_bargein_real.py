@@ -16,6 +16,11 @@ which on Linux is the same monotonic clock in the server process):
   the server stops sending there (the track is pulled: the next frame after the pause is silence); and
   ``after_pause``: that pause → the last agent frame at the caller (the outbound leg: queued frames,
   Twilio ``clear``, the caller's receive path — on WebRTC, aiortc's jitter buffer holds 4 packets);
+- WebRTC, the caller honours the server's "hold" as the join page does (it mutes the agent when the hold
+  arrives on the data channel, skipping its jitter buffer): ``stop``/``stop_word``/``after_pause`` are
+  what it *hears*; ``stop_word_wire``/``after_pause_wire`` the last agent frame aiortc decoded, held or
+  not (the figure before the hold existed), ``stop_word_packet`` when that frame's packet arrived, and
+  ``after_pause_hold`` the pause → the hold's arrival (the data-channel leg);
 - ``vad``: the audio time silero needs on that clip to make the pause decision (CPU-independent), so
   ``to_pause − vad`` is the inbound leg plus the VAD's lag behind real time.
 """
@@ -23,6 +28,7 @@ which on Linux is the same monotonic clock in the server process):
 from __future__ import annotations
 
 import bisect
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,6 +80,12 @@ class RealBargeIn:
     # 4-packet jitter buffer and the decoder; ``Timeline.packet_arrival``)
     stop_word_packet: Dist = field(default_factory=lambda: dist([]))
     after_pause_packet: Dist = field(default_factory=lambda: dist([]))
+    # WebRTC: the last agent frame aiortc decoded whether held or not (before the page muted on "hold")
+    stop_word_wire: Dist = field(default_factory=lambda: dist([]))
+    after_pause_wire: Dist = field(default_factory=lambda: dist([]))
+    after_pause_hold: Dist = field(default_factory=lambda: dist([]))  # pause → "hold" at the caller
+    # phone: the stop from the first word as the 300-3400 Hz band delivers it (``BargeClip.band_shift_s``)
+    stop_band_word: Dist = field(default_factory=lambda: dist([]))
     vad_ms: dict[str, float | None] = field(default_factory=dict)  # clip → pause decision, audio ms
     vad_early_ms: dict[str, float | None] = field(default_factory=dict)
     word_ms: dict[str, float] = field(default_factory=dict)  # clip → its first word, after its first sound
@@ -81,16 +93,31 @@ class RealBargeIn:
 
 
 def analyse(
-    tl: Timeline, pauses: list[float], transport: str, *, min_interruption_s: float, early_s: float = 0.032
+    tl: Timeline,
+    pauses: list[float],
+    transport: str,
+    *,
+    min_interruption_s: float,
+    early_s: float = 0.032,
+    early_bar: float | None = None,
 ) -> RealBargeIn:
     """Not on a running event loop (silero runs on its own one here)."""
     rate = rate_of(transport)
     clips = {c.name: c for c in barge_clips(rate)}
     telephony = transport == "phone"
     vad = {
-        n: vad_stages(c, telephony=telephony, min_interruption_s=min_interruption_s, early_s=early_s)
+        n: vad_stages(
+            c,
+            telephony=telephony,
+            min_interruption_s=min_interruption_s,
+            early_s=early_s,
+            early_bar=early_bar,
+        )
         for n, c in clips.items()
     }
+    voiced_wire = getattr(tl, "voiced_wire", None)  # (pickles from before it existed)
+    wire = dataclasses.replace(tl, voiced=voiced_wire) if voiced_wire else tl
+    held_at = sorted(t for t, held in getattr(tl, "holds", []) if held)
     rows = []
     for s in tl.said:
         if s.tag != "barge" or not tl.speaking_at(s.start):
@@ -104,8 +131,12 @@ def analyse(
         shift = 0.0 if name is None else word_onset_s(clips[name]) - _frame_start(clips[name])
         i = bisect.bisect_left(pauses, s.start - 0.05)
         pause = pauses[i] if i < len(pauses) and pauses[i] < stop_end + 0.5 else None
-        arrived = getattr(tl, "packet_arrival", {}).get(stop)  # (pickles from before it existed)
+        stop_wire = wire.stop_after(s.start)
+        wire_end = None if stop_wire is None else stop_wire + FRAME_S
+        arrived = getattr(tl, "packet_arrival", {}).get(stop_wire)  # (pickles from before it existed)
         packet_end = None if arrived is None else arrived + FRAME_S
+        j = bisect.bisect_left(held_at, pause) if pause is not None else len(held_at)
+        hold = held_at[j] if j < len(held_at) and held_at[j] < stop_end + 0.5 else None
         rows.append(
             {
                 "clip": name,
@@ -115,8 +146,16 @@ def analyse(
                 "after_pause_packet_ms": None
                 if packet_end is None or pause is None
                 else (packet_end - pause) * 1000.0,
+                "stop_word_wire_ms": None if wire_end is None else (wire_end - s.start - shift) * 1000.0,
+                "after_pause_wire_ms": None
+                if wire_end is None or pause is None
+                else (wire_end - pause) * 1000.0,
+                "after_pause_hold_ms": None if hold is None or pause is None else (hold - pause) * 1000.0,
                 "stop_ms": (stop_end - s.start) * 1000.0,
                 "stop_word_ms": (stop_end - s.start - shift) * 1000.0,
+                "stop_band_word_ms": None
+                if name is None
+                else (stop_end - s.start - shift - clips[name].band_shift_s) * 1000.0,
                 "to_pause_ms": None if pause is None else (pause - s.start) * 1000.0,
                 "word_to_pause_ms": None if pause is None else (pause - s.start - shift) * 1000.0,
                 "after_pause_ms": None if pause is None else (stop_end - pause) * 1000.0,
@@ -131,6 +170,10 @@ def analyse(
         stop_word_packet=dist(r["stop_word_packet_ms"] for r in rows),
         after_pause_packet=dist(r["after_pause_packet_ms"] for r in rows),
         after_pause=dist(r["after_pause_ms"] for r in rows if r["after_pause_ms"] is not None),
+        stop_word_wire=dist(r["stop_word_wire_ms"] for r in rows) if voiced_wire else dist([]),
+        after_pause_wire=dist(r["after_pause_wire_ms"] for r in rows) if voiced_wire else dist([]),
+        after_pause_hold=dist(r["after_pause_hold_ms"] for r in rows),
+        stop_band_word=dist(r["stop_band_word_ms"] for r in rows) if telephony else dist([]),
         vad_ms={n: v.pause_ms for n, v in vad.items()},
         vad_early_ms={n: v.early_ms for n, v in vad.items()},
         word_ms={n: v.word_ms for n, v in vad.items()},
@@ -162,10 +205,20 @@ def render(results: list[RealBargeIn]) -> str:
     ]
     for label, attr in (
         ("first voiced sample → agent audio stops at the caller", "stop"),
-        ("**first word → agent audio stops at the caller**", "stop_word"),
+        (
+            "**first word → agent audio stops at the caller** (WebRTC: muted on the server's hold)",
+            "stop_word",
+        ),
+        (
+            "first word → last agent frame aiortc decodes, hold ignored (WebRTC; before the hold)",
+            "stop_word_wire",
+        ),
+        ("first word on the 300-3400 Hz band → agent audio stops (phone)", "stop_band_word"),
         ("first voiced sample → server output paused", "to_pause"),
         ("first word → server output paused (WebRTC: stops sending)", "word_to_pause"),
         ("server output paused → last agent frame at the caller", "after_pause"),
+        ("server output paused → last frame decoded, hold ignored (WebRTC)", "after_pause_wire"),
+        ("server output paused → the hold arrives (WebRTC data channel)", "after_pause_hold"),
         ("first word → the last agent packet arrives at the caller (WebRTC)", "stop_word_packet"),
         ("server output paused → that packet arrives (WebRTC)", "after_pause_packet"),
     ):

@@ -180,4 +180,5 @@ def _real(rec: CallRecord, profile: str) -> RealBargeIn:
         rec.transport,
         min_interruption_s=tuning.min_interruption_duration,
         early_s=tuning.early_pause_speech,
+        early_bar=tuning.early_pause_bar or None,
     )

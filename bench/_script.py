@@ -103,6 +103,11 @@ class Timeline:
     # jitter buffer (it holds 4 packets) and the decoder: the server-to-caller leg without the caller's own
     # playout buffering
     packet_arrival: dict[float, float] = field(default_factory=dict)
+    # WebRTC: every voiced agent frame aiortc decoded, held or not — what a listener that ignores the
+    # server's "hold" (or the wire) carries; ``voiced`` leaves out the frames decoded while held, as the
+    # join page mutes them (empty on the phone: there ``voiced`` is all of it)
+    voiced_wire: list[float] = field(default_factory=list)
+    holds: list[tuple[float, bool]] = field(default_factory=list)  # WebRTC: (arrival, held) of "hold"
     clears: list[float] = field(default_factory=list)
     ends: list[float] = field(default_factory=list)  # the transport said the agent's turn ended
     ended: float | None = None  # the interview ended (the agent said goodbye and hung up)

@@ -26,7 +26,7 @@ from typing import Any
 __all__ = ["PROFILES", "STACKS", "agent_settings", "build_runtime"]
 
 STACKS = ("fakes", "offline", "hybrid")
-PROFILES = ("product", "fast", "legacy", "words2", "late-pause", "pause-2win")
+PROFILES = ("product", "fast", "legacy", "words2", "late-pause", "pause-2win", "bar-threshold")
 
 
 def agent_settings(*, stack: str, profile: str) -> Any:
@@ -45,6 +45,9 @@ def agent_settings(*, stack: str, profile: str) -> Any:
         early = 0.0 if profile == "late-pause" else 0.064
         update["web"] = base.web.model_copy(update={"early_pause_speech": early})
         update["phone"] = base.phone.model_copy(update={"early_pause_speech": early})
+    elif profile == "bar-threshold":
+        update["web"] = base.web.model_copy(update={"early_pause_bar": 0.0})
+        update["phone"] = base.phone.model_copy(update={"early_pause_bar": 0.0})
     elif profile in ("legacy", "words2"):
         words = 2 if profile == "words2" else 0
         update |= {"turn_detector": "vad", "ignore_backchannels": False, "preemptive_tts": False}

@@ -5,6 +5,10 @@ the clips of a bench script at real-time pace), opens the "events" data channel,
 agent frame as aiortc hands it over decoded, and each time the channel says the agent is back to
 ``listening`` (the end of its turn). ``{"type": "end"}`` hangs up like the page's Leave button; an
 ``ended`` event (the interview closed) stops the script.
+
+Like the page, it tells the server it mutes on a "hold" (``honour_hold``) and then does: frames decoded
+while held are not heard (left out of ``Timeline.voiced``, kept in ``Timeline.voiced_wire``), and the
+server replays what it muted when the reply resumes.
 """
 
 from __future__ import annotations
@@ -86,7 +90,9 @@ class _Microphone(MediaStreamTrack):
 
 
 class BrowserCaller:
-    def __init__(self, base_url: str, token: str) -> None:
+    def __init__(self, base_url: str, token: str, *, honour_hold: bool = True) -> None:
+        self.honour_hold = honour_hold
+        self._held = False
         self.base_url, self.token = base_url, token
         self.timeline = Timeline()
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
@@ -104,6 +110,7 @@ class BrowserCaller:
         self.pc.addTrack(self.mic)
         self.channel = self.pc.createDataChannel("events")
         self.channel.on("message", self._on_event)
+        self.channel.on("open", self._on_open)
 
         @self.pc.on("track")
         def _track(track: MediaStreamTrack) -> None:
@@ -119,6 +126,10 @@ class BrowserCaller:
         answer = res.json()
         await self.pc.setRemoteDescription(RTCSessionDescription(sdp=answer["sdp"], type=answer["type"]))
 
+    def _on_open(self) -> None:
+        assert self.channel is not None
+        self.channel.send(json.dumps({"type": "listener", "mutes_on_hold": self.honour_hold}))
+
     def _on_event(self, raw: str | bytes) -> None:
         now = time.perf_counter()
         try:
@@ -133,6 +144,10 @@ class BrowserCaller:
                 self.timeline.ends.append(now)
         elif kind == "caption" and msg.get("final"):
             self.timeline.notes.append((now, f"caption {msg.get('speaker')}: {msg.get('text')}"))
+        elif kind == "hold":
+            held = msg.get("held") is True
+            self.timeline.holds.append((now, held))
+            self._held = held and self.honour_hold
         elif kind == "ended":
             self.timeline.ended = now
             self._ended.set()
@@ -168,7 +183,9 @@ class BrowserCaller:
             self.frames_heard += 1
             pcm = frame.to_ndarray().astype(np.float64)
             if pcm.size and float(np.sqrt(np.mean(pcm**2))) > _VOICED_RMS:
-                self.timeline.voiced.append(now)
+                self.timeline.voiced_wire.append(now)
+                if not self._held:  # the page has muted it
+                    self.timeline.voiced.append(now)
                 arrived = self._arrivals.get(frame.pts) if frame.pts is not None else None
                 if arrived is not None:
                     self.timeline.packet_arrival[now] = arrived

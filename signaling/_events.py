@@ -9,11 +9,15 @@ Server → browser::
     {"type": "progress", "question": int, "of": int, "remaining_s": int, "finished": bool}
         ("Question 2 of 4" and the time left; question 0 = not asked yet; agent/_progress.py)
     {"type": "ended", "reason": "completed"|"hangup"|"timeout"|"error", "mode": str, "report_url": str|null}
+    {"type": "hold", "held": bool}
+        (the agent's output paused or was interrupted: silence its audio now, skipping the jitter buffer;
+        false: play it again. Sent only live, never from the backlog: a stale hold would mute a new reply.)
 
 Browser → server::
 
     {"type": "mute", "muted": bool}
     {"type": "end"}
+    {"type": "listener", "mutes_on_hold": bool}   (on connect: the page silences the agent on "hold")
 
 Parsing is pure (no sockets) so tests drive it directly. Anything else is a :class:`ProtocolError`; the
 channel counts and logs it (without its content) and carries on.
@@ -32,6 +36,7 @@ __all__ = [
     "ClientMessage",
     "EndMessage",
     "EventChannel",
+    "ListenerMessage",
     "MuteMessage",
     "ProtocolError",
     "encode",
@@ -57,7 +62,12 @@ class EndMessage:
     pass
 
 
-ClientMessage = MuteMessage | EndMessage
+@dataclass(frozen=True, slots=True)
+class ListenerMessage:
+    mutes_on_hold: bool
+
+
+ClientMessage = MuteMessage | EndMessage | ListenerMessage
 
 
 def parse_client_message(raw: str | bytes, *, max_bytes: int = MAX_CLIENT_MESSAGE_BYTES) -> ClientMessage:
@@ -77,6 +87,11 @@ def parse_client_message(raw: str | bytes, *, max_bytes: int = MAX_CLIENT_MESSAG
         return MuteMessage(muted=muted)
     if kind == "end":
         return EndMessage()
+    if kind == "listener":
+        mutes = msg.get("mutes_on_hold")
+        if not isinstance(mutes, bool):
+            raise ProtocolError("listener needs a boolean 'mutes_on_hold'")
+        return ListenerMessage(mutes_on_hold=mutes)
     raise ProtocolError("unknown message type")
 
 
@@ -134,6 +149,15 @@ class EventChannel:
     def send(self, kind: str, **fields: Any) -> None:
         self._backlog.append(encode(kind, **fields))
         self.flush()
+
+    def send_live(self, kind: str, **fields: Any) -> bool:
+        """Send now or not at all (no backlog); True if it went out on an open channel."""
+        self.flush()
+        ch = self._channel
+        if self._backlog or ch is None or ch.readyState != "open":
+            return False
+        ch.send(encode(kind, **fields))
+        return True
 
     def parse(self, raw: str | bytes) -> ClientMessage | None:
         """The browser's message, or None (counted and logged) when it is malformed."""

@@ -17,7 +17,7 @@ from livekit import rtc
 
 from agent import PushAudioInput
 
-from ._events import EndMessage, EventChannel, MuteMessage
+from ._events import EndMessage, EventChannel, ListenerMessage, MuteMessage
 from ._output import WebRTCAudioOutput
 from ._peer import PeerLink
 from ._settings import SignalingSettings
@@ -58,6 +58,7 @@ class BrowserInterview:
         self.audio_out = WebRTCAudioOutput()
         self.events = EventChannel()
         self.events.ended_fields = dict(ended_fields or {})
+        self.audio_out.on_hold = lambda held: self.events.send_live("hold", held=held)
         self.peer: PeerLink | None = None
         self.handle: Any = None
         self.muted = False
@@ -103,6 +104,7 @@ class BrowserInterview:
     def offer_peer(self, peer: PeerLink) -> None:
         """Admit a connection attempt (the registry checked that no other peer is live)."""
         self.peer = peer
+        self.audio_out.listener_mutes = False  # until this connection's page says it mutes on a hold
         if self._grace is not None:
             self._grace.cancel()
             self._grace = None
@@ -141,6 +143,8 @@ class BrowserInterview:
         if isinstance(msg, MuteMessage):
             self.muted = msg.muted
             self.events.send("muted", muted=msg.muted)
+        elif isinstance(msg, ListenerMessage):
+            self.audio_out.listener_mutes = msg.mutes_on_hold
         elif isinstance(msg, EndMessage):
             self._spawn(self.aclose("hangup"), "signaling.end")
 

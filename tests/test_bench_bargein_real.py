@@ -56,3 +56,35 @@ def test_a_barge_in_is_timed_from_the_first_word_and_split_at_the_server_pause_a
     assert librivox["after_pause_packet_ms"] == pytest.approx(stop_ms - 100.0 - 90.0)
     assert rows["real:goforward"]["stop_word_ms"] == pytest.approx(stop_ms)  # the first sound is the word
     assert result.stop_word.n == len(names) and result.stop_word_packet.n == len(names)
+
+
+def test_a_webrtc_caller_that_mutes_on_the_hold_hears_the_agent_stop_when_the_hold_arrives() -> None:
+    """The same barge-ins; the hold arrives 30 ms after the server pauses and the caller mutes there, so
+    of the agent frames aiortc still decodes after it (its jitter buffer) none are heard."""
+    names = [c.name for c in barge_clips(16000)]
+    tl, pauses = Timeline(), []
+    for k in range(len(names)):
+        start = 10.0 * (k + 1)
+        pause, hold = start + 0.1, start + 0.13
+        agent = [start - 1.0 + i * FRAME_S for i in range(60)]  # decoded until +0.18 s
+        tl.voiced_wire += agent
+        tl.voiced += [t for t in agent if t < hold]  # muted from the hold on
+        tl.holds.append((hold, True))
+        tl.said.append(Said("barge", start=start, end=start + 1.0))
+        pauses.append(pause)
+    result = analyse(tl, pauses, "webrtc", min_interruption_s=0.15)
+    goforward = {r["clip"]: r for r in result.rows}["real:goforward"]
+    assert goforward["stop_word_ms"] == pytest.approx(140.0)  # the last frame heard began at +0.12 s
+    assert goforward["stop_word_wire_ms"] == pytest.approx(200.0)  # what aiortc decoded, hold ignored
+    assert goforward["after_pause_hold_ms"] == pytest.approx(30.0)
+    assert result.stop_word_wire.n == result.stop_word.n == len(names)
+
+
+def test_on_a_telephone_band_the_s_of_seven_is_gone_and_its_first_word_starts_later() -> None:
+    """What a phone line delivers (300-3400 Hz): "seven"'s "s" is above the band, so the word is heard
+    ~100 ms later there; words that start voiced keep their start. Reported beside the wideband word."""
+    shift = {c.name: c.band_shift_s for c in barge_clips(8000)}
+    assert shift["real:cards_003"] == pytest.approx(0.10, abs=0.02)
+    for name in ("real:meeting_chan3", "real:jfk", "real:cards_001", "real:something"):
+        assert shift[name] == pytest.approx(0.0)
+    assert max(shift.values()) == shift["real:cards_003"]

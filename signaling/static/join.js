@@ -13,7 +13,7 @@
   const probe = (window.mocklineJoin = {
     step: "consent", connectionStates: [], captions: [], events: 0,
     micLevelMax: 0, remoteLevelMax: 0, ended: null, error: null, sessionId: null, reconnects: 0,
-    serverMuted: false, agentStates: [], progress: [],
+    serverMuted: false, agentStates: [], progress: [], holds: [], remoteLevel: 0,
   });
 
   let micStream = null, camStream = null, audioCtx = null, pc = null, channel = null;
@@ -130,12 +130,19 @@
     probe.sentKinds = peer.getSenders().map((sender) => sender.track && sender.track.kind);
     channel = peer.createDataChannel("events");
     channel.onmessage = (e) => onEvent(e.data);
-    channel.onopen = () => { if (muted) send({ type: "mute", muted: true }); };
+    channel.onopen = () => {
+      send({ type: "listener", mutes_on_hold: true }); // we silence the agent on "hold" (see hold())
+      if (muted) send({ type: "mute", muted: true });
+    };
     peer.ontrack = (e) => {
       const audio = $("remote-audio");
       audio.srcObject = e.streams[0] || new MediaStream([e.track]);
+      audio.muted = false;
       audio.play().catch(() => {});
-      meter(audio.srcObject, null, (rms) => { probe.remoteLevelMax = Math.max(probe.remoteLevelMax, rms); });
+      meter(audio.srcObject, null, (rms) => {
+        probe.remoteLevel = rms;
+        probe.remoteLevelMax = Math.max(probe.remoteLevelMax, rms);
+      });
     };
     peer.onconnectionstatechange = () => {
       probe.connectionStates.push(peer.connectionState);
@@ -241,6 +248,8 @@
       if (msg.user) speaking("you-tile", "you-state", msg.user);
     } else if (msg.type === "progress") {
       progress(msg);
+    } else if (msg.type === "hold") {
+      hold(msg.held === true);
     } else if (msg.type === "muted") {
       probe.serverMuted = msg.muted;
     } else if (msg.type === "history") {
@@ -253,6 +262,14 @@
           "where you left off.");
       } else finish(msg);
     }
+  }
+
+  // The server paused or interrupted the interviewer (the candidate started speaking): silence it now
+  // instead of letting the ~100 ms in the browser's jitter buffer play out. The server takes that audio
+  // back, so when the reply resumes (a cough, "mm-hmm") it goes on from what the candidate really heard.
+  function hold(held) {
+    $("remote-audio").muted = held;
+    probe.holds.push(held);
   }
 
   // "Question 2 of 4" and the time left (agent/_progress.py): told after every reply the candidate heard;
