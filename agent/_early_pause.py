@@ -16,8 +16,9 @@ held, never decided here:
 - if the sound stops first (a window under the threshold before the VAD started speech: a click, a
   knock) or livekit has not taken over within ``hold_s`` of audio, the output resumes where it paused.
 
-Not during the echo canceller's warm-up (livekit ignores sound over the agent then, and so do we), not
-for a reply that does not allow interruptions, and never for LiveKit rooms (no ``PacedAudioOutput``).
+Not during the echo canceller's warm-up (livekit ignores sound over the agent then, and so do we), nor
+for a reply that does not allow interruptions. In a LiveKit room the output is the session's own (RoomIO's;
+``agent/_pause_wiring.py``).
 Decisions are counted in audio windows, not wall time, so a loaded machine changes when they happen but
 not what they decide.
 """

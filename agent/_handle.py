@@ -38,9 +38,10 @@ from livekit.agents.voice.transcription.synchronizer import TranscriptSynchroniz
 from storage import Database, RecordingSettings, RecordingStore
 
 from ._captions import CaptionOutput, InterviewListener, notify
-from ._early_pause import EarlyPause, tap_vad
+from ._early_pause import EarlyPause
 from ._interviewer import InterviewBrain, InterviewerAgent
 from ._io import LateAudioInput, PacedAudioOutput, PushAudioInput
+from ._pause_wiring import SessionAudioPause, early_pause_for
 from ._persist import (
     InterviewWriter,
     LoadedInterview,
@@ -124,7 +125,8 @@ class InterviewHandle:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._finalize_task: asyncio.Task[None] | None = None
         self.session: AgentSession | None = None
-        self.early_pause: EarlyPause | None = None  # our transports only (agent/_early_pause.py)
+        self.early_pause: EarlyPause | None = None  # agent/_early_pause.py, agent/_pause_wiring.py
+        self._room_pause: SessionAudioPause | None = None
         self.agent: InterviewerAgent | None = None
         self._brain: InterviewBrain | None = None
         self._sync: TranscriptSynchronizer | None = None
@@ -177,6 +179,8 @@ class InterviewHandle:
         self.session = session
         if early is not None:
             early.attach(session)
+        if self._room_pause is not None:
+            self._room_pause.attach(session)  # the room's output, once session.start has made it
         if self._room is None:
             assert self._input is not None and self._output is not None
             self._sync = TranscriptSynchronizer(
@@ -233,22 +237,12 @@ class InterviewHandle:
         self._tell_progress()
 
     def _early_pause(self, vad_view: VAD, tuning: TurnTuning) -> EarlyPause | None:
-        """Pause our transport's output on the VAD's first speech over the agent (``agent/_early_pause.py``).
-        The threshold is the VAD's own (silero keeps it in ``_opts``); a VAD without one gets none."""
-        threshold = getattr(getattr(vad_view, "_opts", None), "activation_threshold", None)
-        if self._room is not None or not isinstance(self._output, PacedAudioOutput) or threshold is None:
+        """Pause the agent's audio on the VAD's first speech over it (``agent/_pause_wiring.py``)."""
+        wired = early_pause_for(vad_view, tuning, output=self._output, room=self._room is not None)
+        if wired is None:
             return None
-        if tuning.early_pause_speech <= 0:
-            return None
-        early = EarlyPause(
-            output=self._output,
-            threshold=float(threshold),
-            speech_s=tuning.early_pause_speech,
-            hold_s=tuning.early_pause_hold,
-        )
-        tap_vad(vad_view, early.on_inference)
-        self.early_pause = early
-        return early
+        self.early_pause, self._room_pause = wired
+        return self.early_pause
 
     async def wait(self) -> str:
         """The end reason: "completed", "hangup", "dropped", "timeout" or "error"."""
