@@ -297,11 +297,24 @@ RELEASED = "early pause released"  # ... and each one it let go of because the s
 
 
 def blip() -> np.ndarray:
-    """The first 90 ms of a spoken "hey": silero hears it over its threshold for a window or two, short of
-    the 0.1 s that starts speech (checked at every 5 ms offset against the 32 ms windows)."""
+    """The first 90 ms of a spoken "hey": silero hears it over its threshold for a window or two (peak
+    0.6-0.7), short of the 0.1 s that starts speech (checked at several offsets against the 32 ms
+    windows). Through Opus it is sometimes not heard at all (120 ms of "so" was, at times, speech)."""
     hey = voice("hey")
     onset = int(np.flatnonzero(np.abs(hey) > 300)[0])
     return hey[onset : onset + int(0.09 * 16000)]
+
+
+async def blip_until_paused(caller: LiveKitCaller, worker: AgentWorker, *, tries: int = 5) -> None:
+    """Blip over the agent until one is heard (an early pause is logged); a blip not heard does nothing."""
+    for _ in range(tries):
+        await caller.say(blip())
+        try:
+            await asyncio.to_thread(worker.wait_for_log, PAUSED, timeout=2.0)
+            return
+        except TimeoutError:
+            continue
+    raise AssertionError(f"no early pause on {tries} blips over the agent")
 
 
 @pytest.mark.e2e
@@ -323,7 +336,8 @@ async def test_sound_over_the_agent_in_a_room_pauses_it_at_once_and_a_blip_loses
         try:
             greeting = await caller.agent_speech_after(0.0, TURN_S)
             await caller.loud_after(greeting.start + 1.0, TURN_S)  # the interviewer is audible
-            said = await caller.say(blip())
+            await blip_until_paused(caller, worker)
+            said = caller.last_frame_sent
             await asyncio.to_thread(worker.wait_for_log, RELEASED, timeout=TURN_S)
             assert worker.log().count(PAUSED) == 1
             # the greeting goes on to its question, and the interviewer listens for the answer
