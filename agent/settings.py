@@ -48,8 +48,9 @@ Turn-taking values, and why (an interview is not a customer-service call). Measu
   "okay") or a noise (cough, knock) over the agent is not a turn, and the reply resumes where it paused
   as soon as the transcript shows it (hybrid bench: 0/12 turns cut, 6/12 short pauses).
 - ``early_pause_speech`` 0.032 s (both), ``early_pause_hold`` 0.5 s: every transport (phone, WebRTC,
-  LiveKit rooms: ``agent/_pause_wiring.py``) pauses the agent's output on the VAD's *first* 32 ms window over its activation threshold
-  while the agent speaks, without waiting for livekit's pause above (``agent/_early_pause.py``).
+  LiveKit rooms: ``agent/_pause_wiring.py``) pauses the agent's output on the VAD's *first* 32 ms window
+  over its activation threshold while the agent speaks, without waiting for livekit's pause above
+  (``agent/_early_pause.py``).
   livekit's pause needs the VAD's ``min_speech_duration`` plus one window: 160 ms (web) / 192 ms (phone)
   of audio after silero first hears the candidate; the early pause 32 ms, so 128/160 ms sooner on every
   barge-in (BENCHMARKS.md "Barge-in on real speech, broken down" and "First window"). It only holds the
