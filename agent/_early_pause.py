@@ -21,8 +21,9 @@ than silero's own threshold pauses a soft onset a window sooner (BENCHMARKS.md "
 same bar holds the pause (a window under it releases), so a rising onset between the two does not
 flicker.
 
-Not during the echo canceller's warm-up (livekit ignores sound over the agent then, and so do we), not
-for a reply that does not allow interruptions, and never for LiveKit rooms (no ``PacedAudioOutput``).
+Not during the echo canceller's warm-up (livekit ignores sound over the agent then, and so do we), nor
+for a reply that does not allow interruptions. In a LiveKit room the output is the session's own (RoomIO's;
+``agent/_pause_wiring.py``).
 Decisions are counted in audio windows, not wall time, so a loaded machine changes when they happen but
 not what they decide.
 """

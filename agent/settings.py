@@ -47,9 +47,10 @@ Turn-taking values, and why (an interview is not a customer-service call). Measu
   interrupt the reply for good and become the candidate's turn; a backchannel ("mm-hmm", "right",
   "okay") or a noise (cough, knock) over the agent is not a turn, and the reply resumes where it paused
   as soon as the transcript shows it (hybrid bench: 0/12 turns cut, 6/12 short pauses).
-- ``early_pause_speech`` 0.032 s (both), ``early_pause_hold`` 0.5 s: our transports (phone, WebRTC; not
-  LiveKit rooms) pause the agent's output on the VAD's *first* 32 ms window over its activation threshold
-  while the agent speaks, without waiting for livekit's pause above (``agent/_early_pause.py``).
+- ``early_pause_speech`` 0.032 s (both), ``early_pause_hold`` 0.5 s: every transport (phone, WebRTC,
+  LiveKit rooms: ``agent/_pause_wiring.py``) pauses the agent's output on the VAD's *first* 32 ms window
+  over its activation threshold while the agent speaks, without waiting for livekit's pause above
+  (``agent/_early_pause.py``).
   livekit's pause needs the VAD's ``min_speech_duration`` plus one window: 160 ms (web) / 192 ms (phone)
   of audio after silero first hears the candidate; the early pause 32 ms, so 128/160 ms sooner on every
   barge-in (BENCHMARKS.md "Barge-in on real speech, broken down" and "First window"). It only holds the

@@ -68,6 +68,8 @@ def main(argv: list[str] | None = None) -> None:
     k.add_argument("--seconds", type=float, default=30.0, help="how long each capacity call answers")
     k.add_argument("--out", default=None, help="also write the markdown section here (default: var/bench/)")
     k.add_argument("--keep-going", action="store_true", help="run every step even after one fails")
+    k.add_argument("--speech", choices=("espeak", "real"), default="espeak",
+                   help="barge-ins: espeak (a warble with the fakes) or real people's clips")  # fmt: skip
     t = sub.add_parser("stt", help="offline STT word error rate and real-time factor")
     t.add_argument("--repeats", type=int, default=3)
     t.add_argument("--models", default="tiny.en", help="comma-separated: tiny.en, base, or model directories")
@@ -146,9 +148,9 @@ def main(argv: list[str] | None = None) -> None:
         results = asyncio.run(
             run_livekit(stack=args.stack, profile=args.profile, turns=args.turns, trials=args.trials,
                         steps=livekit_steps(args.steps, stack=args.stack), call_s=args.seconds,
-                        keep_going=args.keep_going)
+                        keep_going=args.keep_going, barge_speech_kind=args.speech)
         )  # fmt: skip
-        saved = ROOT / "var" / "bench" / f"livekit-{args.stack}-{args.profile}.json"
+        saved = ROOT / "var" / "bench" / f"livekit-{args.stack}-{args.profile}-{args.speech}.json"
         saved.write_text(json.dumps([_dump(o) for o in results], indent=1, default=str))
         text = markdown(results, command=command, machine=machine())
         Path(args.out or saved.with_suffix(".md")).write_text(text)

@@ -35,12 +35,13 @@ from typing import Any
 
 import numpy as np
 
+from ._bargein_clips import word_onset_s
 from ._latency import fresh_db
 from ._livekit_bargein import STOPPED_S, BargeTrial, judge_barge_in
 from ._livekit_caller import LiveKitCaller
 from ._proc import ROOT
 from ._stats import Dist, dist
-from ._voice import answer, interruption
+from ._voice import Clip, answer, interruption
 
 __all__ = [
     "LiveKitBargeIn",
@@ -74,6 +75,9 @@ class LiveKitBargeIn:
     not_playing: int = 0  # invalid: the agent was not audible when the caller started
     missed: int = 0  # the agent was still talking when the caller's sentence ended
     timeouts: int = 0  # the greeting never came
+    speech: str = "espeak"  # what the caller said: espeak (a warble with the fakes) or real (people)
+    profile: str = "product"
+    trials: list[tuple[str, str, float | None]] = field(default_factory=list)  # (clip, outcome, stop ms)
 
     @classmethod
     def of(cls, stack: str, trials: list[BargeTrial], timeouts: int = 0) -> LiveKitBargeIn:
@@ -242,26 +246,47 @@ async def _interview(rig: _Rig, name: str, *, turns: int, speech: bool, deadline
     return interview_id, v2v, timeouts
 
 
-async def _bargein(rig: _Rig, *, stack: str, trials: int, speech: bool) -> LiveKitBargeIn:
-    """Each trial a new interview whose greeting the caller interrupts (see the module's docstring)."""
-    clip = interruption(rate=RATE, speech=speech).samples
+def barge_speech(kind: str, *, stack: str) -> list[Clip]:
+    """What the caller says over the greeting: ``espeak`` (a warble with the fakes stack, which only hears
+    energy) or ``real`` (``bench._bargein_clips``: real people's short replies and answer openings)."""
+    if kind == "real":
+        from ._bargein_clips import barge_clips
+
+        return list(barge_clips(RATE))
+    return [interruption(rate=RATE, speech=stack != "fakes")]
+
+
+async def _bargein(rig: _Rig, *, stack: str, trials: int, speech: str = "espeak") -> LiveKitBargeIn:
+    """Each trial a new interview whose greeting the caller interrupts (see the module's docstring), with
+    the next of the ``speech`` clips. The figure runs from the clip's first word (``word_onset_s``: for a
+    real clip its first word, not a breath before it; for a synthetic one its first voiced 10 ms) as it
+    left the caller's microphone, to the interviewer's last loud frame; whether the interviewer was audible
+    is judged when the clip's first frame left."""
+    clips = barge_speech(speech, stack=stack)
     judged: list[BargeTrial] = []
+    per_clip: list[tuple[str, str, float | None]] = []
     timeouts = 0
     for i in range(trials):
+        clip = clips[i % len(clips)]
         _, caller = await rig.candidate(f"barge{i}")
         try:
             greeting = await caller.agent_speech_after(0.0, TURN_S)
             await caller.loud_after(greeting.start + AIM_S, TURN_S)  # the interviewer is audible now
-            started = time.monotonic()
-            said_end = await caller.say(clip)
+            said_end = await caller.say(clip.samples)
             # the observation window: the stop is the last loud frame before STOPPED_S of quiet
             await asyncio.sleep(STOPPED_S + 0.2)
-            judged.append(judge_barge_in(caller.loud, started, said_end))
+            trial = judge_barge_in(caller.loud, caller.first_frame_sent, said_end)
+            if trial.stop_ms is not None:
+                trial = BargeTrial(trial.outcome, trial.stop_ms - word_onset_s(clip) * 1000.0)
+            judged.append(trial)
+            per_clip.append((clip.name, trial.outcome, trial.stop_ms))
         except TimeoutError:
             timeouts += 1
         finally:
             await caller.leave()
-    return LiveKitBargeIn.of(stack, judged, timeouts)
+    result = LiveKitBargeIn.of(stack, judged, timeouts)
+    result.speech, result.trials = speech, per_clip
+    return result
 
 
 def livekit_steps(arg: str | None, *, stack: str) -> tuple[int, ...]:
@@ -297,8 +322,9 @@ def judge_step(step: LiveKitStep, baseline_p95: float | None) -> LiveKitStep:
 
 async def run_livekit(*, stack: str = "fakes", profile: str = "product", turns: int = 6, trials: int = 4,
                       steps: tuple[int, ...] = (1, 2, 4), ramp_s: float = 4.0, call_s: float = 30.0,
-                      keep_going: bool = False) -> list[Any]:  # fmt: skip
-    """v2v over ``turns`` answers, ``trials`` barge-ins, then the capacity ``steps`` (none: skipped)."""
+                      keep_going: bool = False, barge_speech_kind: str = "espeak") -> list[Any]:  # fmt: skip
+    """v2v over ``turns`` answers, ``trials`` barge-ins (saying ``barge_speech_kind``: ``barge_speech``),
+    then the capacity ``steps`` (none: skipped)."""
     speech = stack != "fakes"
     out: list[Any] = []
     # one more job than the largest step: a hung-up interview may still be closing when the next arrives
@@ -311,7 +337,9 @@ async def run_livekit(*, stack: str = "fakes", profile: str = "product", turns: 
             out.append(LiveKitV2V(stack=stack, profile=profile, server_v2v=worker, client_v2v=dist(client),
                                   timeouts=timeouts))  # fmt: skip
         if trials:
-            out.append(await _bargein(rig, stack=stack, trials=trials, speech=speech))
+            barge = await _bargein(rig, stack=stack, trials=trials, speech=barge_speech_kind)
+            barge.profile = profile
+            out.append(barge)
         baseline: float | None = None
         for n in steps:
             step = await _capacity_step(rig, n, ramp_s=ramp_s, call_s=call_s, speech=speech)
@@ -355,6 +383,10 @@ async def _capacity_step(rig: _Rig, n: int, *, ramp_s: float, call_s: float, spe
                        unanswered=sum(1 for r in calls if not r[2] and not r[1]), errors=errors)  # fmt: skip
 
 
+def _ms(ms: float | None, outcome: str) -> str:
+    return f"{ms:.0f}" if ms is not None else outcome
+
+
 def markdown(results: list[Any], *, command: str, machine: dict[str, str]) -> str:
     """The LiveKit section of BENCHMARKS.md."""
     lines = [f"Command: `{command}`. Machine: {machine['cores']} cores, {machine['cpu']}, {machine['ram']}, "
@@ -369,10 +401,14 @@ def markdown(results: list[Any], *, command: str, machine: dict[str, str]) -> st
                       + " | ".join(r.client_v2v.cells()) + " |",
                       "", f"Await time-outs: {r.timeouts}.", ""]  # fmt: skip
         elif isinstance(r, LiveKitBargeIn):
-            lines += [f"#### barge-in, {r.stack} stack, through livekit-server", "",
+            lines += [f"#### barge-in, {r.stack} stack, {r.profile} turn-taking, {r.speech} speech, "
+                      "through livekit-server", "",
                       "| ms | median | p95 | worst | n |", "| --- | --- | --- | --- | --- |",
-                      "| caller starts talking → agent audio stops at the caller | "
+                      "| caller's first word → agent audio stops at the caller | "
                       + " | ".join(r.stop.cells()) + " |", "",
+                      "Per trial (clip: ms): " + ", ".join(
+                          f"{n.removeprefix('real:')}: {_ms(ms, o)}"
+                          for n, o, ms in r.trials) + ".", "",
                       f"Invalid trials, not in the figures (the interviewer was not audible when the caller "
                       f"started): {r.not_playing}. Missed (the interviewer still talking when the caller's "
                       f"sentence ended): {r.missed}. Time-outs: {r.timeouts}.", ""]  # fmt: skip

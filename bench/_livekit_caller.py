@@ -75,6 +75,7 @@ class LiveKitCaller:
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     _source: rtc.AudioSource | None = None
     last_frame_sent: float = 0.0
+    first_frame_sent: float = 0.0  # when the first frame of the last ``say`` left (its start, monotonic)
 
     # -- lifecycle ---------------------------------------------------------------------------------------
 
@@ -128,6 +129,7 @@ class LiveKitCaller:
     async def say(self, samples: np.ndarray) -> float:
         """Speak ``samples`` (16 kHz mono int16) in real time; returns when the last frame was sent."""
         self._spoken.clear()
+        self.first_frame_sent = 0.0
         self._speech.extend(_frames(samples))
         await self._spoken.wait()
         return self.last_frame_sent
@@ -138,6 +140,9 @@ class LiveKitCaller:
             speaking = bool(self._speech)
             chunk = self._speech.popleft() if speaking else silence
             await source.capture_frame(rtc.AudioFrame(chunk.tobytes(), SAMPLE_RATE, 1, FRAME))
+            if speaking and not self._spoken.is_set() and not self.first_frame_sent:
+                # queued behind what is already in the source: it leaves once that has
+                self.first_frame_sent = time.monotonic() + source.queued_duration - FRAME / SAMPLE_RATE
             if speaking and not self._speech:
                 self.last_frame_sent = time.monotonic() + source.queued_duration
                 self._spoken.set()

@@ -56,7 +56,7 @@ def test_the_section_counts_invalid_and_missed_trials_and_keeps_them_out_of_the_
     result = LiveKitBargeIn.of("offline", trials, timeouts=1)
     assert (result.stop.n, result.stop.median, result.not_playing, result.missed) == (2, 400.0, 1, 1)
     text = markdown([result], command="python -m bench livekit", machine=MACHINE)
-    assert "| caller starts talking → agent audio stops at the caller | 400 |" in text
+    assert "| caller's first word → agent audio stops at the caller | 400 |" in text
     assert (
         "Invalid trials, not in the figures (the interviewer was not audible when the caller started): 1"
         in text
@@ -120,3 +120,18 @@ async def test_a_reply_is_over_when_its_audio_is_quiet_and_the_agent_listens_aga
     assert not _reply_over(caller)  # the last words are still arriving
     caller.bursts[-1].end = 3.1
     assert _reply_over(caller)
+
+
+def test_real_speech_barge_ins_go_through_every_real_clip_and_each_trial_is_listed() -> None:
+    from bench._livekit import barge_speech
+
+    clips = barge_speech("real", stack="hybrid")
+    assert len(clips) >= 5 and all(c.name.startswith("real:") for c in clips)
+    assert all(0.0 <= c.word_s < c.duration_s for c in clips)  # measured from each one's first word
+    assert [c.name for c in barge_speech("espeak", stack="fakes")] == ["interruption-warble"]
+    trials = [BargeTrial("stopped", 210.0), BargeTrial("missed")]
+    result = LiveKitBargeIn.of("hybrid", trials)
+    result.speech, result.trials = "real", [("real:jfk", "stopped", 210.0), ("real:yes", "missed", None)]
+    text = markdown([result], command="python -m bench livekit", machine=MACHINE)
+    assert "#### barge-in, hybrid stack, product turn-taking, real speech, through livekit-server" in text
+    assert "Per trial (clip: ms): jfk: 210, yes: missed." in text

@@ -30,5 +30,5 @@ async def test_the_livekit_bench_measures_a_reply_a_barge_in_and_a_capacity_step
     assert step.worker_rss_mb > 50  # the worker and its job process were sampled
     machine = {k: "x" for k in ("cores", "cpu", "ram", "python", "date", "commit")}
     text = markdown(results, command="pytest", machine=machine)
-    assert "#### barge-in, fakes stack, through livekit-server" in text
+    assert "#### barge-in, fakes stack, product turn-taking, espeak speech, through livekit-server" in text
     assert "| 1 | 1 |" in text and "| pass |" in text

@@ -292,6 +292,79 @@ async def test_a_thinker_in_a_room_keeps_the_floor_through_a_longer_pause_after_
     assert not reply.interrupted and reply.started_at >= candidate[0].ended_at, script
 
 
+PAUSED = "agent audio paused early"  # agent/_pause_wiring.py logs each early pause in a room
+RELEASED = "early pause released"  # ... and each one it let go of because the sound stopped
+
+
+def blip() -> np.ndarray:
+    """The first 90 ms of a spoken "hey": silero hears it over its threshold for a window or two (peak
+    0.6-0.7), short of the 0.1 s that starts speech (checked at several offsets against the 32 ms
+    windows). Through Opus it is sometimes not heard at all (120 ms of "so" was, at times, speech)."""
+    hey = voice("hey")
+    onset = int(np.flatnonzero(np.abs(hey) > 300)[0])
+    return hey[onset : onset + int(0.09 * 16000)]
+
+
+async def blip_until_paused(caller: LiveKitCaller, worker: AgentWorker, *, tries: int = 5) -> None:
+    """Blip over the agent until one is heard (an early pause is logged); a blip not heard does nothing."""
+    for _ in range(tries):
+        await caller.say(blip())
+        try:
+            await asyncio.to_thread(worker.wait_for_log, PAUSED, timeout=2.0)
+            return
+        except TimeoutError:
+            continue
+    raise AssertionError(f"no early pause on {tries} blips over the agent")
+
+
+@pytest.mark.e2e
+@pytest.mark.timeout(600)
+async def test_sound_over_the_agent_in_a_room_pauses_it_at_once_and_a_blip_loses_the_candidate_nothing(
+    livekit: LiveKitServer, lk_db: Database, queue_name: str, artifacts_dir: Path
+) -> None:
+    """The early pause works in rooms: the agent's audio (RoomIO's output) is held on silero's first window
+    over its threshold, before livekit decides. A blip over the greeting pauses it, and the greeting goes
+    on to its question, heard as one uninterrupted turn; words over the next reply pause it and interrupt
+    it for good."""
+    worker = start_worker(
+        livekit, lk_db, queue_name, artifacts_dir / "livekit" / "agent-early-pause.log", stack=None,
+        MOCKLINE_AGENT_USER_AWAY_TIMEOUT="60", MOCKLINE_AGENT_AEC_WARMUP_S="0",
+    )  # fmt: skip
+    token, question = new_link(lk_db, questions=2)
+    try:
+        interview_id, _join, caller = await join_as_candidate(lk_db, livekit, token)
+        try:
+            greeting = await caller.agent_speech_after(0.0, TURN_S)
+            await caller.loud_after(greeting.start + 1.0, TURN_S)  # the interviewer is audible
+            await blip_until_paused(caller, worker)
+            said = caller.last_frame_sent
+            await asyncio.to_thread(worker.wait_for_log, RELEASED, timeout=TURN_S)
+            assert worker.log().count(PAUSED) == 1
+            # the greeting goes on to its question, and the interviewer listens for the answer
+            listening = await caller.state_after("listening", said, TURN_S)
+            heard_after_blip = [t for t in caller.loud if said < t < listening]
+            said = await caller.say(voice(ANSWER))
+            reply = await caller.agent_speech_after(said, TURN_S)
+            await caller.loud_after(reply.start + 1.0, TURN_S)
+            said = await caller.say(voice("Sorry, could you say that again please?"))
+            await asyncio.to_thread(worker.wait_for_log, PAUSED, timeout=TURN_S, count=2)
+            await caller.state_after("speaking", said, TURN_S)  # it answers the interruption
+        finally:
+            await caller.leave()
+        await asyncio.to_thread(worker.wait_for_log, "livekit interview ended", timeout=TURN_S)
+    finally:
+        worker.stop()
+
+    turns = stored_turns(lk_db, interview_id)
+    agent = [t for t in turns if t.speaker == "agent"]
+    # the blip cost the greeting nothing: stored whole, its question included, not interrupted
+    assert question in agent[0].text and not agent[0].interrupted, described(turns)
+    assert len(heard_after_blip) > 50, caller.summary()  # > 1 s of the greeting heard after the blip
+    # the words over the second reply interrupted it (the early pause held it until livekit took over)
+    assert agent[1].interrupted, described(turns)
+    assert worker.log().count(RELEASED) == 1
+
+
 # -- the room, with the fixed-latency fakes as the worker's speech stack -------------------------------------
 
 
