@@ -139,5 +139,5 @@ class _TappedStream:
 def tap_vad(view: vad.VAD, on_event: Any) -> vad.VAD:
     """Make ``view`` (a per-session copy, ``agent._views.session_view``) show its events to ``on_event``."""
     make = view.stream
-    view.stream = lambda: _TappedStream(make(), on_event)  # type: ignore[method-assign]
+    view.stream = lambda: _TappedStream(make(), on_event)  # type: ignore[method-assign,assignment,return-value]
     return view
