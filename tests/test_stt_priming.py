@@ -108,3 +108,11 @@ async def test_a_primed_decode_of_silence_writes_nothing() -> None:
     for beam_size in (5, 1):
         got = await engine.transcribe(quiet, beam_size=beam_size, context=_NOT_SAID[0][1])
         assert got.text == ""
+
+
+def test_a_primed_beam_search_is_one_beam_narrower_and_greedy_stays_greedy() -> None:
+    from agent.providers._whisper_prompt import primed_beam
+
+    assert primed_beam(5) == 4  # the finals' default: the prompt pays for itself
+    assert primed_beam(2) == 1
+    assert primed_beam(1) == 1  # captions
