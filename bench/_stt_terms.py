@@ -160,6 +160,8 @@ async def run_stt_terms(*, models: list[str], bands: tuple[str, ...] = ("clean",
                           f"insertions {r.false_insertions}/{r.insertion_chances}, WER tech "
                           f"{r.wer_technical:.3f} read {r.wer_read:.3f} long {r.wer_long:.3f}",
                           file=sys.stderr, flush=True)  # fmt: skip
+                    for inserted in r.inserted:  # what a primed decode wrote that the speaker did not say
+                        print(f"  inserted: {inserted}", file=sys.stderr, flush=True)
     return results
 
 

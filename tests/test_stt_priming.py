@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import pytest
 
 from agent.providers._whisper_prompt import prompt_tokens
@@ -60,3 +61,58 @@ def test_with_whisper_tiny_en_a_domain_fits_whole_and_a_long_job_description_is_
     primed = tokenizer.decode(prompt_tokens(f"{domain}, {job}", encode, budget=56))
     assert primed.startswith(f" {domain}, skill number 0") and primed.endswith(".")
     assert len(prompt_tokens(f"{domain}, {job}", encode, budget=56)) <= 56
+
+
+# Answers that say none of the terms their interview primes (bench/_stt_set.NEUTRAL's), and that context.
+_NOT_SAID = (
+    (
+        "I like working with people who say what they think, and I try to give feedback early and kindly.",
+        "Kafka, idempotency key, duplicate invoices, exactly-once delivery, consumer group, partition, "
+        "offset, Postgres, schema migration, Debezium, change data capture, backfill, dead letter queue",
+    ),
+    (
+        "I would like to grow into a team lead within two years and keep learning every week.",
+        "roadmap, retention, churn, onboarding funnel, A/B test, north star metric, cohort, activation, "
+        "user interviews, prioritization, Jira, stakeholders, OKRs, Figma",
+    ),
+    (
+        "On weekends I play football with friends and cook for my family.",
+        "pipeline, quota, discovery call, Salesforce, churn, upsell, annual recurring revenue, objection "
+        "handling, procurement, MEDDIC, champion, renewal, pricing, HubSpot",
+    ),
+)
+
+
+@pytest.mark.integration  # the real tiny.en decoder
+@pytest.mark.parametrize(("said", "context"), _NOT_SAID, ids=["streaming", "product", "sales"])
+async def test_a_primed_decode_of_an_answer_that_names_no_term_writes_no_term(
+    said: str, context: str
+) -> None:
+    from agent.providers import SpeechSettings, WhisperEngine
+    from bench._stt_terms import mentions
+    from tests.audio import concat, silence, speak
+
+    engine = WhisperEngine.load(SpeechSettings())
+    audio = concat(silence(0.3), speak(said, voice="espeak", espeak_voice="en-us"), silence(0.3))
+    heard = (await engine.transcribe(audio.astype(np.float32) / 32768, beam_size=5, context=context)).text
+    assert heard, "the answer was not transcribed at all"
+    assert [t for t in context.split(", ") if mentions(heard, t)] == [], heard
+
+
+@pytest.mark.integration
+async def test_a_primed_decode_of_silence_writes_nothing() -> None:
+    from agent.providers import SpeechSettings, WhisperEngine
+
+    engine = WhisperEngine.load(SpeechSettings())
+    quiet = np.zeros(3 * 16000, dtype=np.float32)  # the candidate thinking, the terms primed
+    for beam_size in (5, 1):
+        got = await engine.transcribe(quiet, beam_size=beam_size, context=_NOT_SAID[0][1])
+        assert got.text == ""
+
+
+def test_a_primed_beam_search_is_one_beam_narrower_and_greedy_stays_greedy() -> None:
+    from agent.providers._whisper_prompt import primed_beam
+
+    assert primed_beam(5) == 4  # the finals' default: the prompt pays for itself
+    assert primed_beam(2) == 1
+    assert primed_beam(1) == 1  # captions

@@ -27,8 +27,10 @@ it fails in a session.
 Vocabulary biasing: ``context`` (the interview's terms, comma separated, most important first) goes in
 the same "previous text" slot ahead of the carried text, as faster-whisper's ``hotwords`` do, cut to
 whole terms within ``_MAX_CONTEXT_TOKENS`` (``_whisper_prompt``) so a long job description neither slows
-every decode nor gives whisper a paragraph to copy into silence. What whisper still spells in ordinary
-words ("item potency key") is respelled to the term it sounds like (``_respell``).
+every decode nor gives whisper a paragraph to copy into silence; a primed beam search is one beam
+narrower (``primed_beam``), which keeps a primed final's cost near an unprimed one's. What whisper
+still spells in ordinary words ("item potency key") is respelled to the term it sounds like
+(``_respell``).
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ from ._errors import InferenceError, ProviderConfigError, ProviderUnavailableErr
 from ._respell import respell
 from ._settings import SpeechSettings
 from ._whisper_models import PACKAGED, packaged_model_dir
-from ._whisper_prompt import prompt_tokens
+from ._whisper_prompt import primed_beam, prompt_tokens
 
 __all__ = [
     "FASTER_WHISPER_VERSION",
@@ -274,7 +276,10 @@ class WhisperEngine:
         carried: list[int] = (
             tok.encode(" " + previous.strip())[-_MAX_CARRY_TOKENS:] if previous.strip() else []
         )
-        primed = [*self._vocabulary(context), *carried]
+        vocabulary = self._vocabulary(context)
+        if vocabulary:
+            beam_size = primed_beam(beam_size)  # the prompt steers the search: it pays for itself
+        primed = [*vocabulary, *carried]
         start = [tok.sot_prev, *primed] if primed else []
         prompt = [*start, *self._prompt, *forced]
         features = wm.feature_extractor(audio, chunk_length=30)  # type: ignore[attr-defined]
