@@ -96,6 +96,9 @@ class EarlyPause:
             self._held_s += window
             if getattr(self._session, "agent_state", None) != "speaking":
                 self._held_s = None  # livekit paused (or the reply ended): its call from here
+                handed_over = getattr(self._output, "handed_over", None)
+                if handed_over is not None:  # an output that can tell whether livekit really holds it
+                    handed_over()
             elif (not over and not ev.speaking) or self._held_s >= self._hold_s:
                 self._held_s = None
                 self.resumed += 1

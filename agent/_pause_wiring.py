@@ -59,6 +59,27 @@ class SessionAudioPause:
         self.resumes += 1
         logger.info("early pause released: the sound stopped before an interruption")
 
+    def handed_over(self) -> None:
+        """The agent left "speaking" while we held its output. RoomIO's output stays paused until someone
+        resumes it, whatever plays next; if livekit did not pause this reply itself (its false-interruption
+        hold, which resumes or interrupts it), nobody would, and the candidate would hear nothing more."""
+        if livekit_holds_a_reply(self._session):
+            logger.info("early pause handed over to livekit's own pause")
+            return
+        out = self._output()
+        if out is None:
+            return
+        out.resume()
+        self.resumes += 1
+        logger.info("early pause released: the agent stopped speaking without livekit holding its reply")
+
+
+def livekit_holds_a_reply(session: Any) -> bool:
+    """livekit-agents paused a reply for a possible false interruption (``AgentActivity._paused_speech``,
+    pinned in ``tests/test_library_contracts.py``): it will resume or interrupt that reply itself."""
+    activity = getattr(session, "_activity", None)
+    return getattr(activity, "_paused_speech", None) is not None
+
 
 def early_pause_for(
     vad_view: VAD, tuning: TurnTuning, *, output: Any, room: bool

@@ -113,6 +113,17 @@ def test_the_agent_pauses_on_the_first_window_of_speech_over_it_and_livekit_take
     assert not mic.early.holding
 
 
+def test_when_the_agent_stops_speaking_under_a_hold_the_output_is_asked_whether_livekit_has_it() -> None:
+    # a room's output (agent/_pause_wiring.py) stays paused until resumed: it checks livekit's own hold
+    session, out, mic = make()
+    asked: list[str] = []
+    out.handed_over = lambda: asked.append("handed over")  # type: ignore[attr-defined]
+    mic.say(0.9)
+    session.agent_state = "listening"
+    mic.say(0.9)
+    assert out.calls == ["pause"] and asked == ["handed over"] and not mic.early.holding
+
+
 def test_a_click_pauses_the_agent_for_a_moment_and_it_goes_on_where_it_stopped() -> None:
     _session, out, mic = make()
     mic.say(0.9, 0.2)

@@ -84,3 +84,16 @@ def test_importing_signaling_leaves_aiortc_alone() -> None:
     code = "import signaling, aiortc.rtp as r; print(r.compute_audio_level_dbov.__module__)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "aiortc.rtp"
+
+
+def test_a_room_early_pause_can_see_livekits_own_pause_of_a_reply() -> None:
+    # agent/_pause_wiring.py livekit_holds_a_reply: a room's early pause hands its hold to livekit only
+    # when livekit paused the reply itself (session._activity._paused_speech); otherwise it resumes
+    from livekit.agents.voice import agent_activity, agent_session
+
+    assert "self._activity: AgentActivity | None" in inspect.getsource(agent_session.AgentSession.__init__)
+    source = inspect.getsource(agent_activity.AgentActivity)
+    assert "self._paused_speech: _PausedSpeechInfo | None = None" in source, UPGRADE.format(
+        "livekit-agents", "1.8.9"
+    )
+    assert "self._update_paused_speech(self._current_speech, timeout)\n" in source

@@ -77,3 +77,24 @@ def test_rooms_get_an_early_pause_on_the_session_output_and_unpausable_outputs_n
     off = tuning.model_copy(update={"early_pause_speech": 0.0})
     assert early_pause_for(silero_view(), off, output=None, room=True) is None
     assert early_pause_for(SimpleNamespace(stream=lambda: None), tuning, output=None, room=True) is None
+
+
+def test_a_room_pause_left_when_the_agent_stops_speaking_is_released_unless_livekit_holds_the_reply() -> None:
+    # the agent left "speaking" while the early pause held RoomIO's output: RoomIO stays paused until
+    # someone resumes it, so unless livekit paused that reply itself, the early pause lets go
+    session = Session()
+    session.output.audio = RoomOutput()
+    hold = SessionAudioPause()
+    hold.attach(session)
+    hold.pause()
+    hold.handed_over()
+    assert session.output.audio.calls == ["pause", "resume"]
+
+    session = Session()
+    session.output.audio = RoomOutput()
+    session._activity = SimpleNamespace(_paused_speech=object())  # livekit's false-interruption hold
+    hold = SessionAudioPause()
+    hold.attach(session)
+    hold.pause()
+    hold.handed_over()
+    assert session.output.audio.calls == ["pause"]  # livekit resumes or interrupts it, not us
