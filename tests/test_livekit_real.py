@@ -325,9 +325,9 @@ async def test_sound_over_the_agent_in_a_room_pauses_it_at_once_and_never_leaves
     """The early pause works in rooms: the agent's audio (RoomIO's output) is held on silero's first window
     over its threshold, before livekit decides. A blip over the greeting pauses it, and the interviewer
     goes on: released where it paused (its question heard) when the blip was only a sound, or going on
-    after the candidate when livekit took the blip for words (through Opus a 90 ms "hey" sometimes is one) — never left paused
-    (RoomIO's output stays paused until someone resumes it). Words over a later reply pause it early and
-    interrupt it."""
+    after the candidate when livekit took the blip for words (through Opus a 90 ms "hey" sometimes is
+    one) — never left paused (RoomIO's output stays paused until someone resumes it). Words over a later
+    reply pause it early and interrupt it."""
     worker = start_worker(
         livekit, lk_db, queue_name, artifacts_dir / "livekit" / "agent-early-pause.log", stack=None,
         MOCKLINE_AGENT_USER_AWAY_TIMEOUT="60", MOCKLINE_AGENT_AEC_WARMUP_S="0",
