@@ -51,13 +51,13 @@ class SessionAudioPause:
         self.pauses += 1
         logger.info("agent audio paused early")
 
-    def resume(self) -> None:
+    def resume(self, why: str = "the sound stopped before an interruption") -> None:
         out = self._output()
         if out is None:
             return
         out.resume()
         self.resumes += 1
-        logger.info("early pause released: the sound stopped before an interruption")
+        logger.info("early pause released: %s", why)
 
     def handed_over(self) -> None:
         """The agent left "speaking" while we held its output. RoomIO's output stays paused until someone
@@ -66,12 +66,7 @@ class SessionAudioPause:
         if livekit_holds_a_reply(self._session):
             logger.info("early pause handed over to livekit's own pause")
             return
-        out = self._output()
-        if out is None:
-            return
-        out.resume()
-        self.resumes += 1
-        logger.info("early pause released: the agent stopped speaking without livekit holding its reply")
+        self.resume("the agent stopped speaking without livekit holding its reply")
 
 
 def livekit_holds_a_reply(session: Any) -> bool:

@@ -31,7 +31,7 @@ from storage import (
 
 from .audio import words
 from .recording_support import check_recording
-from .test_browser_join_support import chromium, write_wav
+from .test_browser_join_support import chromium, start_call, write_wav
 from .test_signaling_support import ServerThread, make_app, rtc_settings
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.timeout(420)]
@@ -95,11 +95,7 @@ async def test_a_whole_interview_in_chromium(sqlite_db, runtime, tmp_path, artif
     with ServerThread(make_app(rtc_settings(), runtime)) as server:
         async with chromium(tmp_path / "profile", wav) as browser:
             page = await browser.new_page()
-            await page.goto(f"{server.url}/i/{token}")
-            await page.check("#consent")
-            await page.click("#consent-continue")
-            await page.wait_for_selector("#start:enabled", timeout=WAIT_MS)
-            await page.click("#start")
+            await start_call(page, f"{server.url}/i/{token}", timeout_ms=WAIT_MS)
 
             # The greeting: captioned in the page and heard (the page's analyser on the remote track).
             await page.wait_for_function(

@@ -6,6 +6,7 @@ import wave
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from playwright.async_api import BrowserContext, async_playwright
@@ -68,3 +69,12 @@ def warble_wav(path: Path, *, silence_s: float = 2.5, speech_s: float = 1.2, rat
     burst = np.sin(2 * np.pi * (300 + 80 * np.sin(2 * np.pi * 3 * t)) * t) * 12000
     gap = np.zeros(int(silence_s * rate))
     return write_wav(path, np.concatenate([gap, burst, gap]), rate)
+
+
+async def start_call(page: Any, url: str, *, timeout_ms: float = 60_000) -> None:
+    """Open an invitation link in ``page``, consent, and start the interview once the microphone is ready."""
+    await page.goto(url)
+    await page.check("#consent")
+    await page.click("#consent-continue")
+    await page.wait_for_selector("#start:enabled", timeout=timeout_ms)
+    await page.click("#start")

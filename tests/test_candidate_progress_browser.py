@@ -22,7 +22,7 @@ from agent.plans import build_plan
 from storage import Interview, InterviewPlan, Organization, TranscriptTurn, create_invitation, get_database
 
 from .test_browser_join_e2e import RATE, STOP, _espeak
-from .test_browser_join_support import chromium, write_wav
+from .test_browser_join_support import chromium, start_call, write_wav
 from .test_signaling_support import ServerThread, make_app, rtc_settings
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.timeout(540)]
@@ -90,11 +90,7 @@ async def test_a_phone_sized_page_greets_by_name_and_counts_the_questions_and_th
         async with chromium(tmp_path / "profile", wav) as browser:
             page = await browser.new_page()
             await page.set_viewport_size({"width": 390, "height": 844})
-            await page.goto(f"{server.url}/i/{token}")
-            await page.check("#consent")
-            await page.click("#consent-continue")
-            await page.wait_for_selector("#start:enabled", timeout=WAIT_MS)
-            await page.click("#start")
+            await start_call(page, f"{server.url}/i/{token}", timeout_ms=WAIT_MS)
 
             # Before anything is asked the page says how long the interview is; the greeting names the
             # candidate and the company, then asks question 1, and the page counts it.

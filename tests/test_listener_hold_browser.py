@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from .test_browser_join_support import chromium, warble_wav
+from .test_browser_join_support import chromium, start_call, warble_wav
 from .test_signaling_support import (
     GREETING,
     DoubleHandle,
@@ -61,11 +61,7 @@ async def test_the_page_goes_silent_on_a_pause_and_hears_the_whole_reply_after_t
     with ServerThread(make_app(rtc_settings(), runtime)) as server:
         async with chromium(tmp_path / "profile", wav) as browser:
             page = await browser.new_page()
-            await page.goto(f"{server.url}/i/{token}")
-            await page.check("#consent")
-            await page.click("#consent-continue")
-            await page.wait_for_function("() => !document.querySelector('#start').disabled", timeout=WAIT_MS)
-            await page.click("#start")
+            await start_call(page, f"{server.url}/i/{token}", timeout_ms=WAIT_MS)
             # the interviewer's greeting plays in the page
             await page.wait_for_function("() => window.mocklineJoin.remoteLevel > 0.05", timeout=WAIT_MS)
             out = runtime.handles[0]._out

@@ -28,7 +28,7 @@ from storage import Interview, InterviewPlan, create_invitation, get_database
 from telephony import TelephonySettings
 from telephony.codec import resample_pcm16
 from tests.audio import corpus, write_wav
-from tests.test_browser_join_support import chromium
+from tests.test_browser_join_support import chromium, start_call
 from tests.test_signaling_support import ServerThread, make_app, rtc_settings
 from tests.test_telephony_bridge import serve
 from tests.test_telephony_e2e import PUBLIC, TOKEN, _call, _ended, _stream_params, _turns
@@ -156,11 +156,7 @@ async def test_a_long_real_answer_with_sentence_pauses_is_one_turn_in_the_browse
     with ServerThread(make_app(rtc_settings(), runtime)) as server:
         async with chromium(tmp_path / "profile", wav) as browser:
             page = await browser.new_page()
-            await page.goto(f"{server.url}/i/{token}")
-            await page.check("#consent")
-            await page.click("#consent-continue")
-            await page.wait_for_selector("#start:enabled", timeout=WAIT_MS)
-            await page.click("#start")
+            await start_call(page, f"{server.url}/i/{token}", timeout_ms=WAIT_MS)
             await page.wait_for_function(ANSWERED, timeout=WAIT_MS)
             states = await page.evaluate("window.mocklineJoin.agentStates.length")
             await page.wait_for_function(REPLIED, timeout=WAIT_MS)  # the interviewer's reply...
